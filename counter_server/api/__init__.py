@@ -1,0 +1,42 @@
+"""HTTP API v1 (DESIGN.md contract), documented by APIFlask from the code."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, TypeVar
+
+from apiflask import APIBlueprint
+from flask import current_app
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ..db import Database
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API v1")
+
+T = TypeVar("T")
+
+
+def get_db() -> Database:
+    return current_app.extensions["motcua_db"]
+
+
+def run_write(fn: Callable[[Any], T], retries: int = 4) -> T:
+    """Run ``fn(session)`` in one write transaction, then wake event streams.
+
+    Retried on the rare conflicts a concurrent writer can cause (a duplicate
+    idempotency key racing on PostgreSQL, a serialisation failure); a
+    DomainError is never retried."""
+    db = get_db()
+    for attempt in range(retries):
+        try:
+            with db.write() as s:
+                result = fn(s)
+            db.notifier.notify()
+            return result
+        except (IntegrityError, OperationalError):
+            if attempt == retries - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+from . import misc, tickets, counters, live  # noqa: E402,F401  (routes)

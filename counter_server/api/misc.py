@@ -1,0 +1,150 @@
+"""Health, sign-in tokens, services, ratings and device status."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request
+from sqlalchemy import select, text
+
+from .. import __version__, engine as e, models as m, ratings
+from ..limits import limiter
+from ..queries import services_view
+from ..security import (PUBLIC, TOKEN_TTL, AuthError, current_principal, hash_token,
+                        new_token, require, verify_password)
+from . import bp, get_db, run_write
+from .schemas import (DeviceStatusIn, Health, Ok, RatingIn, RatingOut, ServicesOut, TokenIn,
+                      TokenOut)
+
+LOCK_AFTER = 5
+LOCK_FOR = dt.timedelta(minutes=5)
+
+
+@bp.get("/health")
+@bp.output(Health)
+@bp.doc(summary="Server and database health")
+@require(PUBLIC)
+def health():
+    with get_db().read() as s:
+        s.execute(text("SELECT 1"))
+    return {"status": "ok", "version": __version__, "database": get_db().write_engine.dialect.name,
+            "time": e.iso(e.utcnow())}
+
+
+def check_credentials(s, username: str, password: str) -> m.User:
+    """Verify a sign-in, locking the account for a while after repeated failures."""
+    user = s.scalar(select(m.User).where(m.User.username == username))
+    now = m.utcnow()
+    if user is not None and user.locked_until and user.locked_until > now:
+        raise AuthError(429, "too_many_attempts",
+                        "Too many failed sign-ins; try again in a few minutes.")
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= LOCK_AFTER:
+                user.locked_until, user.failed_logins = now + LOCK_FOR, 0
+        raise AuthError(401, "invalid_credentials", "Wrong username or password.")
+    user.failed_logins, user.locked_until = 0, None
+    return user
+
+
+@bp.post("/auth/token")
+@bp.input(TokenIn)
+@bp.output(TokenOut, status_code=201)
+@bp.doc(summary="Sign in and get a bearer token (staff tokens are bound to a counter)")
+@require(PUBLIC)
+@limiter.limit("20/minute")
+def auth_token(json_data):
+    token = new_token()
+
+    def do(s):
+        try:
+            user = check_credentials(s, json_data["username"], json_data["password"])
+        except AuthError as err:
+            return err
+        counter_id = json_data.get("counter_id")
+        if user.role == "staff":
+            if counter_id is None:
+                raise e.DomainError("counter_required", "Choose your counter to sign in.", 400)
+            c = s.get(m.Counter, counter_id)
+            if c is None or c.office_id != user.office_id or not c.active:
+                raise e.not_found("counter")
+            e.sign_in_counter(s, c.id, user.id)
+        elif counter_id is not None:
+            counter_id = None
+        expires = m.utcnow() + TOKEN_TTL
+        s.add(m.ApiToken(user_id=user.id, counter_id=counter_id, token_hash=hash_token(token),
+                         expires_at=expires))
+        return {"token": token, "role": user.role, "counter_id": counter_id,
+                "full_name": user.full_name, "expires_at": e.iso(expires)}
+
+    out = run_write(do)  # failed attempts are counted (committed) before refusing
+    if isinstance(out, AuthError):
+        raise out
+    return out
+
+
+@bp.get("/services")
+@bp.output(ServicesOut)
+@bp.doc(summary="Services with open state, people waiting and estimated wait")
+@require("kiosk", "display", "rating", "staff", "leader", "admin")
+def services():
+    p = current_principal()
+    with get_db().read() as s:
+        return services_view(s, p.office_id)
+
+
+@bp.post("/ratings")
+@bp.input(RatingIn)
+@bp.output(RatingOut, status_code=201)
+@bp.doc(summary="Rate a completed ticket (tablet, kiosk, or the ticket's code holder)")
+@require(PUBLIC)
+@limiter.limit("30/minute")
+def create_rating(json_data):
+    p = current_principal()
+    if p is not None and p.role not in ("rating", "kiosk"):
+        raise AuthError(403, "forbidden", "You are not allowed to do this.")
+    channel = {"rating": "tablet", "kiosk": "kiosk"}.get(p.role if p else "", "web")
+    code = json_data.get("ticket_code")
+
+    def do(s):
+        if p is not None:
+            office_id = p.office_id
+        else:
+            t = s.scalar(select(m.Ticket).where(m.Ticket.code == code)) if code else None
+            if t is None:
+                raise e.DomainError("ticket_not_found", "Ticket not found.", 404)
+            office_id = t.office_id
+        r, created = ratings.create_rating(
+            s, office_id, ticket_code=code, level=json_data["level"],
+            reasons=json_data["reasons"], comment=json_data["comment"], channel=channel,
+            device_id=p.device_id if p else None, client_key=json_data.get("client_key"))
+        return {"id": r.id, "ticket_id": r.ticket_id, "level": r.level, "reasons": r.reasons,
+                "misuse": r.misuse, "created": created}
+
+    out = run_write(do)
+    return out, 201 if out["created"] else 200
+
+
+@bp.post("/device/status")
+@bp.input(DeviceStatusIn)
+@bp.output(Ok)
+@bp.doc(summary="A device reports its health (e.g. printer offline)")
+@require("kiosk", "display", "rating")
+def device_status(json_data):
+    p = current_principal()
+
+    def do(s):
+        d = s.get(m.Device, p.device_id)
+        changed = (d.status, d.last_error) != (json_data["status"], json_data["message"])
+        d.status, d.last_error, d.last_seen = json_data["status"], json_data["message"], m.utcnow()
+        if changed:
+            e.append_event(s, d.office_id, "device.status", payload={"device": {
+                "id": d.id, "name": d.name, "kind": d.kind, "status": d.status,
+                "code": json_data["code"], "message": d.last_error}})
+        return {"ok": True}
+
+    return run_write(do)
+
+
+def client_addr() -> str:
+    return request.remote_addr or ""

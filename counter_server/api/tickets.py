@@ -1,0 +1,83 @@
+"""Issuing tickets (kiosk), their public status, and staff transitions."""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import select
+
+from .. import engine as e, models as m
+from ..queries import ticket_view
+from ..security import PUBLIC, AuthError, current_principal, require
+from . import bp, get_db, run_write
+from .schemas import TicketIn, TicketOut, TransferIn
+
+
+@bp.post("/tickets")
+@bp.input(TicketIn)
+@bp.output(TicketOut, status_code=201)
+@bp.doc(summary="Issue a ticket (idempotent per idempotency_key)")
+@require("kiosk")
+def issue(json_data):
+    p = current_principal()
+    issued = run_write(lambda s: e.issue_ticket(
+        s, p.office_id, json_data["service_id"], priority_class=json_data["priority"] or "",
+        idempotency_key=json_data.get("idempotency_key"), device_id=p.device_id))
+    with get_db().read() as s:
+        t = s.get(m.Ticket, issued.ticket.id)
+        return ticket_view(s, t, with_code=True), 201 if issued.created else 200
+
+
+@bp.get("/tickets/<string:code>")
+@bp.output(TicketOut)
+@bp.doc(summary="Live status of a ticket, for whoever holds its code")
+@require(PUBLIC)
+def status(code: str):
+    with get_db().read() as s:
+        t = s.scalar(select(m.Ticket).where(m.Ticket.code == code))
+        if t is None:
+            raise e.not_found("ticket")
+        return ticket_view(s, t)
+
+
+def staff_counter() -> tuple[int, int]:
+    """(counter_id, user_id) of the signed-in officer, who must have a counter."""
+    p = current_principal()
+    if p.counter_id is None:
+        raise AuthError(403, "no_counter", "Sign in at a counter first.")
+    return p.counter_id, p.user_id
+
+
+def _ticket_action(fn: Callable) -> Callable:
+    def view(ticket_id: int):
+        counter_id, user_id = staff_counter()
+        t = run_write(lambda s: fn(s, ticket_id, counter_id, user_id))
+        with get_db().read() as s:
+            return ticket_view(s, s.get(m.Ticket, t.id))
+    return view
+
+
+for _name, _fn, _summary in (
+    ("start", e.start, "Start serving a called ticket"),
+    ("complete", e.complete, "Complete the ticket being served"),
+    ("no-show", e.no_show, "Mark a called ticket as no-show"),
+    ("reactivate", e.reactivate, "Put a no-show ticket back in the queue"),
+    ("cancel", e.cancel, "Cancel a ticket"),
+):
+    _view = _ticket_action(_fn)
+    _view.__name__ = "ticket_" + _name.replace("-", "_")
+    bp.post(f"/tickets/<int:ticket_id>/{_name}")(
+        bp.output(TicketOut)(bp.doc(summary=_summary)(require("staff")(_view))))
+
+
+@bp.post("/tickets/<int:ticket_id>/transfer")
+@bp.input(TransferIn)
+@bp.output(TicketOut)
+@bp.doc(summary="Transfer a ticket to another service or counter (keeps its number)")
+@require("staff")
+def ticket_transfer(ticket_id: int, json_data):
+    counter_id, user_id = staff_counter()
+    t = run_write(lambda s: e.transfer(s, ticket_id, counter_id, user_id,
+                                       to_service_id=json_data.get("service_id"),
+                                       to_counter_id=json_data.get("counter_id")))
+    with get_db().read() as s:
+        return ticket_view(s, s.get(m.Ticket, t.id))

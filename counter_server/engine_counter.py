@@ -1,0 +1,283 @@
+"""Counter-side transitions: call next, recall, start, complete, no-show,
+reactivate, transfer, cancel, pause and resume.
+
+Claiming a ticket is a conditional update (``WHERE id = ? AND status =
+'waiting'``) whose row count is checked, so two counters can never both get
+the same ticket, on SQLite (where BEGIN IMMEDIATE serialises writers anyway)
+or on PostgreSQL under READ COMMITTED (where the second UPDATE re-checks the
+status after the first commits and matches no row).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from . import models as m
+from .defaults import office_settings
+from .engine import DomainError, append_event, not_found, utcnow
+
+CANDIDATE_LIMIT = 200
+
+
+def _counter(s: Session, counter_id: int) -> m.Counter:
+    c = s.get(m.Counter, counter_id)
+    if c is None or not c.active:
+        raise not_found("counter")
+    return c
+
+
+def _ticket(s: Session, ticket_id: int) -> m.Ticket:
+    t = s.get(m.Ticket, ticket_id)
+    if t is None:
+        raise not_found("ticket")
+    return t
+
+
+def _forbidden(t: m.Ticket, action: str) -> DomainError:
+    return DomainError("invalid_transition", "This ticket cannot be {action} now (status: {status}).",
+                       409, action=action, status=t.status)
+
+
+def _serves(c: m.Counter, t: m.Ticket) -> bool:
+    return t.target_counter_id == c.id or (
+        t.target_counter_id is None and any(cs.service_id == t.service_id for cs in c.services))
+
+
+def _ensure_at_counter(c: m.Counter, t: m.Ticket) -> None:
+    if t.office_id != c.office_id or t.counter_id != c.id:
+        raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
+
+
+def _release(c: m.Counter | None, t: m.Ticket) -> None:
+    if c is not None and c.current_ticket_id == t.id:
+        c.current_ticket_id = None
+
+
+# ----------------------------------------------------------------------- call next
+def _pick_order(c: m.Counter, tickets: list[m.Ticket], settings: dict[str, Any],
+                now: dt.datetime) -> list[m.Ticket]:
+    """Candidates in the order this counter should try to claim them.
+
+    Priority lane: priority classes plus normal tickets older than the aging
+    limit, by arrival.  Normal lane: by arrival scaled by the counter's weight
+    for the service.  While both lanes have people the counter alternates
+    ``priority_run`` priority calls with ``normal_run`` normal ones."""
+    aging = dt.timedelta(minutes=int(settings["aging_minutes"]))
+    weights = {cs.service_id: max(1, cs.weight) for cs in c.services}
+    prio, normal = [], []
+    for t in tickets:
+        (prio if t.priority_class or now - t.issued_at >= aging else normal).append(t)
+    prio.sort(key=lambda t: (t.issued_at, t.id))
+    normal.sort(key=lambda t: (-(now - t.issued_at).total_seconds() * weights.get(t.service_id, 1),
+                               t.id))
+    p_run, n_run = max(0, int(settings["priority_run"])), max(0, int(settings["normal_run"]))
+    if prio and normal and p_run + n_run > 0:
+        take_prio = c.cycle_pos < p_run
+        c.cycle_pos = (c.cycle_pos + 1) % (p_run + n_run)
+        return prio + normal if take_prio else normal + prio
+    if not prio:
+        c.cycle_pos = 0  # a newly arriving priority ticket goes first
+    return prio + normal
+
+
+def call_next(s: Session, counter_id: int, staff_id: int | None,
+              now: dt.datetime | None = None) -> m.Ticket:
+    now = now or utcnow()
+    c = _counter(s, counter_id)
+    if c.state == "paused":
+        raise DomainError("counter_paused", "The counter is paused; resume it first.")
+    if c.state != "open":
+        raise DomainError("counter_closed", "The counter is closed; sign in to open it.")
+    if c.current_ticket_id is not None:
+        cur = s.get(m.Ticket, c.current_ticket_id)
+        if cur is not None and cur.status in (m.CALLED, m.SERVING):
+            raise DomainError("ticket_in_progress",
+                              "Finish the current ticket {number} before calling the next.",
+                              409, number=cur.display_number)
+    service_ids = [cs.service_id for cs in c.services]
+    cond = or_(m.Ticket.target_counter_id == c.id,
+               m.Ticket.service_id.in_(service_ids) & m.Ticket.target_counter_id.is_(None))
+    candidates = list(s.scalars(
+        select(m.Ticket).where(m.Ticket.office_id == c.office_id, m.Ticket.status == m.WAITING, cond)
+        .order_by(m.Ticket.issued_at, m.Ticket.id).limit(CANDIDATE_LIMIT)))
+    office = s.get(m.Office, c.office_id)
+    for t in _pick_order(c, candidates, office_settings(office.settings), now):
+        claimed = s.execute(
+            update(m.Ticket)
+            .where(m.Ticket.id == t.id, m.Ticket.status == m.WAITING)
+            .values(status=m.CALLED, counter_id=c.id, staff_id=staff_id, called_at=now,
+                    target_counter_id=None)
+            .execution_options(synchronize_session=False)).rowcount
+        if claimed == 1:
+            s.refresh(t)
+            c.current_ticket_id = t.id
+            append_event(s, c.office_id, "ticket.called", ticket=t, counter=c,
+                         staff_id=staff_id, now=now)
+            return t
+    raise DomainError("queue_empty", "Nobody is waiting for this counter.")
+
+
+def recall(s: Session, counter_id: int, staff_id: int | None,
+           now: dt.datetime | None = None) -> m.Ticket:
+    c = _counter(s, counter_id)
+    t = s.get(m.Ticket, c.current_ticket_id) if c.current_ticket_id else None
+    if t is None or t.status not in (m.CALLED, m.SERVING):
+        raise DomainError("no_current_ticket", "There is no ticket to recall at this counter.")
+    t.recall_count += 1
+    append_event(s, c.office_id, "ticket.recalled", ticket=t, counter=c, staff_id=staff_id, now=now)
+    return t
+
+
+# -------------------------------------------------------------- ticket transitions
+def start(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
+          now: dt.datetime | None = None) -> m.Ticket:
+    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    _ensure_at_counter(c, t)
+    if t.status != m.CALLED:
+        raise _forbidden(t, "started")
+    t.status, t.started_at = m.SERVING, now or utcnow()
+    append_event(s, t.office_id, "ticket.started", ticket=t, counter=c, staff_id=staff_id, now=now)
+    return t
+
+
+def complete(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
+             now: dt.datetime | None = None) -> m.Ticket:
+    """serving → done; a called ticket completes too (the officer skipped Start)."""
+    now = now or utcnow()
+    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    _ensure_at_counter(c, t)
+    if t.status not in (m.CALLED, m.SERVING):
+        raise _forbidden(t, "completed")
+    if t.started_at is None:
+        t.started_at = t.called_at or now
+    t.status, t.finished_at = m.DONE, now
+    _release(c, t)
+    append_event(s, t.office_id, "ticket.completed", ticket=t, counter=c, staff_id=staff_id, now=now)
+    return t
+
+
+def no_show(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
+            now: dt.datetime | None = None) -> m.Ticket:
+    now = now or utcnow()
+    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    _ensure_at_counter(c, t)
+    if t.status != m.CALLED:
+        raise _forbidden(t, "marked as no-show")
+    t.status, t.finished_at = m.NO_SHOW, now
+    _release(c, t)
+    append_event(s, t.office_id, "ticket.no_show", ticket=t, counter=c, staff_id=staff_id, now=now)
+    return t
+
+
+def reactivate(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
+               now: dt.datetime | None = None) -> m.Ticket:
+    """A no-show citizen came back: back in the queue with the original issue time."""
+    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
+        raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
+    if t.status != m.NO_SHOW:
+        raise _forbidden(t, "reactivated")
+    t.status, t.finished_at, t.counter_id, t.called_at = m.WAITING, None, None, None
+    append_event(s, t.office_id, "ticket.reactivated", ticket=t, counter=c, staff_id=staff_id,
+                 now=now)
+    return t
+
+
+def transfer(s: Session, ticket_id: int, counter_id: int, staff_id: int | None, *,
+             to_service_id: int | None = None, to_counter_id: int | None = None,
+             now: dt.datetime | None = None) -> m.Ticket:
+    """Move a ticket to another service's queue or to one counter; it keeps its
+    number and original issue time, so it is not sent to the back."""
+    now = now or utcnow()
+    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
+        raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
+    if t.status not in (m.WAITING, m.CALLED, m.SERVING):
+        raise _forbidden(t, "transferred")
+    if (to_service_id is None) == (to_counter_id is None):
+        raise DomainError("invalid_input", "Give either service_id or counter_id.", 400)
+    hop: dict[str, Any] = {"at": now.isoformat() + "Z", "from_service_id": t.service_id,
+                           "from_counter_id": t.counter_id, "staff_id": staff_id}
+    if to_service_id is not None:
+        svc = s.get(m.Service, to_service_id)
+        if svc is None or svc.office_id != t.office_id or not svc.active:
+            raise not_found("service")
+        t.service_id, t.target_counter_id = svc.id, None
+        hop["to_service_id"] = svc.id
+    else:
+        target = s.get(m.Counter, to_counter_id)
+        if target is None or target.office_id != t.office_id or not target.active:
+            raise not_found("counter")
+        t.target_counter_id = target.id
+        hop["to_counter_id"] = target.id
+    _release(s.get(m.Counter, t.counter_id) if t.counter_id else None, t)
+    t.transfer_chain = [*t.transfer_chain, hop]
+    t.status, t.counter_id, t.called_at, t.started_at = m.WAITING, None, None, None
+    append_event(s, t.office_id, "ticket.transferred", ticket=t, counter=c, staff_id=staff_id,
+                 payload={"transfer": hop}, now=now)
+    return t
+
+
+def cancel(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
+           now: dt.datetime | None = None) -> m.Ticket:
+    now = now or utcnow()
+    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
+        raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
+    if t.status not in (m.WAITING, m.CALLED, m.SERVING):
+        raise _forbidden(t, "cancelled")
+    _release(s.get(m.Counter, t.counter_id) if t.counter_id else None, t)
+    t.status, t.finished_at = m.CANCELLED, now
+    append_event(s, t.office_id, "ticket.cancelled", ticket=t, counter=c, staff_id=staff_id, now=now)
+    return t
+
+
+# ----------------------------------------------------------------- counter state
+def _counter_event(s: Session, c: m.Counter, staff_id: int | None, now: dt.datetime | None,
+                   **payload: Any) -> None:
+    append_event(s, c.office_id, "counter.updated", counter=c, staff_id=staff_id,
+                 payload=payload, now=now)
+
+
+def pause(s: Session, counter_id: int, staff_id: int | None, reason: str = "",
+          now: dt.datetime | None = None) -> m.Counter:
+    c = _counter(s, counter_id)
+    if c.state != "open":
+        raise DomainError("invalid_counter_state", "Only an open counter can be paused.")
+    c.state, c.pause_reason = "paused", reason.strip()[:200]
+    _counter_event(s, c, staff_id, now, action="paused")
+    return c
+
+
+def resume(s: Session, counter_id: int, staff_id: int | None,
+           now: dt.datetime | None = None) -> m.Counter:
+    c = _counter(s, counter_id)
+    if c.state != "paused":
+        raise DomainError("invalid_counter_state", "The counter is not paused.")
+    c.state, c.pause_reason = "open", ""
+    _counter_event(s, c, staff_id, now, action="resumed")
+    return c
+
+
+def sign_in_counter(s: Session, counter_id: int, staff_id: int,
+                    now: dt.datetime | None = None) -> m.Counter:
+    """An officer sits down at a counter: it opens and shows their name."""
+    c = _counter(s, counter_id)
+    changed = c.staff_id != staff_id or c.state == "closed"
+    c.staff_id = staff_id
+    if c.state == "closed":
+        c.state = "open"
+    if changed:
+        _counter_event(s, c, staff_id, now, action="signed_in")
+    return c
+
+
+def sign_out_counter(s: Session, counter_id: int, staff_id: int | None,
+                     now: dt.datetime | None = None) -> m.Counter:
+    c = _counter(s, counter_id)
+    c.state, c.staff_id, c.pause_reason = "closed", None, ""
+    _counter_event(s, c, staff_id, now, action="signed_out")
+    return c

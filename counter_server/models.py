@@ -1,0 +1,244 @@
+"""SQLAlchemy 2 models: the one source of truth for every office.
+
+Every row belongs to an office so one server can host a whole province.
+Times are stored in UTC (naive ``DateTime`` columns holding UTC); the service
+day is the office's local date, computed by the queue engine.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# BigInteger ids that still autoincrement on SQLite (where only INTEGER does).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# Ticket states and transitions (see DESIGN.md "Ticket life").
+WAITING, CALLED, SERVING, DONE = "waiting", "called", "serving", "done"
+NO_SHOW, TRANSFERRED, CANCELLED = "no_show", "transferred", "cancelled"
+TICKET_STATES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, TRANSFERRED, CANCELLED)
+
+ROLES = ("admin", "leader", "staff")
+DEVICE_KINDS = ("kiosk", "display", "rating")
+PRIORITY_CLASSES = ("elderly", "disability", "pregnant", "child", "merit")
+
+
+class Office(Base):
+    __tablename__ = "office"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    # {"mon": [["07:00", "11:30"], ["13:30", "17:00"]], ..., "sun": []}
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # notice text, rating levels and reasons, announcement, priority policy...
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Service(Base):
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("office_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    icon: Mapped[str] = mapped_column(String(100), default="")
+    number_start: Mapped[int] = mapped_column(Integer, default=1)
+    number_end: Mapped[int] = mapped_column(Integer, default=999)
+    prefix: Mapped[str] = mapped_column(String(5), default="")
+    daily_cap: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    # None = the office's opening hours; same shape as Office.opening_hours.
+    hours: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Fallback minutes per case until real service times exist.
+    default_service_minutes: Mapped[int] = mapped_column(Integer, default=8)
+
+
+class Counter(Base):
+    __tablename__ = "counter"
+    __table_args__ = (UniqueConstraint("office_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(10), default="closed")  # open|paused|closed
+    pause_reason: Mapped[str] = mapped_column(String(200), default="")
+    staff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    current_ticket_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ticket.id", use_alter=True), nullable=True
+    )
+    # Position in the priority/normal interleave cycle (see engine.call_next).
+    cycle_pos: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    services: Mapped[list["CounterService"]] = relationship(
+        back_populates="counter", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class CounterService(Base):
+    __tablename__ = "counter_service"
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), primary_key=True)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    counter: Mapped[Counter] = relationship(back_populates="services")
+
+
+class User(Base):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    photo: Mapped[Optional[str]] = mapped_column(String(300), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    # Bumped on password reset / deactivation: invalidates sessions at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """Bearer tokens handed out by POST /api/v1/auth/token (SHA-256 at rest)."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    counter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("counter.id"), nullable=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Device(Base):
+    __tablename__ = "device"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # kiosk|display|rating
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    counter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("counter.id"), nullable=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # printer, voice...
+    last_seen: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="unknown")
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NumberSequence(Base):
+    """Per service and service day: the last number handed out.
+
+    Updated in the issuing transaction (never ``max(number)+1``)."""
+
+    __tablename__ = "number_sequence"
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), primary_key=True)
+    service_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        UniqueConstraint("office_id", "issued_service_id", "service_day", "number"),
+        UniqueConstraint("office_id", "idempotency_key"),
+        Index("ix_ticket_queue", "office_id", "status", "service_id", "issued_at"),
+        Index("ix_ticket_office_day", "office_id", "service_day"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))  # current queue
+    issued_service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    service_day: Mapped[dt.date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    display_number: Mapped[str] = mapped_column(String(20))
+    priority_class: Mapped[str] = mapped_column(String(20), default="")  # "" = normal
+    status: Mapped[str] = mapped_column(String(12), default=WAITING)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    called_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    counter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("counter.id"), nullable=True)
+    staff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), nullable=True)
+    # A transfer to a specific counter: only that counter may call it.
+    target_counter_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("counter.id"), nullable=True
+    )
+    recall_count: Mapped[int] = mapped_column(Integer, default=0)
+    transfer_chain: Mapped[list[Any]] = mapped_column(default=list)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    idempotency_key: Mapped[Optional[str]] = mapped_column(String(100), nullable=True)
+    device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("device.id"), nullable=True)
+
+
+class Event(Base):
+    """Append-only log: the event stream, the audit trail and every statistic."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_office_id", "office_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    ticket_id: Mapped[Optional[int]] = mapped_column(BigId, nullable=True)
+    counter_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    staff_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Rating(Base):
+    __tablename__ = "rating"
+    # One counted rating per ticket; presses flagged as misuse are kept apart.
+    __table_args__ = (
+        Index(
+            "ux_rating_ticket_valid",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("misuse = 0"),
+            postgresql_where=text("misuse = false"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    ticket_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("ticket.id"), nullable=True)
+    level: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(20))  # tablet|kiosk|web
+    service_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    counter_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    staff_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    device_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    misuse: Mapped[bool] = mapped_column(Boolean, default=False)
+    misuse_reason: Mapped[str] = mapped_column(String(100), default="")
+    client_key: Mapped[Optional[str]] = mapped_column(String(100), nullable=True, unique=True)

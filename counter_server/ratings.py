@@ -1,0 +1,93 @@
+"""Satisfaction ratings: one counted rating per completed ticket.
+
+Presses that come too fast one after another from the same device, or a
+tablet press with no newly completed ticket, are kept but flagged as misuse
+(as smiley terminals do) and left out of reports by default.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import models as m
+from .defaults import office_settings
+from .engine import DomainError, append_event, utcnow
+
+MAX_COMMENT = 1000
+
+
+def levels_and_reasons(office: m.Office) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    st = office_settings(office.settings)
+    return st["rating_levels"], st["rating_reasons"]
+
+
+def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level: int,
+                  reasons: list[str] | None = None, comment: str = "", channel: str = "web",
+                  device_id: int | None = None, client_key: str | None = None,
+                  now: dt.datetime | None = None) -> tuple[m.Rating, bool]:
+    """Store a rating; returns (rating, created).  ``client_key`` makes a
+    device's offline re-send idempotent."""
+    now = now or utcnow()
+    if client_key:
+        old = s.scalar(select(m.Rating).where(m.Rating.client_key == client_key))
+        if old is not None:
+            return old, False
+    office = s.get(m.Office, office_id)
+    levels, reason_list = levels_and_reasons(office)
+    if level not in {lv["value"] for lv in levels}:
+        raise DomainError("unknown_level", "Unknown rating level.", 422)
+    reasons = list(dict.fromkeys(reasons or []))
+    known = {r["code"] for r in reason_list}
+    if any(r not in known for r in reasons):
+        raise DomainError("unknown_reason", "Unknown rating reason.", 422)
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise DomainError("comment_too_long", "The comment is too long.", 422)
+
+    misuse_reason = ""
+    ticket = None
+    if ticket_code:
+        ticket = s.scalar(select(m.Ticket).where(m.Ticket.code == ticket_code))
+        if ticket is None or ticket.office_id != office_id:
+            raise DomainError("ticket_not_found", "Ticket not found.", 404)
+        if ticket.status != m.DONE:
+            raise DomainError("not_finished", "This ticket has not been served yet.", 409)
+    elif channel != "tablet":
+        raise DomainError("invalid_input", "A ticket code is required.", 400)
+    else:
+        misuse_reason = "no_ticket"
+
+    if device_id is not None:
+        last = s.scalar(select(m.Rating.created_at).where(m.Rating.device_id == device_id)
+                        .order_by(m.Rating.created_at.desc()).limit(1))
+        min_gap = dt.timedelta(seconds=office_settings(office.settings)["rating_min_interval_seconds"])
+        if last is not None and now - last < min_gap:
+            misuse_reason = misuse_reason or "too_fast"
+
+    if ticket is not None:
+        counted = s.scalar(select(m.Rating.id).where(m.Rating.ticket_id == ticket.id,
+                                                     m.Rating.misuse.is_(False)))
+        if counted is not None:
+            if channel == "tablet" and device_id is not None:
+                misuse_reason = misuse_reason or "repeat"
+            else:
+                raise DomainError("already_rated", "This ticket has already been rated.", 409)
+
+    rating = m.Rating(
+        office_id=office_id, ticket_id=ticket.id if ticket else None, level=level,
+        reasons=reasons, comment=comment, channel=channel,
+        service_id=ticket.service_id if ticket else None,
+        counter_id=ticket.counter_id if ticket else None,
+        staff_id=ticket.staff_id if ticket else None, device_id=device_id, created_at=now,
+        misuse=bool(misuse_reason), misuse_reason=misuse_reason, client_key=client_key or None,
+    )
+    s.add(rating)
+    s.flush()
+    append_event(s, office_id, "rating.created", staff_id=rating.staff_id, now=now, payload={
+        "rating": {"id": rating.id, "level": level, "ticket_id": rating.ticket_id,
+                   "counter_id": rating.counter_id, "staff_id": rating.staff_id,
+                   "misuse": rating.misuse, "channel": channel}})
+    return rating, True

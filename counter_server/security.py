@@ -1,0 +1,195 @@
+"""Who is asking, and may they?
+
+Three ways in: ``Authorization: Bearer`` (devices and API tokens), the web
+console's Flask-Login session cookie (with CSRF on every unsafe method), and
+a display's device cookie set from a one-time ``/display?token=`` link.
+Every view declares the roles it admits with :func:`require`; the access
+matrix test walks the app's route table and fails on any view that declares
+nothing, so a new route cannot slip past.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, g, redirect, request, session, url_for
+from sqlalchemy import select
+
+from . import models as m
+
+DEVICE_COOKIE = "motcua_device"
+TOKEN_TTL = dt.timedelta(hours=12)
+LAST_SEEN_EVERY = 60.0  # seconds between last_seen writes per device
+
+ALL_ROLES = ("kiosk", "display", "rating", "staff", "leader", "admin")
+PUBLIC = "public"
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str
+    office_id: int
+    user_id: int | None = None
+    device_id: int | None = None
+    counter_id: int | None = None
+    via: str = "bearer"  # bearer | session | device_cookie
+    name: str = ""
+
+    @property
+    def is_device(self) -> bool:
+        return self.device_id is not None
+
+
+class AuthError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message = status, code, message
+
+
+_last_seen: dict[int, float] = {}
+
+
+def _device_principal(db: Any, token: str, via: str) -> Principal | None:
+    th = hash_token(token)
+    with db.read() as s:
+        d = s.scalar(select(m.Device).where(m.Device.token_hash == th))
+        if d is None or d.revoked:
+            return None
+        p = Principal(role=d.kind, office_id=d.office_id, device_id=d.id,
+                      counter_id=d.counter_id, via=via, name=d.name)
+    now = time.monotonic()
+    if now - _last_seen.get(p.device_id, 0.0) > LAST_SEEN_EVERY:
+        _last_seen[p.device_id] = now
+        with db.write() as s:
+            dev = s.get(m.Device, p.device_id)
+            if dev is not None:
+                dev.last_seen = m.utcnow()
+    return p
+
+
+def _token_principal(db: Any, token: str) -> Principal | None:
+    th = hash_token(token)
+    with db.read() as s:
+        row = s.execute(select(m.ApiToken, m.User).join(m.User, m.User.id == m.ApiToken.user_id)
+                        .where(m.ApiToken.token_hash == th)).first()
+        if row is None:
+            return None
+        tok, user = row
+        if tok.revoked or not user.active or tok.expires_at < m.utcnow():
+            return None
+        return Principal(role=user.role, office_id=user.office_id, user_id=user.id,
+                         counter_id=tok.counter_id, via="bearer", name=user.full_name)
+
+
+def session_principal() -> Principal | None:
+    """The signed-in console user (Flask-Login), if any."""
+    from flask_login import current_user
+
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    return Principal(role=current_user.role, office_id=current_user.office_id,
+                     user_id=current_user.id, counter_id=session.get("counter_id"),
+                     via="session", name=current_user.full_name)
+
+
+def current_principal() -> Principal | None:
+    """Resolve (once per request) who is calling."""
+    if "principal" in g:
+        return g.principal
+    db = current_app.extensions["motcua_db"]
+    p: Principal | None = None
+    auth = request.headers.get("Authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
+        token = token.strip()
+        p = _device_principal(db, token, "bearer") or _token_principal(db, token)
+        if p is None:
+            raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
+    else:
+        p = session_principal()
+        if p is None and request.cookies.get(DEVICE_COOKIE):
+            p = _device_principal(db, request.cookies[DEVICE_COOKIE], "device_cookie")
+    g.principal = p
+    return p
+
+
+def _check_csrf(p: Principal) -> None:
+    if p.via in ("session", "device_cookie") and request.method not in ("GET", "HEAD", "OPTIONS"):
+        from flask_wtf.csrf import CSRFError, validate_csrf
+
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
+        except (CSRFError, Exception):  # ValidationError carries the reason
+            raise AuthError(403, "csrf_failed", "The form has expired; reload the page.")
+
+
+def require(*roles: str, html: bool = False) -> Callable:
+    """Admit only ``roles`` (or everybody with ``PUBLIC``).
+
+    The allowed set is stored on the view as ``_motcua_access`` for the
+    access-matrix test.  ``html=True`` views send anonymous people to the
+    sign-in page instead of answering 401 JSON."""
+    allowed = frozenset(roles)
+    unknown = allowed - set(ALL_ROLES) - {PUBLIC}
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def deco(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if PUBLIC not in allowed:
+                p = current_principal()
+                if p is None:
+                    if html:
+                        return redirect(url_for("console.login", next=request.full_path))
+                    raise AuthError(401, "unauthorized", "Please sign in.")
+                if p.role not in allowed:
+                    raise AuthError(403, "forbidden", "You are not allowed to do this.")
+                # Device cookies only ever open read-only display views.
+                if p.via == "device_cookie" and request.method not in ("GET", "HEAD"):
+                    raise AuthError(403, "forbidden", "You are not allowed to do this.")
+                _check_csrf(p)
+            return view(*args, **kwargs)
+
+        wrapper._motcua_access = allowed  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco
+
+
+def access_of(view: Callable) -> frozenset[str] | None:
+    return getattr(view, "_motcua_access", None)
+
+
+def roles(*groups: Iterable[str]) -> tuple[str, ...]:
+    return tuple(r for grp in groups for r in grp)
