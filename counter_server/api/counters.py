@@ -73,3 +73,30 @@ def resume(counter_id: int):
     run_write(lambda s: e.resume(s, counter_id, user_id))
     with get_db().read() as s:
         return counter_view(s, s.get(m.Counter, counter_id))
+
+
+@bp.get("/counters/<int:counter_id>/last-completed")
+@bp.doc(summary="Rating tablet: this counter's latest completed ticket, if not rated yet "
+                "(404 nothing_to_rate)")
+@require("rating")
+def last_completed(counter_id: int):
+    """Events never carry ticket codes; the tablet bound to this counter gets
+    the code of the ticket it should now rate, and nothing older."""
+    from sqlalchemy import select
+
+    p = current_principal()
+    if p.counter_id != counter_id:
+        raise AuthError(403, "not_your_counter", "You are signed in at another counter.")
+    with get_db().read() as s:
+        t = s.scalar(select(m.Ticket).where(
+            m.Ticket.office_id == p.office_id, m.Ticket.counter_id == counter_id,
+            m.Ticket.status == m.DONE, m.Ticket.finished_at.is_not(None))
+            .order_by(m.Ticket.finished_at.desc(), m.Ticket.id.desc()).limit(1))
+        rated = t is not None and s.scalar(select(m.Rating.id).where(
+            m.Rating.ticket_id == t.id, m.Rating.misuse.is_(False)).limit(1)) is not None
+        if t is None or rated:
+            raise e.DomainError("nothing_to_rate", "There is no completed ticket to rate.", 404)
+        staff = s.get(m.User, t.staff_id) if t.staff_id else None
+        return {"ticket_id": t.id, "code": t.code, "display_number": t.display_number,
+                "completed_at": e.iso(t.finished_at),
+                "staff": {"full_name": staff.full_name} if staff else None}

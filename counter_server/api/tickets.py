@@ -81,3 +81,31 @@ def ticket_transfer(ticket_id: int, json_data):
                                        to_counter_id=json_data.get("counter_id")))
     with get_db().read() as s:
         return ticket_view(s, s.get(m.Ticket, t.id))
+
+
+@bp.post("/tickets/lookup")
+@bp.doc(summary="Kiosk: find today's latest served ticket by its display number (for rating)")
+@require("kiosk")
+def ticket_lookup():
+    """A citizen types the number printed on the ticket; the kiosk needs the
+    ticket's code to rate it.  Only today's served tickets are found."""
+    from flask import request
+    from sqlalchemy import func
+
+    p = current_principal()
+    body = request.get_json(silent=True) or {}
+    number = str(body.get("display_number") or "").strip().upper()
+    if not number or len(number) > 20:
+        raise e.DomainError("invalid_input", "Type the number printed on your ticket.", 400)
+    with get_db().read() as s:
+        office = s.get(m.Office, p.office_id)
+        day = e.service_day(office, e.utcnow())
+        t = s.scalar(select(m.Ticket).where(
+            m.Ticket.office_id == p.office_id, m.Ticket.service_day == day,
+            m.Ticket.status == m.DONE, func.upper(m.Ticket.display_number) == number)
+            .order_by(m.Ticket.finished_at.desc(), m.Ticket.id.desc()).limit(1))
+        if t is None:
+            raise e.DomainError("ticket_not_found", "No served ticket with this number today.", 404)
+        view = ticket_view(s, t)
+        return {"code": t.code, "display_number": t.display_number,
+                "service_name": view["service_name"], "status": t.status, "rated": view["rated"]}
