@@ -37,8 +37,10 @@ def _ticket(s: Session, ticket_id: int) -> m.Ticket:
 
 
 def _forbidden(t: m.Ticket, action: str) -> DomainError:
-    return DomainError("invalid_transition", "This ticket cannot be {action} now (status: {status}).",
-                       409, action=action, status=t.status)
+    """``action`` is for logs; people get one clear sentence."""
+    return DomainError("invalid_transition",
+                       "This action is not possible for ticket {number} in its current state.",
+                       409, number=t.display_number, action=action, state=t.status)
 
 
 def _serves(c: m.Counter, t: m.Ticket) -> bool:

@@ -72,7 +72,7 @@ def create_pg_database() -> tuple[str, callable]:
     return url, drop
 
 
-def seed_database(url: str, *, always_open: bool = True) -> dict[str, Any]:
+def _seed_fresh(url: str, always_open: bool) -> dict[str, Any]:
     from counter_server.db import Database
     from counter_server.migrate import upgrade
     from counter_server.seed import seed_demo
@@ -84,6 +84,58 @@ def seed_database(url: str, *, always_open: bool = True) -> dict[str, Any]:
             return json.loads(json.dumps(seed_demo(s, always_open=always_open)))
     finally:
         db.dispose()
+
+
+_templates: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def _sqlite_template() -> tuple[str, dict[str, Any]]:
+    if "sqlite" not in _templates:
+        import sqlite3
+        import tempfile
+
+        path = Path(tempfile.mkdtemp(prefix="motcua-tmpl-")) / "template.sqlite3"
+        creds = _seed_fresh(f"sqlite:///{path.as_posix()}", True)
+        with sqlite3.connect(path) as conn:  # fold the WAL in: one file to copy
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _templates["sqlite"] = (str(path), creds)
+    return _templates["sqlite"]
+
+
+def _pg_template() -> tuple[str, dict[str, Any]]:
+    if "pg" not in _templates:
+        url, _drop = create_pg_database()
+        creds = _seed_fresh(url, True)
+        _templates["pg"] = (url.rpartition("/")[2], creds)
+    return _templates["pg"]
+
+
+def seed_database(url: str, *, always_open: bool = True) -> dict[str, Any]:
+    """Migrate and seed the demo office (open 24/7) into a new database.
+
+    The first call per kind builds a template (migrations + argon2 hashing
+    take about a second); later calls copy it: a file copy on SQLite,
+    CREATE DATABASE ... TEMPLATE on PostgreSQL."""
+    if not always_open:
+        return _seed_fresh(url, always_open)
+    if url.startswith("sqlite:///"):
+        target = Path(url[len("sqlite:///"):])
+        if not target.exists():
+            import shutil
+
+            src, creds = _sqlite_template()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+            return json.loads(json.dumps(creds))
+        return _seed_fresh(url, always_open)
+    import psycopg
+
+    tmpl, creds = _pg_template()
+    name = url.rpartition("/")[2]
+    with psycopg.connect(_pg_admin(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl}"')
+    return json.loads(json.dumps(creds))
 
 
 @pytest.fixture
