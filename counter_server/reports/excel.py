@@ -1,0 +1,114 @@
+"""Excel (openpyxl) and CSV exports: one workbook per period, a sheet per grouping.
+
+Cells hold real numbers (minutes, fractions) with number formats, so the
+leader's quarterly report can compute with them; headers are Vietnamese.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from . import figures as fg
+
+SHEETS = (("staff", "Cán bộ"), ("counter", "Quầy"), ("service", "Lĩnh vực"), ("day", "Ngày"))
+GROUP_HEADER = {"staff": "Cán bộ", "counter": "Quầy", "service": "Lĩnh vực", "day": "Ngày",
+                "hour": "Giờ"}
+OFFICIAL_LABELS = {"very_satisfied": "Rất hài lòng", "satisfied": "Hài lòng",
+                   "unsatisfied": "Không hài lòng"}
+
+
+def columns(c: fg.Ctx) -> list[tuple[str, str, Any]]:
+    """(header, number format, getter) for every exported column."""
+    mins = lambda k: (lambda r: None if r[k] is None else round(r[k] / 60, 2))  # noqa: E731
+    cols: list[tuple[str, str, Any]] = [
+        ("Số vé phát", "#,##0", lambda r: r["issued"]),
+        ("Đã phục vụ", "#,##0", lambda r: r["served"]),
+        ("Vắng mặt", "#,##0", lambda r: r["no_show"]),
+        ("Đã hủy", "#,##0", lambda r: r["cancelled"]),
+        ("Chờ TB (phút)", "0.0", mins("avg_wait")),
+        ("Chờ P90 (phút)", "0.0", mins("p90_wait")),
+        ("Phục vụ TB (phút)", "0.0", mins("avg_service")),
+        ("Phục vụ P90 (phút)", "0.0", mins("p90_service")),
+        ("Lượt đánh giá", "#,##0", lambda r: r["rated"]),
+        ("Tỷ lệ đánh giá", "0.0%", lambda r: r["coverage"]),
+    ]
+    for lv in c.levels:
+        cols.append((lv["label"], "#,##0", lambda r, v=lv["value"]: r["levels"].get(v, 0)))
+    for key, label in OFFICIAL_LABELS.items():
+        cols.append((f"Tỷ lệ {label.lower()}", "0.0%", lambda r, k=key: r["official_share"][k]))
+    return cols
+
+
+def _title(c: fg.Ctx) -> str:
+    p = c.period
+    return (f"{c.office.name} — báo cáo từ {p.first:%d/%m/%Y} đến {p.last:%d/%m/%Y}"
+            + (" (gồm đánh giá bị đánh dấu lạm dụng)" if c.include_misuse else ""))
+
+
+def _sheet(ws: Any, c: fg.Ctx, group: str | None, rows: list[dict[str, Any]]) -> None:
+    cols = columns(c)
+    ws.append([_title(c)])
+    ws["A1"].font = Font(bold=True, size=13)
+    header = [GROUP_HEADER.get(group or "", "Toàn đơn vị")] + [h for h, _f, _g in cols]
+    ws.append(header)
+    fill = PatternFill("solid", fgColor="DCE6F1")
+    for j in range(1, len(header) + 1):
+        cell = ws.cell(row=2, column=j)
+        cell.font, cell.fill = Font(bold=True), fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for i, r in enumerate(rows, start=3):
+        ws.cell(row=i, column=1, value=r["label"] if group else "Tổng")
+        for j, (_h, fmt, get) in enumerate(cols, start=2):
+            cell = ws.cell(row=i, column=j, value=get(r))
+            cell.number_format = fmt
+    ws.column_dimensions["A"].width = 30
+    for j in range(2, len(header) + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 13
+    ws.freeze_panes = "B3"
+
+
+def workbook(c: fg.Ctx) -> Workbook:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tổng hợp"
+    total = fg.totals(c)
+    _sheet(ws, c, None, [total])
+    ws.append([])
+    ws.append(["Đánh giá lạm dụng (không tính)", total["misuse_total"]])
+    for group, title in SHEETS:
+        _sheet(wb.create_sheet(title), c, group, fg.grouped(c, group))
+    low = wb.create_sheet("Đánh giá thấp")
+    low.append(["Thời gian", "Số vé", "Mức", "Lý do", "Góp ý", "Cán bộ", "Quầy", "Lĩnh vực"])
+    for cell in low[1]:
+        cell.font = Font(bold=True)
+    for r in fg.low_ratings(c, limit=5000):
+        low.append([r["created_at"], r["number"], r["level_label"], "; ".join(r["reasons"]),
+                    r["comment"], r["staff"], r["counter"], r["service"]])
+        low.cell(row=low.max_row, column=1).number_format = "dd/mm/yyyy hh:mm"
+    for col, w in zip("ABCDEFGH", (17, 9, 15, 30, 40, 22, 7, 24)):
+        low.column_dimensions[col].width = w
+    return wb
+
+
+def workbook_bytes(c: fg.Ctx) -> bytes:
+    buf = io.BytesIO()
+    workbook(c).save(buf)
+    return buf.getvalue()
+
+
+def csv_text(c: fg.Ctx, group: str) -> str:
+    """One grouping as CSV (decimal point, fractions for shares: machine-readable)."""
+    cols = columns(c)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow([GROUP_HEADER[group]] + [h for h, _f, _g in cols])
+    for r in fg.grouped(c, group):
+        vals = [get(r) for _h, _f, get in cols]
+        w.writerow([r["label"]] + ["" if v is None else (round(v, 4) if isinstance(v, float) else v)
+                                   for v in vals])
+    return out.getvalue()
