@@ -146,8 +146,12 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     from .phone import bp as phone_bp
     from .display_web import bp as display_bp
 
+    from .reports.api import reports_api
+
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie callers (security.require)
+    csrf.exempt(reports_api)
     app.register_blueprint(api_bp)
+    app.register_blueprint(reports_api)
     for bp in (console_bp, admin_bp, reports_bp, phone_bp, display_bp):
         app.register_blueprint(bp)
 

@@ -173,6 +173,9 @@ class Ticket(Base):
         UniqueConstraint("office_id", "idempotency_key"),
         Index("ix_ticket_queue", "office_id", "status", "service_id", "issued_at"),
         Index("ix_ticket_office_day", "office_id", "service_day"),
+        # Reports scan a period of one office (migration 0004_reports): covering.
+        Index("ix_ticket_report", "office_id", "issued_at", "status", "service_id", "counter_id",
+              "staff_id", "called_at", "started_at", "finished_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
@@ -226,6 +229,8 @@ class Rating(Base):
             sqlite_where=text("misuse = 0"),
             postgresql_where=text("misuse = false"),
         ),
+        Index("ix_rating_report", "office_id", "created_at", "misuse", "level", "staff_id",
+              "counter_id", "service_id", "ticket_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
