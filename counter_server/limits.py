@@ -3,3 +3,22 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+# Ratings: one bucket per device (a tablet or kiosk, whatever its address) or,
+# for anonymous phones, per address; plus one per address for everybody.  The
+# API and the phone page's no-JS form share these buckets (shared_limit scopes).
+RATING_PER_DEVICE = "20/minute"
+RATING_PER_ADDRESS = "60/minute"
+
+
+def device_or_address() -> str:
+    """Key a limit on the calling device, else on the remote address."""
+    from .security import AuthError, current_principal
+
+    try:
+        p = current_principal()
+    except AuthError:  # a bad token is refused by the view itself
+        p = None
+    if p is not None and p.device_id is not None:
+        return f"device:{p.device_id}"
+    return "addr:" + (get_remote_address() or "")

@@ -34,7 +34,7 @@ def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level:
     if client_key:
         old = s.scalar(select(m.Rating).where(m.Rating.client_key == client_key))
         if old is not None:
-            return old, False
+            return _same_sender(s, old, office_id, device_id, ticket_code), False
     office = s.get(m.Office, office_id)
     levels, reason_list = levels_and_reasons(office)
     if level not in {lv["value"] for lv in levels}:
@@ -43,6 +43,8 @@ def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level:
     known = {r["code"] for r in reason_list}
     if any(r not in known for r in reasons):
         raise DomainError("unknown_reason", "Unknown rating reason.", 422)
+    if not next(lv for lv in levels if lv["value"] == level).get("low"):
+        reasons = []  # reasons explain a low rating; keep reports of low ratings clean
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise DomainError("comment_too_long", "The comment is too long.", 422)
@@ -76,18 +78,39 @@ def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level:
             else:
                 raise DomainError("already_rated", "This ticket has already been rated.", 409)
 
+    counter_id, staff_id = (ticket.counter_id, ticket.staff_id) if ticket else (None, None)
+    if ticket is None and device_id is not None:
+        # A tablet press with no ticket still belongs to the tablet's counter and officer.
+        dev = s.get(m.Device, device_id)
+        bound = s.get(m.Counter, dev.counter_id) if dev and dev.counter_id else None
+        counter_id, staff_id = (bound.id, bound.staff_id) if bound else (None, None)
     rating = m.Rating(
         office_id=office_id, ticket_id=ticket.id if ticket else None, level=level,
         reasons=reasons, comment=comment, channel=channel,
         service_id=ticket.service_id if ticket else None,
-        counter_id=ticket.counter_id if ticket else None,
-        staff_id=ticket.staff_id if ticket else None, device_id=device_id, created_at=now,
+        counter_id=counter_id, staff_id=staff_id, device_id=device_id, created_at=now,
         misuse=bool(misuse_reason), misuse_reason=misuse_reason, client_key=client_key or None,
     )
     s.add(rating)
     s.flush()
-    append_event(s, office_id, "rating.created", staff_id=rating.staff_id, now=now, payload={
+    bound_counter = s.get(m.Counter, counter_id) if ticket is None and counter_id else None
+    append_event(s, office_id, "rating.created", ticket=ticket, counter=bound_counter,
+                 staff_id=rating.staff_id, now=now, payload={
         "rating": {"id": rating.id, "level": level, "ticket_id": rating.ticket_id,
                    "counter_id": rating.counter_id, "staff_id": rating.staff_id,
                    "misuse": rating.misuse, "channel": channel}})
     return rating, True
+
+
+def _same_sender(s: Session, old: m.Rating, office_id: int, device_id: int | None,
+                 ticket_code: str | None) -> m.Rating:
+    """An idempotent re-send must come from the sender of the first one: a
+    client key is not a way to read (or overwrite) somebody else's rating."""
+    ticket_id = None
+    if ticket_code:
+        ticket_id = s.scalar(select(m.Ticket.id).where(m.Ticket.code == ticket_code))
+    if (old.office_id != office_id or old.device_id != device_id
+            or (ticket_code and old.ticket_id != ticket_id)):
+        raise DomainError("client_key_conflict", "This client key was used for another rating.",
+                          409)
+    return old

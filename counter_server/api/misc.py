@@ -7,7 +7,7 @@ from flask import request
 from sqlalchemy import select, text
 
 from .. import __version__, engine as e, models as m, ratings
-from ..limits import limiter
+from ..limits import RATING_PER_ADDRESS, RATING_PER_DEVICE, device_or_address, limiter
 from ..queries import services_view
 from ..security import (PUBLIC, TOKEN_TTL, AuthError, current_principal, hash_token,
                         new_token, require, verify_password)
@@ -98,13 +98,16 @@ def services():
 @bp.output(RatingOut, status_code=201)
 @bp.doc(summary="Rate a completed ticket (tablet, kiosk, or the ticket's code holder)")
 @require(PUBLIC)
-@limiter.limit("30/minute")
+@limiter.shared_limit(RATING_PER_DEVICE, scope="rating-device", key_func=device_or_address)
+@limiter.shared_limit(RATING_PER_ADDRESS, scope="rating-address")
 def create_rating(json_data):
     p = current_principal()
     if p is not None and p.role not in ("rating", "kiosk"):
         raise AuthError(403, "forbidden", "You are not allowed to do this.")
     channel = {"rating": "tablet", "kiosk": "kiosk"}.get(p.role if p else "", "web")
     code = json_data.get("ticket_code")
+    if p is None and not code:
+        raise e.DomainError("invalid_input", "A ticket code is required.", 400)
 
     def do(s):
         if p is not None:
