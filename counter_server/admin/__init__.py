@@ -1,4 +1,13 @@
-"""admin pages (filled in by its own issue)."""
+"""Administration (admin role only): services, counters, accounts, devices,
+office settings, TOML export/import and the audit view.
+
+Every change is written in the same transaction as an ``admin.*`` event, so
+the audit view reads the one event log like every other report.
+"""
+from __future__ import annotations
+
 from flask import Blueprint
 
-bp = Blueprint("admin", __name__)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import audit, catalog, config_toml, office, people  # noqa: E402,F401  (routes)

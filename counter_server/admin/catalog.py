@@ -1,0 +1,159 @@
+"""Services (number blocks, prefixes, caps, hours, icons, order) and counters
+(which services, with weights)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import models as m
+from ..api import get_db
+from ..security import current_principal, require
+from . import bp
+from .common import FormError, audit, checkbox, field, format_hours, int_field, parse_hours, save
+
+ICONS = ("family", "stamp", "health", "home", "land", "people", "document", "money", "car",
+         "school", "tree", "question")
+
+
+def _services(s: Session, office_id: int) -> list[m.Service]:
+    return list(s.scalars(select(m.Service).where(m.Service.office_id == office_id)
+                          .order_by(m.Service.sort_order, m.Service.id)))
+
+
+def _service_from_form(s: Session, svc: m.Service, office_id: int) -> None:
+    code = field("code").upper()
+    if not code or len(code) > 20 or not code.replace("_", "").isalnum():
+        raise FormError("The code must be 1–20 letters or digits.")
+    clash = s.scalar(select(m.Service.id).where(m.Service.office_id == office_id,
+                                                m.Service.code == code))
+    if clash is not None and clash != svc.id:
+        raise FormError("Another service already uses the code {code}.", code=code)
+    name = field("name")
+    if not name:
+        raise FormError("The name is required.")
+    start = int_field("number_start", lo=0, hi=999_999)
+    end = int_field("number_end", lo=0, hi=999_999)
+    if end < start:
+        raise FormError("The last number must not be below the first.")
+    prefix = field("prefix").upper()
+    if len(prefix) > 5:
+        raise FormError("The prefix has at most 5 characters.")
+    svc.code, svc.name, svc.prefix = code, name[:200], prefix
+    svc.number_start, svc.number_end = start, end
+    svc.daily_cap = int_field("daily_cap", required=False, lo=1, hi=999_999)
+    svc.hours = parse_hours(field("hours"))
+    svc.icon = field("icon")[:100]
+    svc.sort_order = int_field("sort_order", lo=-1000, hi=1000)
+    svc.default_service_minutes = int_field("default_service_minutes", lo=1, hi=600)
+    svc.active = checkbox("active")
+
+
+@bp.route("/services", methods=["GET", "POST"])
+@require("admin", html=True)
+def services():
+    p = current_principal()
+    if request.method == "POST":
+        def do(s: Session) -> None:
+            svc = m.Service(office_id=p.office_id)
+            _service_from_form(s, svc, p.office_id)
+            s.add(svc)
+            s.flush()
+            audit(s, "service_created", service_id=svc.id, code=svc.code, name=svc.name)
+        if save(do, "Service saved."):
+            return redirect(url_for("admin.services"))
+    with get_db().read() as s:
+        rows = _services(s, p.office_id)
+    return render_template("admin/services.html", services=rows, icons=ICONS,
+                           format_hours=format_hours, edit=None)
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@require("admin", html=True)
+def service_edit(service_id: int):
+    p = current_principal()
+    with get_db().read() as s:
+        svc = s.get(m.Service, service_id)
+        if svc is None or svc.office_id != p.office_id:
+            abort(404)
+    if request.method == "POST":
+        def do(s: Session) -> None:
+            row = s.get(m.Service, service_id)
+            _service_from_form(s, row, p.office_id)
+            audit(s, "service_updated", service_id=row.id, code=row.code, name=row.name,
+                  active=row.active)
+        if save(do, "Service saved."):
+            return redirect(url_for("admin.services"))
+    with get_db().read() as s:
+        rows = _services(s, p.office_id)
+    return render_template("admin/services.html", services=rows, icons=ICONS,
+                           format_hours=format_hours, edit=svc)
+
+
+def _counter_rows(s: Session, office_id: int) -> list[dict[str, Any]]:
+    names = {sv.id: sv for sv in _services(s, office_id)}
+    out = []
+    for c in s.scalars(select(m.Counter).where(m.Counter.office_id == office_id)
+                       .order_by(m.Counter.number)):
+        staff = s.get(m.User, c.staff_id) if c.staff_id else None
+        out.append({"c": c, "staff": staff.full_name if staff else "",
+                    "services": [(names[cs.service_id].name, cs.weight) for cs in c.services
+                                 if cs.service_id in names],
+                    "weights": {cs.service_id: cs.weight for cs in c.services}})
+    return out
+
+
+def _counter_from_form(s: Session, c: m.Counter, office_id: int) -> None:
+
+    number = int_field("number", lo=1, hi=999)
+    clash = s.scalar(select(m.Counter.id).where(m.Counter.office_id == office_id,
+                                                m.Counter.number == number))
+    if clash is not None and clash != c.id:
+        raise FormError("Counter {number} already exists.", number=number)
+    c.number, c.name = number, (field("name") or f"Quầy {number}")[:100]
+    c.active = checkbox("active")
+    wanted: dict[int, int] = {}
+    for svc in _services(s, office_id):
+        if request.form.get(f"svc_{svc.id}"):
+            raw = request.form.get(f"weight_{svc.id}", "1").strip() or "1"
+            if not raw.isdigit() or not 1 <= int(raw) <= 10:
+                raise FormError("A weight is a whole number from 1 to 10.")
+            wanted[svc.id] = int(raw)
+    keep = []
+    for cs in list(c.services):
+        if cs.service_id in wanted:
+            cs.weight = wanted.pop(cs.service_id)
+            keep.append(cs)
+    c.services = keep + [m.CounterService(service_id=sid, weight=w) for sid, w in wanted.items()]
+
+
+@bp.route("/counters", methods=["GET", "POST"])
+@bp.route("/counters/<int:counter_id>", methods=["GET", "POST"])
+@require("admin", html=True)
+def counters(counter_id: int | None = None):
+
+    p = current_principal()
+    edit = None
+    if counter_id is not None:
+        with get_db().read() as s:
+            edit = s.get(m.Counter, counter_id)
+            if edit is None or edit.office_id != p.office_id:
+                abort(404)
+            edit_weights = {cs.service_id: cs.weight for cs in edit.services}
+    if request.method == "POST":
+        def do(s: Session) -> None:
+            c = s.get(m.Counter, counter_id) if counter_id else m.Counter(
+                office_id=p.office_id, state="closed")
+            _counter_from_form(s, c, p.office_id)
+            s.add(c)
+            s.flush()
+            audit(s, "counter_saved", counter_id=c.id, number=c.number,
+                  services={str(cs.service_id): cs.weight for cs in c.services})
+        if save(do, "Counter saved."):
+            return redirect(url_for("admin.counters"))
+    with get_db().read() as s:
+        rows, svcs = _counter_rows(s, p.office_id), _services(s, p.office_id)
+    return render_template("admin/counters.html", rows=rows, services=svcs, edit=edit,
+                           edit_weights=edit_weights if edit else {})

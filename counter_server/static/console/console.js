@@ -1,0 +1,207 @@
+/* Staff console: actions go to the JSON API (session cookie + X-CSRFToken);
+   the screen is always redrawn from GET /console/state, refetched after every
+   action and on every event of the stream, so it never shows a stale ticket. */
+(function () {
+  "use strict";
+  var root = document.getElementById("console");
+  if (!root) return;
+  var T = JSON.parse(document.getElementById("console-text").textContent);
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var counterId = root.dataset.counterId;
+  var stateUrl = root.dataset.stateUrl;
+  var state = null, clockOffset = 0, fetchSeq = 0, appliedSeq = 0, busy = false;
+  var $ = function (id) { return document.getElementById(id); };
+
+  function fmtDuration(sec) {
+    if (sec == null) return "—";
+    sec = Math.max(0, Math.floor(sec));
+    var h = Math.floor(sec / 3600), m = Math.floor((sec % 3600) / 60), s = sec % 60;
+    var mm = (h ? String(m).padStart(2, "0") : String(m));
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+  function nowServer() { return Date.now() + clockOffset; }
+  function since(iso) { return iso ? (nowServer() - Date.parse(iso)) / 1000 : null; }
+  function show(msg, kind) {
+    var el = $("message");
+    el.textContent = msg; el.className = "flash flash-" + (kind || "info"); el.hidden = !msg;
+    clearTimeout(show.t);
+    if (msg) show.t = setTimeout(function () { el.hidden = true; }, 6000);
+  }
+
+  function refresh() {
+    var seq = ++fetchSeq;
+    return fetch(stateUrl, { credentials: "same-origin", cache: "no-store",
+                             headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        if (r.status === 401 || r.redirected) { location.href = "/login?next=/console"; return null; }
+        return r.json();
+      })
+      .then(function (data) {
+        // Only the newest answer may paint: an older, slower one is dropped.
+        if (!data || seq < appliedSeq || data.error) return;
+        appliedSeq = seq; state = data;
+        clockOffset = Date.parse(data.now) - Date.now();
+        render();
+      })
+      .catch(function () { show(T.network, "error"); });
+  }
+
+  function render() {
+    var c = state.counter, cur = state.current;
+    $("counter-state").textContent = T[c.state] + (c.pause_reason ? " — " + c.pause_reason : "");
+    $("counter-state").className = "badge badge-" + c.state;
+    var other = $("other-officer");
+    other.hidden = !state.someone_else;
+    if (state.someone_else) other.textContent = T.other + " " + c.staff.full_name;
+    var card = $("ticket-card");
+    card.dataset.ticketId = cur ? cur.ticket_id : "";
+    card.classList.toggle("empty", !cur);
+    $("ticket-number").textContent = cur ? cur.display_number : "—";
+    $("ticket-service").textContent = cur ? cur.service_name : T.none;
+    $("ticket-status").textContent = cur ? T[cur.status] : "";
+    $("ticket-status").hidden = !cur;
+    $("ticket-recalls").textContent = cur && cur.recall_count ? T.recalls + ": " + cur.recall_count : "";
+    if (cur && cur.priority_class) $("ticket-status").textContent += " · " + T.priority;
+    var list = $("ticket-transfers");
+    list.innerHTML = "";
+    (cur ? cur.transfers : []).forEach(function (h) {
+      var li = document.createElement("li");
+      var from = h.from_service || (h.from_counter ? T.counter + " " + h.from_counter : "");
+      var to = h.to_service || (h.to_counter ? T.counter + " " + h.to_counter : "");
+      li.textContent = T.transfer_from + " " + from + " " + T.transfer_to + " " + to +
+        (h.by ? " (" + T.by + " " + h.by + ")" : "");
+      list.appendChild(li);
+    });
+    var open = c.state === "open", paused = c.state === "paused";
+    var called = cur && cur.status === "called";
+    setEnabled("btn-call-next", open && !cur);
+    setEnabled("btn-recall", !!cur);
+    setEnabled("btn-start", !!called);
+    setEnabled("btn-complete", !!cur);
+    setEnabled("btn-no-show", !!called);
+    setEnabled("btn-transfer", !!cur);
+    $("btn-pause").hidden = paused; $("btn-resume").hidden = !paused;
+    setEnabled("btn-pause", open); setEnabled("btn-resume", paused);
+    var tbody = $("waiting-list");
+    tbody.innerHTML = "";
+    state.waiting.forEach(function (w) {
+      var tr = document.createElement("tr");
+      tr.dataset.ticketId = w.id;
+      if (w.priority_class) tr.className = "priority";
+      var extra = (w.for_this_counter ? " · " + T.for_you : "") + (w.transferred ? " · " + T.transferred : "");
+      [w.display_number, w.service_name + extra, ""].forEach(function (txt, i) {
+        var td = document.createElement("td"); td.textContent = txt;
+        if (i === 2) { td.className = "wait"; td.dataset.since = w.issued_at; }
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    if (!state.waiting.length) {
+      var tr = document.createElement("tr"), td = document.createElement("td");
+      td.colSpan = 3; td.className = "muted"; td.textContent = T.empty; tr.appendChild(td); tbody.appendChild(tr);
+    }
+    $("waiting-count").textContent = state.waiting.length;
+    var f = state.figures;
+    document.querySelectorAll("[data-fig]").forEach(function (dd) {
+      var v = f[dd.dataset.fig]; dd.textContent = v == null ? "—" : v;
+    });
+    tick();
+  }
+
+  function tick() {
+    if (!state) return;
+    var cur = state.current;
+    if (cur) {
+      var waited = cur.called_at ? (Date.parse(cur.called_at) - Date.parse(cur.issued_at)) / 1000 : since(cur.issued_at);
+      $("ticket-wait").textContent = T.waited + " " + fmtDuration(waited);
+      $("ticket-serving").textContent = cur.started_at ? T.serving_for + " " + fmtDuration(since(cur.started_at)) : "";
+    } else { $("ticket-wait").textContent = ""; $("ticket-serving").textContent = ""; }
+    document.querySelectorAll("#waiting-list td.wait").forEach(function (td) {
+      td.textContent = fmtDuration(since(td.dataset.since));
+    });
+  }
+
+  function setEnabled(id, on) { $(id).disabled = !on || busy; }
+
+  function post(path, body) {
+    busy = true; if (state) render();
+    return fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, "Content-Type": "application/json", "Accept": "application/json" },
+      body: body ? JSON.stringify(body) : null
+    }).then(function (r) {
+      if (r.status === 401) { location.href = "/login?next=/console"; return; }
+      return r.json().then(function (data) {
+        if (!r.ok) show((data.error && data.error.message) || T.network, "error");
+        else show("", "info");
+      });
+    }).catch(function () { show(T.network, "error"); })
+      .then(function () { busy = false; return refresh(); });
+  }
+
+  function act(action) {
+    if (!state || busy) return;
+    var btn = $("btn-" + action);
+    if (btn && (btn.disabled || btn.hidden)) return;
+    var cur = state.current, ctr = "/api/v1/counters/" + counterId + "/";
+    var tk = cur ? "/api/v1/tickets/" + cur.ticket_id + "/" : null;
+    switch (action) {
+      case "call-next": return post(ctr + "call-next");
+      case "recall": return post(ctr + "recall");
+      case "start": case "complete": case "no-show": return tk && post(tk + action);
+      case "resume": return post(ctr + "resume");
+      case "pause": $("pause-dialog").showModal(); return;
+      case "transfer": $("transfer-service").value = ""; $("transfer-counter").value = "";
+        $("transfer-dialog").showModal(); return;
+    }
+  }
+
+  $("transfer-dialog").addEventListener("close", function () {
+    if (this.returnValue !== "ok" || !state || !state.current) return;
+    var svc = $("transfer-service").value, ctr = $("transfer-counter").value;
+    if (!svc && !ctr) { show(T.pick_target, "error"); return; }
+    post("/api/v1/tickets/" + state.current.ticket_id + "/transfer",
+         svc ? { service_id: Number(svc) } : { counter_id: Number(ctr) });
+  });
+  $("pause-dialog").addEventListener("close", function () {
+    if (this.returnValue !== "ok") return;
+    var detail = $("pause-detail").value.trim(), reason = $("pause-reason").value;
+    post("/api/v1/counters/" + counterId + "/pause", { reason: detail ? reason + ": " + detail : reason });
+  });
+
+  document.querySelectorAll("[data-action]").forEach(function (b) {
+    b.addEventListener("click", function () { act(b.dataset.action); });
+  });
+  var KEYS = { g: "call-next", l: "recall", b: "start", h: "complete", v: "no-show", c: "transfer" };
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+    var tag = (ev.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "select" || tag === "textarea" || document.querySelector("dialog[open]")) return;
+    var k = ev.key.toLowerCase();
+    if (k === "t") { ev.preventDefault(); act(state && state.counter.state === "paused" ? "resume" : "pause"); return; }
+    if (KEYS[k]) { ev.preventDefault(); act(KEYS[k]); }
+  });
+
+  var pending = null;
+  function onEvent() {  // coalesce bursts of events into one refetch
+    if (pending) return;
+    pending = setTimeout(function () { pending = null; refresh(); }, 50);
+  }
+  function connect() {
+    var es = new EventSource("/api/v1/events");
+    es.onopen = function () { $("live").textContent = T.live; $("live").className = "badge badge-on"; refresh(); };
+    es.onmessage = onEvent;
+    ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
+     "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.reactivated",
+     "counter.updated", "rating.created"].forEach(function (t) { es.addEventListener(t, onEvent); });
+    es.onerror = function () {
+      $("live").textContent = T.offline; $("live").className = "badge badge-off";
+      if (es.readyState === EventSource.CLOSED) { setTimeout(connect, 3000); refresh(); }
+    };
+  }
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
+  setInterval(tick, 1000);
+  setInterval(refresh, 30000);  // a safety net under the stream, never the main path
+  refresh();
+  connect();
+})();
