@@ -1,0 +1,4 @@
+"""``python -m display --server URL --token T``: the lobby display."""
+from display.app import main
+
+main()
