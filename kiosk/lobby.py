@@ -1,0 +1,330 @@
+"""The lobby kiosk in ticket mode: the Kivy App that ties screens and workers together.
+
+Import only after :func:`kiosk.app.configure_kivy` (window size and full
+screen must be set before Kivy opens its window).  State lives in Kivy
+properties that the .kv files bind to; every network or printer call runs
+in the workers of :mod:`kiosk.live` and comes back through ``mainthread``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock, mainthread
+from kivy.core.image import Image as CoreImage
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import (BooleanProperty, ListProperty, NumericProperty, ObjectProperty,
+                             OptionProperty, StringProperty)
+from kivy.uix.screenmanager import FadeTransition, ScreenManager
+from kivy.utils import get_color_from_hex
+
+from counter_server.client import ApiClient, ApiError
+from kiosk import strings
+from kiosk.icons import icon_path
+from kiosk.live import PrinterState, PrintSupervisor, ServerLink, TicketIssuer
+from kiosk.printing import TicketData, make_printer, qr_image
+from kiosk.strings import _
+from kiosk.widgets import (BigButton, ClosedScreen, HomeScreen, PriorityScreen, ServiceButton,
+                           TicketScreen)
+
+log = logging.getLogger(__name__)
+KV_DIR = Path(__file__).resolve().parent
+KV_FILES = ("kiosk.kv", "home.kv", "ticket.kv")
+
+
+class LobbyKioskApp(App):
+    """Ticket mode: pick a service (and a priority class), get a number, take the ticket."""
+
+    online = BooleanProperty(False)
+    retrying = BooleanProperty(False)
+    services_loaded = BooleanProperty(False)
+    office_name = StringProperty("")
+    office_open = BooleanProperty(True)
+    hours_text = StringProperty("")
+    notice = StringProperty("")
+    message = StringProperty("")
+    clock_text = StringProperty("")
+    date_text = StringProperty("")
+    priority_step = BooleanProperty(False)
+    issuing = BooleanProperty(False)
+    rating_available = BooleanProperty(False)
+    services = ListProperty([])
+    selected_name = StringProperty("")
+    printer_ok = BooleanProperty(True)
+    printer_message = StringProperty("")
+    ticket_number = StringProperty("")
+    ticket_service = StringProperty("")
+    ticket_ahead_text = StringProperty("")
+    ticket_wait_text = StringProperty("")
+    ticket_priority_text = StringProperty("")
+    print_state = OptionProperty("idle", options=["idle", "printing", "printed", "failed"])
+    print_text = StringProperty("")
+    qr_texture = ObjectProperty(None, allownone=True)
+    #: 1/100 of the window's short side: the unit every size in the .kv files uses.
+    u = NumericProperty(6.0)
+    #: Milliseconds from the last tap to its number on screen (benchmark and logs).
+    last_tap_ms = NumericProperty(0.0)
+
+    def __init__(self, args: argparse.Namespace, printer_settings: dict[str, Any], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.args = args
+        self.title = "Một Cửa – Kiosk"
+        self.server_url = args.server.rstrip("/")
+        self.client = ApiClient(self.server_url, args.token)
+        self.printer = make_printer(printer_settings)
+        self.ticket: dict[str, Any] = {}
+        self._selected: dict[str, Any] = {}
+        self._buttons: dict[int, ServiceButton] = {}
+        self._local_time: str | None = None
+        self._local_time_at = 0.0
+        self._home_timer: Any = None
+        self._message_timer: Any = None
+        self._tap_started = 0.0
+        self.link = ServerLink(self.client, mainthread(self._apply_services),
+                               mainthread(self._set_online), refresh_seconds=args.refresh_seconds)
+        self.issuer = TicketIssuer(self.client)
+        self.printing = PrintSupervisor(self.printer, self.client, mainthread(self._printer_state),
+                                        check_seconds=args.printer_check_seconds)
+
+    # ------------------------------------------------------------------ helpers for .kv
+    def tr(self, message: str) -> str:
+        return _(message)
+
+    def icon_file(self, name: str) -> str:
+        return icon_path(name)
+
+    # ------------------------------------------------------------------ build
+    def build(self) -> ScreenManager:
+        for name in KV_FILES:
+            Builder.load_file(str(KV_DIR / name))
+        sm = ScreenManager(transition=FadeTransition(duration=0.12))
+        for screen in (HomeScreen(name="home"), PriorityScreen(name="priority"),
+                       TicketScreen(name="ticket"), ClosedScreen(name="closed")):
+            sm.add_widget(screen)
+        self._build_priority_choices(sm.get_screen("priority"))
+        try:
+            from kiosk.lobby_rating import add_lobby_rating_screens
+        except ImportError:
+            log.info("lobby rating screens not installed")
+        else:
+            try:
+                add_lobby_rating_screens(sm, self)
+            except Exception:  # noqa: BLE001 - rating must never take the ticket kiosk down
+                log.exception("could not add the lobby rating screens")
+        self.rating_available = sm.has_screen("rate_entry")
+        Window.bind(size=self._on_window_size)
+        self._on_window_size(Window, Window.size)
+        self.clock_text, self.date_text = "--:--", ""
+        Clock.schedule_interval(self._tick, 1.0)
+        self.link.start()
+        self.printing.start()
+        return sm
+
+    def _build_priority_choices(self, screen: PriorityScreen) -> None:
+        grid = screen.ids.choices
+        normal = BigButton(text=_("No priority"), icon=icon_path("normal"), value="",
+                           colour=get_color_from_hex("#1565c0"))
+        normal.bind(on_release=lambda b: self.choose_priority(b.value))
+        grid.add_widget(normal)
+        for value, icon, label in strings.PRIORITY_CHOICES:
+            button = BigButton(text=_(label), icon=icon_path(icon), value=value,
+                               colour=get_color_from_hex("#6a1b9a"))
+            button.bind(on_release=lambda b: self.choose_priority(b.value))
+            grid.add_widget(button)
+
+    def on_stop(self) -> None:
+        self.link.stop()
+        self.printing.stop()
+
+    def _on_window_size(self, _window: Any, size: tuple[int, int]) -> None:
+        width, height = size
+        self.u = min(width, height) / 100.0
+        self._layout_grid()
+
+    def _layout_grid(self) -> None:
+        if not self.root:
+            return
+        grid = self.root.get_screen("home").ids.grid
+        n = max(1, len(self._buttons))
+        width, height = Window.size
+        grid.cols = (3 if n > 4 else 2) if width > height * 1.2 else (1 if n <= 3 else 2)
+
+    def _tick(self, _dt: float = 0) -> None:
+        now = strings.office_clock(self._local_time, self._local_time_at, time.monotonic())
+        self.clock_text = now.strftime("%H:%M")
+        self.date_text = strings.date_text(now)
+
+    # ------------------------------------------------------------------ server state
+    def _set_online(self, online: bool, message: str = "") -> None:
+        self.online = online
+        self._update_buttons()
+
+    def _apply_services(self, data: dict[str, Any]) -> None:
+        office = data.get("office", {})
+        self._local_time, self._local_time_at = office.get("local_time"), time.monotonic()
+        self._tick()
+        self.office_name = office.get("name", "")
+        self.notice = office.get("notice", "") or ""
+        self.hours_text = "\n".join(strings.format_hours(office.get("opening_hours")))
+        if self.args.priority_step == "server":
+            self.priority_step = bool(office.get("kiosk_priority_step", False))
+        else:
+            self.priority_step = self.args.priority_step == "on"
+        self.office_open = bool(office.get("open", True))
+        self.services = data.get("services", [])
+        self._update_buttons()
+        self.services_loaded = True
+        current = self.root.current if self.root else "home"
+        if not self.office_open and current in ("home", "priority"):
+            self.root.current = "closed"
+        elif self.office_open and current == "closed":
+            self.root.current = "home"
+
+    def _update_buttons(self) -> None:
+        if not self.root:
+            return
+        grid = self.root.get_screen("home").ids.grid
+        ids = [s["id"] for s in self.services]
+        if ids != list(self._buttons):
+            grid.clear_widgets()
+            self._buttons = {}
+            for index, service in enumerate(self.services):
+                button = ServiceButton(service_id=service["id"])
+                button.colour = get_color_from_hex(strings.SERVICE_COLOURS[index % len(strings.SERVICE_COLOURS)])
+                button.bind(on_release=self.on_service_press)
+                grid.add_widget(button)
+                self._buttons[service["id"]] = button
+            self._layout_grid()
+        for service in self.services:
+            button = self._buttons[service["id"]]
+            button.name = service["name"]
+            button.icon = icon_path(service.get("icon") or "service")
+            button.is_open = bool(service["open"])
+            button.waiting_text = strings.waiting_text(service.get("waiting", 0))
+            button.wait_text = strings.wait_text(service.get("estimated_wait_minutes"))
+            button.closed_text = service.get("closed_message") or _("Not available now")
+            button.disabled = not (button.is_open and self.online)
+
+    # ------------------------------------------------------------------ taps
+    def on_service_press(self, button: ServiceButton) -> None:
+        if self.issuing or not self.online or not button.is_open or button.disabled:
+            return
+        service = next((s for s in self.services if s["id"] == button.service_id), None)
+        if service is None:
+            return
+        self._selected = service
+        self.selected_name = service["name"]
+        if self.priority_step:
+            self.root.current = "priority"
+            self._schedule_home(self.args.priority_seconds)
+        else:
+            self.issue("")
+
+    def choose_priority(self, value: str) -> None:
+        if self._selected and not self.issuing and self.online:
+            self.issue(value)
+
+    def issue(self, priority: str) -> None:
+        """Start issuing for the selected service; taps while one is in flight are ignored."""
+        self._tap_started = time.perf_counter()
+        started = self.issuer.issue(
+            self._selected["id"], priority, on_done=mainthread(self._on_ticket),
+            on_error=mainthread(self._on_issue_error),
+            on_retrying=mainthread(lambda retrying: setattr(self, "retrying", retrying)))
+        if started:
+            self.issuing = True
+
+    def _on_ticket(self, ticket: dict[str, Any]) -> None:
+        self.ticket = ticket
+        self.issuing = False
+        status_url = self.server_url + ticket["status_path"]
+        self.ticket_number = ticket["display_number"]
+        self.ticket_service = ticket.get("service_name", "")
+        self.ticket_ahead_text = strings.ahead_text(ticket.get("waiting_before", 0))
+        self.ticket_wait_text = strings.wait_text(ticket.get("estimated_wait_minutes"))
+        label = dict((v, l) for v, _i, l in strings.PRIORITY_CHOICES).get(ticket.get("priority_class") or "")
+        self.ticket_priority_text = _("Priority: {label}").format(label=_(label)) if label else ""
+        self.qr_texture = self._qr_texture(status_url)
+        self.print_state, self.print_text = "printing", _("Printing your ticket...")
+        self.root.current = "ticket"
+        self.last_tap_ms = (time.perf_counter() - self._tap_started) * 1000
+        self.printing.submit(self._ticket_data(ticket, status_url, self.ticket_priority_text),
+                             mainthread(self._on_printed))
+        self._schedule_home(self.args.ticket_seconds)
+        self.link.refresh_now()
+
+    def _ticket_data(self, ticket: dict[str, Any], status_url: str, priority: str) -> TicketData:
+        issued = dt.datetime.fromisoformat(str(ticket.get("issued_at")).replace("Z", "+00:00"))
+        if issued.tzinfo is None:
+            issued = issued.replace(tzinfo=dt.timezone.utc)
+        if self._local_time:
+            offset = dt.datetime.fromisoformat(self._local_time).utcoffset()
+            if offset is not None:
+                issued = issued.astimezone(dt.timezone(offset))
+        counters = [_("Counter {number}").format(number=n) for n in ticket.get("counters", [])]
+        label = priority.split(": ", 1)[-1] if priority else None
+        return TicketData(office_name=self.office_name, display_number=ticket["display_number"],
+                          service_name=ticket.get("service_name", ""), counters=counters,
+                          issued_at=issued, waiting_before=ticket.get("waiting_before", 0),
+                          estimated_wait_minutes=ticket.get("estimated_wait_minutes"),
+                          status_url=status_url, priority_label=label)
+
+    @staticmethod
+    def _qr_texture(url: str) -> Any:
+        buf = io.BytesIO()
+        qr_image(url, 400).convert("L").save(buf, format="PNG")
+        buf.seek(0)
+        texture = CoreImage(buf, ext="png").texture
+        texture.mag_filter = "nearest"
+        return texture
+
+    def _on_issue_error(self, err: ApiError) -> None:
+        self.issuing = False
+        self.show_message(_("Cannot reach the server. Please try again.") if err.unreachable
+                          else err.message)
+        self.go_home()
+        self.link.refresh_now()
+
+    def _on_printed(self, state: PrinterState) -> None:
+        if self.root.current != "ticket":
+            return
+        if state.ok:
+            self.print_state, self.print_text = "printed", _("Please take your ticket below.")
+        else:
+            self.print_state = "failed"
+            self.print_text = _("The printer has a problem, please remember your queue number")
+            self._schedule_home(self.args.fault_ticket_seconds)
+
+    def _printer_state(self, state: PrinterState) -> None:
+        self.printer_ok = state.ok
+        self.printer_message = state.message
+
+    # ------------------------------------------------------------------ navigation
+    def _schedule_home(self, seconds: float) -> None:
+        if self._home_timer is not None:
+            self._home_timer.cancel()
+        self._home_timer = Clock.schedule_once(lambda _dt: self.go_home(), seconds)
+
+    def go_home(self) -> None:
+        if self._home_timer is not None:
+            self._home_timer.cancel()
+            self._home_timer = None
+        if self.root is not None:
+            self.root.current = "home" if self.office_open else "closed"
+
+    def open_rating(self) -> None:
+        if self.root is not None and self.root.has_screen("rate_entry"):
+            self.root.current = "rate_entry"
+
+    def show_message(self, text: str, seconds: float = 6.0) -> None:
+        self.message = text
+        if self._message_timer is not None:
+            self._message_timer.cancel()
+        self._message_timer = Clock.schedule_once(lambda _dt: setattr(self, "message", ""), seconds)

@@ -1,0 +1,238 @@
+"""Drive the real lobby kiosk (ticket mode) in its own process, headless.
+
+Kivy's window is a per-process singleton sized at import, so each scenario
+runs here in a subprocess started by ``test_kiosk_app.py``:
+
+    python tests/kiosk/kiosk_driver.py SCENARIO RESULT.json SHOTS_DIR -- <kiosk args>
+
+The scenario runs in a thread; everything that touches widgets runs on the
+Kivy thread through :meth:`Driver.ui`.  Taps are real touch events
+(``UnitTestTouch``) that go through the window, the screens and the buttons.
+When the test has to act (stop the server, change the database...), the
+driver prints ``STEP <name>`` and waits for a line on stdin.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
+
+
+class Driver:
+    """Helpers a scenario uses from its own thread."""
+
+    def __init__(self, app: Any, shots: Path, tag: str) -> None:
+        self.app, self.shots, self.tag = app, shots, tag
+        self.result: dict[str, Any] = {"steps": [], "shots": []}
+
+    def ui(self, fn: Callable[[], Any], timeout: float = 20.0) -> Any:
+        from kivy.clock import Clock
+
+        done, box = threading.Event(), {}
+
+        def run(_dt: float) -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the scenario thread
+                box["error"] = exc
+            done.set()
+
+        Clock.schedule_once(run, 0)
+        if not done.wait(timeout):
+            raise TimeoutError("UI thread did not answer")
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def wait(self, predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.ui(predicate)
+            if value:
+                return value
+            time.sleep(0.05)
+        state = self.ui(lambda: {"screen": self.app.root.current, "online": self.app.online,
+                                 "issuing": self.app.issuing, "message": self.app.message,
+                                 "print_state": self.app.print_state})
+        raise TimeoutError(f"timed out waiting for {what or predicate}: {state}")
+
+    def settle(self, seconds: float = 0.5) -> None:
+        """Let transitions finish and a few frames render."""
+        time.sleep(seconds)
+
+    def shot(self, name: str) -> Path:
+        from kivy.core.window import Window
+
+        self.settle()
+        target = self.shots / f"{name}-{self.tag}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made = self.ui(lambda: Window.screenshot(name=str(target.with_name("tmp-shot.png"))))
+        Path(made).replace(target)
+        self.result["shots"].append(str(target))
+        return target
+
+    def tap(self, widget_fn: Callable[[], Any], times: int = 1) -> None:
+        """Touch the widget's centre ``times`` times within one frame (a fast double tap)."""
+        from kivy.tests.common import UnitTestTouch
+
+        self.settle(0.25)  # let the layout place the widget first
+
+        def go() -> None:
+            widget = widget_fn()
+            x, y = widget.to_window(*widget.center)
+            for _ in range(times):
+                touch = UnitTestTouch(x, y)
+                touch.touch_down()
+                touch.touch_up()
+
+        self.ui(go)
+
+    def step(self, name: str) -> None:
+        """Ask the test to act, and wait until it has."""
+        self.result["steps"].append(name)
+        print(f"STEP {name}", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            raise RuntimeError("test went away")
+
+    # shortcuts into the app
+    def screen(self) -> str:
+        return self.ui(lambda: self.app.root.current)
+
+    def button(self, index: int) -> Any:
+        return lambda: list(self.app._buttons.values())[index]
+
+
+def scenario_flow(d: Driver) -> None:
+    """Home -> (double tap) priority -> (double tap) ticket; closed services; closed office;
+    server stops and returns."""
+    app = d.app
+    d.wait(lambda: app.online and app.services_loaded and app.root.current == "home", what="home")
+    d.shot("home")
+    d.tap(d.button(0), times=2)
+    d.wait(lambda: app.root.current == "priority", what="priority screen")
+    d.shot("priority")
+    elderly = lambda: next(b for b in app.root.get_screen("priority").ids.choices.children
+                           if b.value == "elderly")
+    time.sleep(0.7)  # past the guard that swallows the second half of the double tap
+    d.tap(elderly, times=2)
+    d.wait(lambda: app.root.current == "ticket" and app.print_state == "printed", what="ticket")
+    d.shot("ticket")
+    d.result["first"] = d.ui(lambda: {
+        "label": app.root.get_screen("ticket").ids.number.text,
+        "ticket": app.ticket, "print_text": app.print_text,
+        "priority_text": app.ticket_priority_text})
+    time.sleep(0.7)
+    d.tap(lambda: app.root.get_screen("ticket"))
+    d.wait(lambda: app.root.current == "home", what="back home")
+
+    d.step("close-services")
+    d.wait(lambda: not app._buttons[d.result["capped_id"]].is_open
+           and not app._buttons[d.result["hours_id"]].is_open, what="closed services")
+    d.shot("home-closed-services")
+    d.result["closed_texts"] = d.ui(lambda: {
+        str(sid): app._buttons[sid].closed_text for sid in (d.result["capped_id"], d.result["hours_id"])})
+    d.tap(lambda: app._buttons[d.result["capped_id"]], times=2)
+    d.tap(lambda: app._buttons[d.result["hours_id"]], times=2)
+    time.sleep(1.0)
+    d.result["after_closed_taps"] = d.ui(lambda: {"screen": app.root.current, "issuing": app.issuing})
+
+    d.step("close-office")
+    d.wait(lambda: app.root.current == "closed", what="closed screen")
+    d.shot("office-closed")
+    d.result["hours_text"] = d.ui(lambda: app.hours_text)
+
+    d.step("open-office")
+    d.wait(lambda: app.root.current == "home", what="reopened")
+    d.step("stop-server")
+    d.wait(lambda: not app.online, what="offline")
+    d.shot("reconnecting")
+    d.result["offline"] = d.ui(lambda: {
+        "disabled": [b.disabled for b in app._buttons.values()],
+        "overlay": app.root.get_screen("home").ids.overlay.opacity,
+        "text": app.root.get_screen("home").ids.overlay.ids.reconnect_label.text})
+    d.tap(d.button(0))  # nothing may happen while offline
+    time.sleep(0.3)
+    d.result["offline_tap_screen"] = d.screen()
+    d.step("start-server")
+    d.wait(lambda: app.online, timeout=40, what="back online")
+    d.settle()
+    d.result["online_again_overlay"] = d.ui(lambda: app.root.get_screen("home").ids.overlay.opacity)
+    d.tap(d.button(0))
+    d.wait(lambda: app.root.current == "priority", what="priority again")
+    time.sleep(0.7)
+    d.tap(lambda: app.root.get_screen("priority").ids.choices.children[-1])  # "no priority"
+    d.wait(lambda: app.root.current == "ticket", what="second ticket")
+    d.result["second"] = d.ui(lambda: {"label": app.root.get_screen("ticket").ids.number.text,
+                                        "ticket": app.ticket})
+
+
+def scenario_printer_fault(d: Driver) -> None:
+    """Printer refuses connections: number stays with the fault message; then it comes back."""
+    app = d.app
+    d.wait(lambda: app.online and app.services_loaded, what="home")
+    d.wait(lambda: not app.printer_ok, what="printer fault seen at start")
+    d.tap(d.button(1))
+    d.wait(lambda: app.root.current == "ticket" and app.print_state == "failed", what="fault")
+    d.shot("ticket-printer-fault")
+    d.result["fault"] = d.ui(lambda: {
+        "label": app.root.get_screen("ticket").ids.number.text,
+        "print_text": app.root.get_screen("ticket").ids.print_state.text,
+        "ticket": app.ticket, "screen": app.root.current})
+    d.step("printer-back")
+    d.wait(lambda: app.printer_ok, timeout=30, what="printer back")
+    d.result["recovered"] = True
+
+
+SCENARIOS = {"flow": scenario_flow, "printer_fault": scenario_printer_fault}
+
+
+def main() -> None:
+    scenario, result_path, shots = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    kiosk_argv = sys.argv[sys.argv.index("--") + 1:]
+    from kiosk.app import configure_kivy, create_app, parse_args
+
+    args = parse_args(kiosk_argv)
+    configure_kivy(args)
+    app = create_app(args)
+    tag = "x".join(map(str, args.size)) if args.size else "default"
+    driver = Driver(app, shots, tag)
+    extra = json.loads(os.environ.get("KIOSK_DRIVER_EXTRA", "{}"))
+    driver.result.update(extra)
+
+    def run() -> None:
+        try:
+            SCENARIOS[scenario](driver)
+            driver.result["ok"] = True
+        except BaseException:  # noqa: BLE001 - reported to the test
+            driver.result["ok"] = False
+            driver.result["error"] = traceback.format_exc()
+        result_path.write_text(json.dumps(driver.result, ensure_ascii=False, default=str),
+                               encoding="utf-8")
+        print("DONE", flush=True)
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    def start(*_args: Any) -> None:
+        threading.Thread(target=run, daemon=True).start()
+
+    app.bind(on_start=start)
+    app.run()
+
+
+if __name__ == "__main__":
+    main()
