@@ -1,0 +1,263 @@
+/* Web lobby display: snapshot from /api/v1/display, then live through EventSource.
+ *
+ * Same rules as the Kivy display (display/state.py, display/controller.py):
+ * a call highlights its counter for a few seconds and is announced; after a
+ * reconnect the browser resumes with Last-Event-ID, every missed call is
+ * shown, and only the most recent few are read out.  The device cookie set
+ * by /display?token=... authenticates both requests.  No framework, no build.
+ */
+(function () {
+  "use strict";
+  var T = JSON.parse(document.getElementById("i18n").textContent);
+  var HIGHLIGHT_MS = 8000, RECENT = 5, MAX_BACKLOG_ANNOUNCE = 3;
+  var REFRESH = ["ticket.issued", "ticket.called", "ticket.cancelled", "ticket.transferred",
+                 "ticket.reactivated", "ticket.no_show", "counter.updated"];
+  var ENDED = ["done", "no_show", "cancelled", "transferred", "waiting"];
+  var st = { office: {}, counters: {}, services: [], recent: [], lastId: 0 };
+  var highlights = {};          // counter number -> until (ms)
+  var es = null, down = false, pending = null, backlog = [], refreshTimer = null;
+  var soundOn = false, queue = [], playing = false;
+  window.motcuaDisplay = { state: st, announced: [], connected: false };
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // ------------------------------------------------------------------ state
+  function applySnapshot(s, advance) {
+    st.office = s.office || {};
+    st.services = s.services || [];
+    var counters = {};
+    (s.counters || []).forEach(function (c) {
+      var cur = c.current || {};
+      counters[c.id] = { id: c.id, number: c.number, state: c.state,
+        ticketId: cur.ticket_id || null, displayNumber: cur.display_number || "",
+        service: cur.service_name || "" };
+    });
+    st.counters = counters;
+    var known = {};
+    st.recent.forEach(function (c) { known[c.eventId] = true; });
+    (s.recent_calls || []).forEach(function (rc) {
+      if (!known[rc.event_id]) st.recent.push({ eventId: rc.event_id,
+        number: rc.display_number, counter: rc.counter_number });
+    });
+    st.recent.sort(function (a, b) { return b.eventId - a.eventId; });
+    st.recent = st.recent.slice(0, RECENT);
+    if (advance) st.lastId = Math.max(st.lastId, s.last_event_id || 0);
+  }
+
+  function serviceName(id) {
+    for (var i = 0; i < st.services.length; i++) if (st.services[i].id === id) return st.services[i].name;
+    return "";
+  }
+
+  function applyEvent(ev) {
+    if (ev.id <= st.lastId) return null;
+    st.lastId = ev.id;
+    var p = ev.payload || {}, t = p.ticket || {}, c = p.counter || {};
+    if (c.id !== undefined && c.id !== null) {
+      var row = st.counters[c.id] || (st.counters[c.id] = { id: c.id, number: c.number,
+        state: "closed", ticketId: null, displayNumber: "", service: "" });
+      row.state = c.state || row.state;
+      if (c.current_ticket_id === null && ev.type.indexOf("ticket.called") < 0 &&
+          ev.type !== "ticket.recalled") {
+        row.ticketId = null; row.displayNumber = ""; row.service = "";
+      }
+    }
+    if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && t.display_number) {
+      var cid = t.counter_id || ev.counter_id;
+      var r = st.counters[cid] || (st.counters[cid] = { id: cid, number: t.counter_number,
+        state: "open" });
+      r.ticketId = t.id; r.displayNumber = String(t.display_number);
+      r.service = serviceName(t.service_id);
+      if (r.state === "closed") r.state = "open";
+      var call = { eventId: ev.id, number: r.displayNumber, counter: t.counter_number || r.number };
+      st.recent = [call].concat(st.recent.filter(function (x) { return x.eventId !== ev.id; }))
+        .slice(0, RECENT);
+      highlights[call.counter] = Date.now() + HIGHLIGHT_MS;
+      return call;
+    }
+    if (t.id && ENDED.indexOf(t.status) >= 0) {
+      Object.keys(st.counters).forEach(function (k) {
+        var x = st.counters[k];
+        if (x.ticketId === t.id) { x.ticketId = null; x.displayNumber = ""; x.service = ""; }
+      });
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------ view
+  function render() {
+    $("office").textContent = st.office.name || "";
+    document.title = st.office.name || document.title;
+    var now = Date.now();
+    var shown = Object.keys(st.counters).map(function (k) { return st.counters[k]; })
+      .filter(function (c) { return c.state === "open" || c.state === "paused"; })
+      .sort(function (a, b) { return a.number - b.number; });
+    var box = $("counters");
+    var n = shown.length;
+    box.style.setProperty("--cols", n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4);
+    box.textContent = "";
+    shown.forEach(function (c) {
+      var card = el("div", "card" + ((highlights[c.number] || 0) > now ? " hl" : ""));
+      card.dataset.counter = c.number;
+      card.appendChild(el("div", "label", T.counter + " " + c.number +
+        (c.state === "paused" ? " · " + T.paused : "")));
+      card.appendChild(el("div", "number", c.displayNumber || "—"));
+      card.appendChild(el("div", "service", c.service || ""));
+      box.appendChild(card);
+    });
+    $("empty").hidden = n > 0;
+    var recent = $("recent");
+    recent.textContent = "";
+    st.recent.forEach(function (call) {
+      var li = el("li");
+      li.appendChild(el("span", "num", call.number));
+      li.appendChild(el("span", "to", T.counter_short + " " + call.counter));
+      recent.appendChild(li);
+    });
+    var waiting = $("waiting");
+    waiting.textContent = "";
+    st.services.forEach(function (s) {
+      var li = el("li");
+      li.appendChild(el("span", "name", s.name));
+      li.appendChild(el("span", "count", String(s.waiting)));
+      waiting.appendChild(li);
+    });
+    var notice = (st.office.notice || "").trim();
+    $("notice-bar").hidden = !notice;
+    if ($("notice").textContent !== notice) {
+      $("notice").textContent = notice;
+      $("notice").style.setProperty("--dur", Math.max(15, notice.length / 4) + "s");
+    }
+    $("status").hidden = !down;
+    window.motcuaDisplay.connected = !down;
+  }
+
+  function tick() {
+    var tz = st.office.timezone || "Asia/Ho_Chi_Minh", d = new Date();
+    try {
+      $("clock").textContent = d.toLocaleTimeString("vi-VN", { timeZone: tz, hour12: false });
+      var date = d.toLocaleDateString("vi-VN", { timeZone: tz, weekday: "long", day: "2-digit",
+        month: "2-digit", year: "numeric" });
+      $("date").textContent = date.charAt(0).toUpperCase() + date.slice(1);
+    } catch (e) {
+      $("clock").textContent = d.toLocaleTimeString();
+    }
+    var now = Date.now(), changed = false;
+    Object.keys(highlights).forEach(function (k) {
+      if (highlights[k] <= now) { delete highlights[k]; changed = true; }
+    });
+    if (changed) render();
+  }
+
+  // ------------------------------------------------------------------ voice
+  function announce(call) {
+    window.motcuaDisplay.announced.push([call.number, call.counter]);
+    if (window.motcuaDisplay.announced.length > 50) window.motcuaDisplay.announced.shift();
+    if (!soundOn) return;
+    queue.push(call);
+    playNext();
+  }
+
+  function playNext() {
+    if (playing || !queue.length) return;
+    var call = queue.shift();
+    playing = true;
+    var audio = new Audio("/display/announce.wav?number=" + encodeURIComponent(call.number) +
+      "&counter=" + encodeURIComponent(call.counter));
+    var done = function () { playing = false; playNext(); };
+    audio.onended = done;
+    audio.onerror = done;
+    var p = audio.play();
+    if (p && p.catch) p.catch(function () { soundOn = false; $("sound").hidden = false; done(); });
+  }
+
+  $("sound").addEventListener("click", function () {
+    soundOn = true;
+    $("sound").hidden = true;
+  });
+
+  // ------------------------------------------------------------------ live
+  function fetchSnapshot() {
+    return fetch("/api/v1/display", { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); });
+  }
+
+  function scheduleRefresh() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(function () {
+      refreshTimer = null;
+      fetchSnapshot().then(function (s) { applySnapshot(s, false); render(); })
+        .catch(function () {});
+    }, 300);
+  }
+
+  function finishCatchUp() {
+    var snap = pending;
+    pending = null;
+    applySnapshot(snap, true);
+    backlog.slice(-MAX_BACKLOG_ANNOUNCE).forEach(announce);
+    backlog = [];
+  }
+
+  function onEvent(msg) {
+    var ev = JSON.parse(msg.data);
+    var call = applyEvent(ev);
+    if (pending) {
+      if (call) backlog.push(call);
+      if (pending !== true && ev.id >= (pending.last_event_id || 0)) finishCatchUp();
+    } else {
+      if (call) announce(call);
+      if (REFRESH.indexOf(ev.type) >= 0) scheduleRefresh();
+    }
+    render();
+  }
+
+  function connect() {
+    es = new EventSource("/api/v1/events?last_event_id=" + st.lastId);
+    ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
+     "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.reactivated",
+     "counter.updated"].forEach(function (type) { es.addEventListener(type, onEvent); });
+    es.onopen = function () {
+      if (!down) return;
+      down = false;
+      pending = true;            // events arriving now are the missed ones
+      backlog = [];
+      fetchSnapshot().then(function (s) {
+        pending = s;
+        if ((s.last_event_id || 0) <= st.lastId) finishCatchUp();
+        render();
+      }).catch(function () { pending = null; });
+      render();
+    };
+    es.onerror = function () {
+      down = true;
+      render();
+      if (es.readyState === EventSource.CLOSED) {   // HTTP error: the browser gave up
+        es = null;
+        setTimeout(connect, 3000);
+      }
+    };
+  }
+
+  function start() {
+    fetchSnapshot().then(function (s) {
+      applySnapshot(s, true);
+      render();
+      connect();
+    }).catch(function () {
+      down = true;
+      render();
+      setTimeout(start, 3000);
+    });
+  }
+
+  tick();
+  setInterval(tick, 500);
+  start();
+})();
