@@ -96,7 +96,14 @@ def services():
 @bp.post("/ratings")
 @bp.input(RatingIn)
 @bp.output(RatingOut, status_code=201)
-@bp.doc(summary="Rate a completed ticket (tablet, kiosk, or the ticket's code holder)")
+@bp.doc(summary="Rate a completed ticket (tablet, kiosk, or the ticket's code holder)",
+        responses={200: "The same client_key was sent again: the rating already stored",
+                   400: "Invalid input (an anonymous caller must name the ticket)",
+                   403: "Callers other than rating tablets, kiosks and code holders",
+                   404: "Unknown ticket code",
+                   409: "already_rated, not_finished or client_key_conflict",
+                   422: "unknown_level, unknown_reason or comment_too_long",
+                   429: "Too many ratings from this device or address"})
 @require(PUBLIC)
 @limiter.shared_limit(RATING_PER_DEVICE, scope="rating-device", key_func=device_or_address)
 @limiter.shared_limit(RATING_PER_ADDRESS, scope="rating-address")
