@@ -155,6 +155,10 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     for bp in (console_bp, admin_bp, reports_bp, phone_bp, display_bp):
         app.register_blueprint(bp)
 
+    from .security import enforce_before_view
+
+    app.before_request(enforce_before_view)  # declared access first, then input validation
+
     @app.before_request
     def _limit_api_body() -> None:
         if request.path.startswith("/api/"):

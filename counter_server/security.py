@@ -167,24 +167,46 @@ def require(*roles: str, html: bool = False) -> Callable:
     def deco(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if PUBLIC not in allowed:
-                p = current_principal()
-                if p is None:
-                    if html:
-                        return redirect(url_for("console.login", next=request.full_path))
-                    raise AuthError(401, "unauthorized", "Please sign in.")
-                if p.role not in allowed:
-                    raise AuthError(403, "forbidden", "You are not allowed to do this.")
-                # Device cookies only ever open read-only display views.
-                if p.via == "device_cookie" and request.method not in ("GET", "HEAD"):
-                    raise AuthError(403, "forbidden", "You are not allowed to do this.")
-                _check_csrf(p)
+            refusal = _enforce(allowed, html)
+            if refusal is not None:
+                return refusal
             return view(*args, **kwargs)
 
         wrapper._motcua_access = allowed  # type: ignore[attr-defined]
+        wrapper._motcua_html = html  # type: ignore[attr-defined]
         return wrapper
 
     return deco
+
+
+def _enforce(allowed: frozenset[str], html: bool) -> Any:
+    """The role, device-cookie and CSRF checks of :func:`require`; a redirect
+    for anonymous HTML callers, an AuthError for the rest, None to go on."""
+    if PUBLIC in allowed:
+        return None
+    p = current_principal()
+    if p is None:
+        if html:
+            return redirect(url_for("console.login", next=request.full_path))
+        raise AuthError(401, "unauthorized", "Please sign in.")
+    if p.role not in allowed:
+        raise AuthError(403, "forbidden", "You are not allowed to do this.")
+    # Device cookies only ever open read-only display views.
+    if p.via == "device_cookie" and request.method not in ("GET", "HEAD"):
+        raise AuthError(403, "forbidden", "You are not allowed to do this.")
+    _check_csrf(p)
+    return None
+
+
+def enforce_before_view() -> Any:
+    """``before_request`` hook: apply the view's declared access before any of
+    its other decorators run (APIFlask's input validation would otherwise
+    answer an anonymous caller 400 instead of 401)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    allowed = access_of(view) if view is not None else None
+    if allowed is None:
+        return None
+    return _enforce(allowed, bool(getattr(view, "_motcua_html", False)))
 
 
 def access_of(view: Callable) -> frozenset[str] | None:

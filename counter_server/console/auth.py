@@ -59,8 +59,8 @@ def home_for(role: str) -> str:
         return url_for("admin.index")
     from flask import current_app
 
-    if "reports.index" in current_app.view_functions:
-        return url_for("reports.index")
+    if "reports.dashboard" in current_app.view_functions:
+        return url_for("reports.dashboard")
     return url_for("console.account")
 
 
@@ -100,7 +100,8 @@ def login():
         out = run_write(do)
         if isinstance(out, AuthError):
             flash(t(out.message), "error")
-            return render_template("console/login.html", counters=counters, form=form), out.status
+            status = out.status if out.status in (400, 429) else 200  # the form, shown again
+            return render_template("console/login.html", counters=counters, form=form), status
         from ..app import SessionUser
 
         session.clear()  # a fresh session: no fixation, no leftovers

@@ -17,7 +17,7 @@ from . import bp
 # (endpoint, English label, roles)
 NAV = (
     ("console.index", "Counter", ("staff",)),
-    ("reports.index", "Reports", ("leader", "admin")),
+    ("reports.dashboard", "Reports", ("leader", "admin")),
     ("admin.index", "Administration", ("admin",)),
     ("admin.audit", "Audit log", ("admin", )),
     ("console.account", "My account", ("staff", "leader", "admin")),

@@ -1,0 +1,169 @@
+"""End to end in headless Chromium against a real ``motcua serve``:
+an officer signs in, the console follows the event stream, calls, completes,
+works from the keyboard, never shows a stale ticket in a second tab or after a
+second officer acts; an admin creates a service the kiosk then sees."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import artifact_path, bearer
+
+pw = pytest.importorskip("playwright.sync_api")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+WAIT = 15_000  # ms: how long a live update may take to arrive before we give up
+
+
+@pytest.fixture
+def browser():
+    with pw.sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def sign_in(page: Any, server: Any, username: str, counter: int | None = None) -> None:
+    page.goto(server.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", server.creds["users"][username]["password"])
+    if counter is not None:
+        page.select_option("select[name=counter_id]", str(server.creds["counters"][str(counter)]))
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle") if counter is None else page.wait_for_url("**/console")
+
+
+def issue(server: Any, code: str) -> dict:
+    r = requests.post(server.url + "/api/v1/tickets", headers=bearer(server.token("kiosk")),
+                      json={"service_id": server.creds["services"][code]}, timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def display_number_at(server: Any, counter: int) -> str | None:
+    snap = requests.get(server.url + "/api/v1/display", headers=bearer(server.token("display")),
+                        timeout=10).json()
+    for c in snap["counters"]:
+        if c["number"] == counter:
+            return (c["current"] or {}).get("display_number")
+    raise AssertionError(counter)
+
+
+def test_officer_console_end_to_end(live_server, browser):
+    expect = pw.expect
+    ctx = browser.new_context(viewport={"width": 1366, "height": 850}, locale="vi-VN")
+    page = ctx.new_page()
+    sign_in(page, live_server, "canbo1", counter=1)
+    expect(page.locator("#live")).to_have_text("Trực tiếp", timeout=WAIT)
+    expect(page.locator("#btn-call-next")).to_contain_text("Gọi số tiếp")
+
+    # Tickets issued at the kiosk appear live in the waiting list.
+    first, second = issue(live_server, "HT"), issue(live_server, "BHYT")
+    expect(page.locator("#waiting-list tr[data-ticket-id]")).to_have_count(2, timeout=WAIT)
+    expect(page.locator("#waiting-list")).to_contain_text(first["display_number"])
+
+    page.click("#btn-call-next")
+    expect(page.locator("#ticket-number")).to_have_text(first["display_number"], timeout=WAIT)
+    expect(page.locator("#ticket-service")).to_have_text("Tư pháp – Hộ tịch")
+    expect(page.locator("#ticket-status")).to_have_text("Đã gọi")
+    assert display_number_at(live_server, 1) == first["display_number"]
+    page.screenshot(path=str(artifact_path("console", "called.png")), full_page=True)
+
+    page.click("#btn-complete")
+    expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
+    assert display_number_at(live_server, 1) is None
+    expect(page.locator("[data-fig=completed]")).to_have_text("1", timeout=WAIT)
+
+    # Keyboard: G call next, B start, H complete.
+    page.keyboard.press("g")
+    expect(page.locator("#ticket-number")).to_have_text(second["display_number"], timeout=WAIT)
+    page.keyboard.press("b")
+    expect(page.locator("#ticket-status")).to_have_text("Đang xử lý", timeout=WAIT)
+    page.keyboard.press("h")
+    expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
+    expect(page.locator("[data-fig=completed]")).to_have_text("2", timeout=WAIT)
+
+    # Pause with a reason (T), then resume (T).
+    page.keyboard.press("t")
+    page.select_option("#pause-reason", "Họp")
+    page.click("#pause-ok")
+    expect(page.locator("#counter-state")).to_have_text("Tạm dừng — Họp", timeout=WAIT)
+    page.keyboard.press("t")
+    expect(page.locator("#counter-state")).to_have_text("Đang mở", timeout=WAIT)
+
+    # A second tab of the same officer never shows a stale ticket.
+    tab2 = ctx.new_page()
+    tab2.goto(live_server.url + "/console")
+    expect(tab2.locator("#live")).to_have_text("Trực tiếp", timeout=WAIT)
+    third = issue(live_server, "HT")
+    expect(page.locator("#waiting-list")).to_contain_text(third["display_number"], timeout=WAIT)
+    page.keyboard.press("g")
+    expect(tab2.locator("#ticket-number")).to_have_text(third["display_number"], timeout=WAIT)
+    tab2.click("#btn-complete")
+    expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
+
+    # A second officer takes over the same counter: the first console follows.
+    fourth = issue(live_server, "HT")
+    page.keyboard.press("g")
+    expect(page.locator("#ticket-number")).to_have_text(fourth["display_number"], timeout=WAIT)
+    ctx2 = browser.new_context(viewport={"width": 1366, "height": 850})
+    other = ctx2.new_page()
+    sign_in(other, live_server, "canbo2", counter=1)
+    expect(other.locator("#ticket-number")).to_have_text(fourth["display_number"], timeout=WAIT)
+    other.click("#btn-no-show")
+    expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
+    expect(page.locator("#other-officer")).to_contain_text("Trần Văn Minh", timeout=WAIT)
+
+    # Transfer: the first officer calls, transfers to Cư trú (counter 3's service).
+    fifth = issue(live_server, "HT")
+    page.keyboard.press("g")
+    expect(page.locator("#ticket-number")).to_have_text(fifth["display_number"], timeout=WAIT)
+    page.keyboard.press("c")
+    page.select_option("#transfer-service", str(live_server.creds["services"]["CU"]))
+    page.click("#transfer-ok")
+    expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
+    t = requests.get(live_server.url + "/api/v1/tickets/" + fifth["code"], timeout=10).json()
+    assert t["service_code"] == "CU" and t["status"] == "waiting"
+    page.screenshot(path=str(artifact_path("console", "after.png")), full_page=True)
+    ctx2.close()
+    ctx.close()
+
+
+def test_admin_creates_a_service_the_kiosk_sees(live_server, browser):
+    expect = pw.expect
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+    page = ctx.new_page()
+    sign_in(page, live_server, "quantri")
+    expect(page.locator("h1")).to_have_text("Quản trị")
+    page.screenshot(path=str(artifact_path("admin", "index.png")), full_page=True)
+    page.goto(live_server.url + "/admin/services")
+    form = page.locator("#service-form form")
+    form.locator("input[name=code]").fill("TTHC")
+    form.locator("input[name=name]").fill("Thủ tục hành chính khác")
+    form.locator("input[name=number_start]").fill("7001")
+    form.locator("input[name=number_end]").fill("7999")
+    form.locator("input[name=daily_cap]").fill("50")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("Đã lưu lĩnh vực.")
+    page.screenshot(path=str(artifact_path("admin", "services.png")), full_page=True)
+
+    r = requests.get(live_server.url + "/api/v1/services",
+                     headers=bearer(live_server.token("kiosk")), timeout=10)
+    names = {s["code"]: s for s in r.json()["services"]}
+    assert names["TTHC"]["name"] == "Thủ tục hành chính khác"
+    assert names["TTHC"]["daily_cap"] == 50 and names["TTHC"]["open"] is True
+    t = requests.post(live_server.url + "/api/v1/tickets", headers=bearer(live_server.token("kiosk")),
+                      json={"service_id": names["TTHC"]["id"]}, timeout=10).json()
+    assert t["display_number"] == "7001"
+
+    for path, name in (("/admin/counters", "counters"), ("/admin/users", "users"),
+                       ("/admin/devices", "devices"), ("/admin/settings", "settings"),
+                       ("/admin/audit", "audit")):
+        page.goto(live_server.url + path)
+        page.screenshot(path=str(artifact_path("admin", name + ".png")), full_page=True)
+    expect(page.locator("table.audit")).to_contain_text("admin.service_created")
+    ctx.close()
