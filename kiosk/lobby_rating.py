@@ -1,0 +1,203 @@
+"""Rating at the lobby kiosk: find the ticket, then the shared faces flow.
+
+The ticket kiosk's home screen has a "Đánh giá" button leading to the
+``rate_entry`` screen added here.  The citizen types the number printed on
+the ticket on a big keypad, or holds the ticket's QR code under the barcode
+reader — which types the status URL (``http://host/t/<code>``) followed by
+Enter like a keyboard.  A typed number is resolved to the ticket's code by
+``POST /tickets/lookup``; a scanned code is used as is, so a scanned ticket
+can be rated even while the server is unreachable (the rating waits in the
+kiosk's on-disk queue).  Every path leads back to ``home``.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import Screen, ScreenManager
+
+from counter_server.client import ApiError
+
+from .rating_flow import RatingFlow, load_kv
+from .rating_queue import QUEUE_FILE, RatingQueue, RatingSender, data_dir
+from .rating_widgets import tr
+
+ENTRY, HOME = "rate_entry", "home"
+ENTRY_TIMEOUT = 60.0
+MAX_DIGITS = 8
+CODE_IN_URL = re.compile(r"/t/([A-Za-z0-9_\-]{4,32})")
+ENTER_KEYS = (13, 271)   # Return and keypad Enter
+BACKSPACE = 8
+
+
+def parse_scan(text: str) -> tuple[str, str] | None:
+    """What a barcode reader typed: ("code", c) for a status URL, ("number", n) otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    m = CODE_IN_URL.search(text)
+    if m:
+        return "code", m.group(1)
+    if re.fullmatch(r"[A-Za-z]{0,3}\d{1,6}", text):
+        return "number", text.upper()
+    return None
+
+
+class RateEntryScreen(Screen):
+    """Big numeric keypad plus a barcode reader listening on the keyboard."""
+
+    entered = StringProperty("")
+    message = StringProperty("")
+    busy = BooleanProperty(False)
+
+    def __init__(self, controller: "LobbyRating", **kwargs: Any) -> None:
+        self.controller = controller
+        self._scan = ""
+        self._idle = None
+        super().__init__(**kwargs)
+
+    def key(self, digit: str) -> None:
+        if len(self.entered) < MAX_DIGITS and not self.busy:
+            self.entered += digit
+            self.message = ""
+        self.poke()
+
+    def delete(self) -> None:
+        self.entered = self.entered[:-1]
+        self.message = ""
+        self.poke()
+
+    def submit(self) -> None:
+        if not self.entered:
+            self.message = tr("Type a ticket number first.")
+            return
+        self.controller.find(("number", self.entered))
+
+    # ------------------------------------------------------------ keyboard / scanner
+    def on_pre_enter(self, *_args: Any) -> None:
+        from kivy.core.window import Window
+
+        self.entered, self.message, self._scan, self.busy = "", "", "", False
+        Window.bind(on_textinput=self._on_text, on_key_down=self._on_key)
+        self.poke()
+
+    def on_leave(self, *_args: Any) -> None:
+        from kivy.core.window import Window
+
+        Window.unbind(on_textinput=self._on_text, on_key_down=self._on_key)
+        if self._idle is not None:
+            self._idle.cancel()
+
+    def _on_text(self, _window: Any, text: str) -> None:
+        self._scan += text
+        self.poke()
+
+    def _on_key(self, _window: Any, key: int, *_args: Any) -> bool:
+        if key in ENTER_KEYS:
+            scanned = parse_scan(self._scan)
+            self._scan = ""
+            if scanned is not None:
+                if scanned[0] == "number":
+                    self.entered = scanned[1]
+                self.controller.find(scanned)
+            else:
+                self.submit()
+            return True
+        if key == BACKSPACE:
+            self._scan = self._scan[:-1]
+            self.delete()
+            return True
+        return False
+
+    def poke(self) -> None:
+        """Anyone still here? Go home after a minute without a touch."""
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = Clock.schedule_once(lambda _dt: self.controller.go_home(), ENTRY_TIMEOUT)
+
+
+class LobbyRating:
+    """Glue between the host kiosk app, the entry screen, the flow and the queue."""
+
+    def __init__(self, manager: ScreenManager, app: App) -> None:
+        load_kv("rating.kv")
+        load_kv("rating_lobby.kv")
+        self.manager, self.app = manager, app
+        self.entry = RateEntryScreen(self, name=ENTRY)
+        manager.add_widget(self.entry)
+        self.flow = RatingFlow(manager, submit=self.submit, on_done=self.go_home)
+        self._config_loaded = False
+        folder = data_dir(getattr(app, "data_dir", None), app.user_data_dir)
+        self.sender = RatingSender(RatingQueue(folder / QUEUE_FILE),
+                                   lambda body: app.client.rate(**body),
+                                   retry_seconds=float(getattr(app, "rating_retry_seconds", 3)))
+        self.sender.start()
+
+    def go_home(self) -> None:
+        self.manager.current = HOME
+
+    def submit(self, rating: dict[str, Any]) -> None:
+        self.sender.submit(**rating)
+
+    # ------------------------------------------------------------ finding the ticket
+    def find(self, what: tuple[str, str]) -> None:
+        if self.entry.busy:
+            return
+        self.entry.busy = True
+        self.entry.message = tr("Looking for your ticket…")
+        threading.Thread(target=self._find, args=(what,), daemon=True).start()
+
+    def _find(self, what: tuple[str, str]) -> None:
+        kind, value = what
+        client = self.app.client
+        ticket: dict[str, Any] | None = None
+        message = ""
+        try:
+            if not self._config_loaded:
+                rating = client.services().get("rating") or {}
+                Clock.schedule_once(lambda _dt: self.flow.set_config(rating))
+                self._config_loaded = True
+            if kind == "number":
+                found = client.request("POST", "/tickets/lookup",
+                                       json_body={"display_number": value})
+            else:
+                found = dict(client.ticket_status(value), code=value)
+            if found.get("rated"):
+                message = tr("This ticket has already been rated. Thank you!")
+            elif found.get("status") != "done":
+                message = tr("This ticket has not been served yet.")
+            else:
+                ticket = {"code": found["code"], "display_number": found.get("display_number"),
+                          "service_name": found.get("service_name", "")}
+        except ApiError as err:
+            if err.unreachable and kind == "code":
+                ticket = {"code": value}   # rated now, checked by the server when it is back
+            elif err.unreachable:
+                message = tr("Cannot reach the server. Please scan the QR code on your "
+                             "ticket, or try again later.")
+            elif err.status == 404:
+                message = tr("No served ticket with this number today.")
+            else:
+                message = err.message
+        Clock.schedule_once(lambda _dt: self._found(ticket, message))
+
+    def _found(self, ticket: dict[str, Any] | None, message: str) -> None:
+        self.entry.busy = False
+        self.entry.message = message
+        if ticket is not None and self.manager.current == ENTRY:
+            self.flow.start(ticket)
+
+
+def add_lobby_rating_screens(screen_manager: ScreenManager, app: App) -> LobbyRating:
+    """Called by the ticket kiosk at build time (contract with ``kiosk/app.py``)."""
+    lobby = LobbyRating(screen_manager, app)
+    app.lobby_rating = lobby
+    return lobby
+
+
+__all__ = ["ENTRY", "HOME", "LobbyRating", "RateEntryScreen", "add_lobby_rating_screens",
+           "parse_scan"]

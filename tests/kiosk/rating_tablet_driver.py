@@ -1,0 +1,151 @@
+"""Drive the real counter tablet against a live server (one Kivy process).
+
+Scenarios: ``main`` (low level → reasons, happy level, time-out, misuse
+presses) and ``offline`` (a press while the server is down).  Run by
+tests/kiosk/test_rating_tablet.py; writes a JSON result and screenshots.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).absolute().parents[2]))
+
+from tests.kiosk.rating_driver import Driver, Staff, set_office_setting  # noqa: E402
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    for name in ("--server", "--token", "--kiosk-token", "--staff-token", "--db", "--result",
+                 "--shots", "--scenario", "--size"):
+        p.add_argument(name, required=name != "--db")
+    p.add_argument("--counter", type=int, required=True)
+    p.add_argument("--counter-id", type=int, required=True)
+    p.add_argument("--service-id", type=int, required=True)
+    p.add_argument("--data-dir", required=True)
+    return p.parse_args()
+
+
+def press_face(d: Driver, screen: str, value: int) -> None:
+    def find():
+        sc = d.app.root.get_screen(screen)
+        return next(b for b in sc.buttons if b.value == value)
+    d.tap(find)
+
+
+def serve(d: Driver, staff: Staff, service_id: int) -> dict:
+    t = staff.issue(service_id)
+    called = staff.call_next()
+    assert called["id"] == t["id"], called
+    d.wait(lambda: d.app.serving == t["display_number"], "number being served")
+    staff.complete(t["id"])
+    return t
+
+
+def main_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
+    app = d.app
+    d.wait(lambda: app.officer_name and app.counter_name, "idle screen filled")
+    d.data["idle"] = d.ui(lambda: {"counter": app.counter_name, "officer": app.officer_name,
+                                   "avatar": app.root.get_screen("idle").ids.avatar.text})
+    set_office_setting(a.db, "rating_min_interval_seconds", 0)
+
+    # A. low level → reasons → send.
+    t = serve(d, staff, a.service_id)
+    d.wait_screen("rate_faces")
+    d.data["faces_subtitle"] = d.ui(lambda: app.root.get_screen("rate_faces").subtitle)
+    d.shot("faces")
+    press_face(d, "rate_faces", 1)
+    d.wait_screen("rate_reasons")
+    rs = lambda: app.root.get_screen("rate_reasons")  # noqa: E731
+    d.tap(lambda: next(b for b in rs().ids.reasons_grid.children if b.code == "long_wait"))
+    d.tap(lambda: next(b for b in rs().ids.reasons_grid.children if b.code == "attitude"))
+    d.tap(lambda: next(b for b in rs().ids.reasons_grid.children if b.code == "attitude"))
+    d.ui(lambda: setattr(rs().ids.comment, "text", "Chờ lâu quá"))
+    d.shot("reasons")
+    d.tap(lambda: rs().ids.send)
+    d.wait_screen("rate_thanks")
+    d.shot("thanks")
+    d.wait(lambda: app.pending == 0 and not app.sender.queue.pending(), "rating A sent")
+    d.wait_screen("idle")
+    d.data["low"] = t["code"]
+
+    # B. happy level: stored at once, no reasons asked.
+    t = serve(d, staff, a.service_id)
+    d.wait_screen("rate_faces")
+    press_face(d, "rate_faces", 4)
+    d.wait_screen("rate_thanks")
+    d.data["happy"] = t["code"]
+    d.wait(lambda: not app.sender.queue.pending(), "rating B sent")
+    d.wait_screen("idle")
+    d.shot("idle")
+
+    # C. nobody presses: the faces go away by themselves, nothing stored.
+    d.ui(lambda: setattr(app.flow, "faces_timeout", 2))   # a short configured time-out
+    t = serve(d, staff, a.service_id)
+    d.wait_screen("rate_faces")
+    d.wait_screen("idle", timeout=60)
+    d.data["timed_out"] = t["code"]
+    d.ui(lambda: setattr(app.flow, "faces_timeout", 30))
+
+    # D. rapid presses: the next rating comes "too fast"; idle presses have no ticket.
+    set_office_setting(a.db, "rating_min_interval_seconds", 3600)
+    t = serve(d, staff, a.service_id)
+    d.wait_screen("rate_faces")
+    press_face(d, "rate_faces", 3)
+    d.wait_screen("rate_thanks")
+    d.wait_screen("idle")
+    d.data["too_fast"] = t["code"]
+    for _ in range(2):
+        press_face(d, "idle", 4)
+        d.wait_screen("rate_thanks")
+        d.wait_screen("idle")
+    d.wait(lambda: not app.sender.queue.pending(), "misuse presses sent")
+    d.data["offered_again"] = d.current() != "idle"
+
+
+def offline_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
+    app = d.app
+    d.wait(lambda: app.officer_name, "idle screen filled")
+    t = serve(d, staff, a.service_id)
+    d.wait_screen("rate_faces")
+    d.shot("faces")
+    d.step("stop")                      # the test stops the server
+    press_face(d, "rate_faces", 2)
+    d.wait_screen("rate_reasons")
+    rs = lambda: app.root.get_screen("rate_reasons")  # noqa: E731
+    d.tap(lambda: next(b for b in rs().ids.reasons_grid.children if b.code == "unclear"))
+    d.shot("reasons")
+    d.tap(lambda: rs().ids.send)
+    d.wait_screen("rate_thanks")
+    d.shot("thanks")
+    d.wait_screen("idle")
+    d.wait(lambda: not app.online, "offline noticed")
+    d.data["queued_while_down"] = d.ui(lambda: len(app.sender.queue.pending()))
+    d.data["queue_file_lines"] = sum(1 for _ in open(Path(a.data_dir) / "rating_queue.jsonl",
+                                                     encoding="utf-8"))
+    d.shot("offline")
+    d.step("start")                     # the test starts it again
+    d.wait(lambda: not app.sender.queue.pending() and app.pending == 0, "queue drained", 60)
+    d.wait(lambda: app.online, "back online", 60)
+    d.data["code"] = t["code"]
+
+
+def main() -> None:
+    a = parse()
+    from kiosk.rating_app import RatingTabletApp, configure_window
+
+    configure_window(a.size, True)
+    args = argparse.Namespace(server=a.server, token=a.token, counter=a.counter, size=a.size,
+                              windowed=True, rating_timeout=30, thanks_seconds=1.5,
+                              retry_seconds=0.5, data_dir=a.data_dir)
+    app = RatingTabletApp(args)
+    staff = Staff(a.server, a.staff_token, a.kiosk_token, a.counter_id)
+    d = Driver(app, Path(a.result), Path(a.shots), f"tablet_{a.scenario}")
+    scenario = {"main": main_scenario, "offline": offline_scenario}[a.scenario]
+    d.run(lambda drv: scenario(drv, a, staff))
+    app.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Lobby kiosk rating end to end: keypad and QR reader, real server, real DB."""
+from __future__ import annotations
+
+import pytest
+
+from kiosk.lobby_rating import parse_scan
+from tests.conftest import artifact_path
+
+from .rating_support import ratings_rows, run_driver
+
+
+def test_parse_scan_accepts_status_urls_and_numbers():
+    assert parse_scan("http://192.168.1.10:8080/t/AbC-12_xyz\n") == ("code", "AbC-12_xyz")
+    assert parse_scan("1007") == ("number", "1007")
+    assert parse_scan("a012") == ("number", "A012")
+    assert parse_scan("") is None and parse_scan("hello world") is None
+
+
+@pytest.mark.parametrize("size", ["1280x800", "800x1280"])
+def test_lobby_keypad_and_qr_ratings_are_stored_with_channel_kiosk(live_server, tmp_path, size):
+    staff = live_server.staff_token(1)
+    data = run_driver("rating_lobby_driver.py", [
+        "--server", live_server.url, "--token", live_server.token("kiosk"),
+        "--staff-token", staff, "--shots", str(artifact_path("rating", "x").parent),
+        "--data-dir", str(tmp_path / "kiosk-data"),
+        "--counter-id", str(live_server.creds["counters"]["1"]),
+        "--service-id", str(live_server.creds["services"]["HT"])], tmp_path, size)
+    assert data.get("ok"), data.get("error")
+    rows = ratings_rows(live_server)
+    assert len(rows) == 2
+    keypad = next(r for r in rows if r["ticket_code"] == data["keypad_code"])
+    assert data["typed"] == keypad["display_number"]
+    assert keypad["display_number"] in data["subtitle"]
+    assert (keypad["channel"], keypad["level"], keypad["reasons"]) == ("kiosk", 1, '["resubmit"]')
+    assert keypad["staff_id"] == live_server.creds["users"]["canbo1"]["id"]
+    assert not keypad["misuse"]
+    scanned = next(r for r in rows if r["ticket_code"] == data["scan_code"])
+    assert (scanned["channel"], scanned["level"], scanned["misuse"]) == ("kiosk", 4, 0)
+    assert data["again"] == "Phiếu này đã được đánh giá. Xin cảm ơn!"
+    assert data["again_screen"] == "rate_entry"
+    assert data["unknown"] == "Không tìm thấy phiếu đã giải quyết xong có số này trong hôm nay."

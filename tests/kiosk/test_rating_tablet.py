@@ -1,0 +1,106 @@
+"""Counter tablet end to end: real Kivy app (own process), real server, real DB."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import artifact_path
+
+from .rating_support import ROOT, kivy_env, ratings_rows
+
+def driver_cmd(live, tmp: Path, scenario: str, counter: int = 1,
+               size: str = "1280x800") -> tuple[list[str], Path]:
+    result = tmp / f"tablet-{scenario}.json"
+    cmd = [sys.executable, str(ROOT / "tests" / "kiosk" / "rating_tablet_driver.py"),
+           "--server", live.url, "--token", live.token(f"rating{counter}"),
+           "--kiosk-token", live.token("kiosk"), "--staff-token", live.staff_token(counter),
+           "--db", live.db_url.removeprefix("sqlite:///"), "--result", str(result),
+           "--shots", str(artifact_path("rating", "x").parent), "--scenario", scenario,
+           "--size", size, "--counter", str(counter),
+           "--counter-id", str(live.creds["counters"][str(counter)]),
+           "--service-id", str(live.creds["services"]["HT"]),
+           "--data-dir", str(tmp / f"tablet-data-{scenario}")]
+    return cmd, result
+
+
+def run(cmd: list[str], result: Path, tmp: Path, on_step=None, timeout: float = 240) -> dict:
+    """Run a driver, answering its handshake steps; returns its JSON result."""
+    import json
+
+    log = open(tmp / (result.stem + ".log"), "w")
+    proc = subprocess.Popen(cmd, env=kivy_env(tmp, cmd[cmd.index('--size') + 1]), cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    step_file, handled = result.with_suffix(".step"), set()
+    try:
+        while proc.poll() is None:
+            assert time.monotonic() < deadline, "driver did not finish"
+            if on_step and step_file.exists():
+                name = step_file.read_text(encoding="utf-8")
+                if name and name not in handled:
+                    handled.add(name)
+                    on_step(name)
+                    result.with_suffix(f".ack-{name}").write_text("ok")
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    assert result.exists(), (tmp / (result.stem + ".log")).read_text()[-6000:]
+    data = json.loads(result.read_text(encoding="utf-8"))
+    assert data.get("ok"), data.get("error", "") + (tmp / (result.stem + ".log")).read_text()[-3000:]
+    return data
+
+
+def test_tablet_rates_completed_tickets_with_the_right_officer(live_server, tmp_path):
+    cmd, result = driver_cmd(live_server, tmp_path, "main")
+    data = run(cmd, result, tmp_path)
+    assert data["idle"] == {"counter": "Quầy 1", "officer": "Nguyễn Thị Hoa", "avatar": "NH"}
+    assert "Nguyễn Thị Hoa" in data["faces_subtitle"]
+    assert {"rate_faces", "rate_reasons", "rate_thanks", "idle"} <= set(data["screens"])
+
+    rows = ratings_rows(live_server)
+    by_code: dict = {}
+    for r in rows:
+        by_code.setdefault(r["ticket_code"], []).append(r)
+    staff_id = live_server.creds["users"]["canbo1"]["id"]
+    counter_id = live_server.creds["counters"]["1"]
+
+    low = by_code[data["low"]]
+    assert len(low) == 1 and low[0]["level"] == 1 and not low[0]["misuse"]
+    assert low[0]["reasons"] == '["long_wait"]' and low[0]["comment"] == "Chờ lâu quá"
+    happy = by_code[data["happy"]]
+    assert len(happy) == 1 and happy[0]["level"] == 4 and happy[0]["reasons"] == "[]"
+    for r in low + happy:
+        assert (r["channel"], r["staff_id"], r["counter_id"]) == ("tablet", staff_id, counter_id)
+    assert data["timed_out"] not in by_code          # the screen timed out: nothing stored
+
+    fast = by_code[data["too_fast"]]
+    assert len(fast) == 1 and fast[0]["misuse"] and fast[0]["misuse_reason"] == "too_fast"
+    no_ticket = by_code[None]
+    assert len(no_ticket) == 2
+    assert all(r["misuse"] and r["misuse_reason"] == "no_ticket" for r in no_ticket)
+    assert len(rows) == 5 and not data["offered_again"]
+    for shot in data["shots"]:
+        assert Path(shot).stat().st_size > 5000
+
+
+def test_tablet_rating_made_offline_arrives_once(live_server, tmp_path):
+    cmd, result = driver_cmd(live_server, tmp_path, "offline", counter=2, size="800x1280")
+
+    def on_step(name: str) -> None:
+        if name == "stop":
+            live_server.stop()
+        elif name == "start":
+            live_server.start()
+
+    data = run(cmd, result, tmp_path, on_step)
+    assert data["queued_while_down"] == 1 and data["queue_file_lines"] == 1
+    rows = [r for r in ratings_rows(live_server) if r["ticket_code"] == data["code"]]
+    assert len(rows) == 1
+    assert rows[0]["channel"] == "tablet" and rows[0]["level"] == 2 and not rows[0]["misuse"]
+    assert rows[0]["reasons"] == '["unclear"]'
+    assert rows[0]["staff_id"] == live_server.creds["users"]["canbo2"]["id"]
+    assert len(ratings_rows(live_server)) == 1
