@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from .. import engine as e
 from .. import models as m
 from ..api import get_db
+from ..console import t
 from ..security import current_principal, require
 from . import bp
 
@@ -36,6 +37,20 @@ def describe(ev: m.Event) -> str:
     return " · ".join(b for b in bits if b)
 
 
+def label(type_: str) -> str:
+    """Vietnamese name of an event type (the raw type when none is known)."""
+    text_ = t("event:" + type_)
+    return type_ if text_.startswith("event:") else text_
+
+
+def who_did(ev: m.Event, users: dict, devices: dict[int, str], by_device: dict) -> str:
+    """The officer or admin, else the device (a kiosk issuing, a tablet rating)."""
+    if ev.staff_id in users:
+        return users[ev.staff_id].full_name
+    dev = (ev.payload or {}).get("device", {}).get("id") or by_device.get(ev.ticket_id)
+    return devices.get(dev, "") if dev else ""
+
+
 @bp.route("/audit")
 @require("admin", html=True)
 def audit():
@@ -58,10 +73,15 @@ def audit():
         total = s.scalar(select(func.count()).select_from(m.Event).where(
             m.Event.office_id == p.office_id))
         office = s.get(m.Office, p.office_id)
-        rows = [{"id": ev.id, "type": ev.type,
+        devices = {d.id: d.name for d in s.scalars(select(m.Device).where(
+            m.Device.office_id == p.office_id))}
+        ticket_ids = {ev.ticket_id for ev in events if ev.staff_id is None and ev.ticket_id}
+        by_device = dict(s.execute(select(m.Ticket.id, m.Ticket.device_id).where(
+            m.Ticket.id.in_(ticket_ids)))) if ticket_ids else {}
+        rows = [{"id": ev.id, "type": ev.type, "label": label(ev.type),
                  "at": e.local_time(office, ev.created_at).strftime("%d/%m/%Y %H:%M:%S"),
-                 "who": users[ev.staff_id].full_name if ev.staff_id in users else "",
-                 "what": describe(ev)} for ev in events]
+                 "who": who_did(ev, users, devices, by_device), "what": describe(ev)}
+                for ev in events]
     return render_template("admin/audit.html", rows=rows, types=types, users=users.values(),
                            kind=kind, who=who, total=total,
                            next_before=events[-1].id if len(events) == PAGE else None)

@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .. import engine as e
 from .. import models as m
 from ..api import get_db
 from ..console import t
@@ -117,7 +118,6 @@ def user_update(user_id: int):
             _kill_sessions(s, u)
             if not u.active:
                 for c in s.scalars(select(m.Counter).where(m.Counter.staff_id == u.id)):
-                    from .. import engine as e
                     e.sign_out_counter(s, c.id, p.user_id)
             audit(s, "user_" + action + "d", user_id=u.id, username=u.username)
         else:
@@ -162,8 +162,11 @@ def devices():
                               .order_by(m.Device.revoked, m.Device.kind, m.Device.name)))
         counters = {c.id: c.number for c in s.scalars(
             select(m.Counter).where(m.Counter.office_id == p.office_id))}
+        office = s.get(m.Office, p.office_id)
+        seen = {d.id: e.local_time(office, d.last_seen).strftime("%d/%m/%Y %H:%M")
+                for d in rows if d.last_seen}
     return render_template("admin/devices.html", devices=rows, counters=counters, token=token,
-                           kinds=m.DEVICE_KINDS)
+                           kinds=m.DEVICE_KINDS, seen=seen)
 
 
 @bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
