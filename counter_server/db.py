@@ -10,6 +10,7 @@ readers never wait for writers.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 30_000
+SQLITE_SYNC = os.environ.get("MOTCUA_SQLITE_SYNC", "FULL").upper()
+if SQLITE_SYNC not in ("FULL", "NORMAL", "EXTRA"):
+    SQLITE_SYNC = "FULL"
 
 
 def default_sqlite_url(instance_dir: Path) -> str:
@@ -41,7 +45,7 @@ def _make_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA synchronous={SQLITE_SYNC}")
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -72,13 +76,19 @@ class Database:
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self.notifier = Notifier()
+        # SQLite has one writer at a time; its busy handler polls with growing
+        # sleeps, which under load turns a 10 ms wait into a second.  Writers
+        # of this process queue on a mutex instead and hand over at once
+        # (another process on the same file still falls back to busy_timeout).
+        self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any error."""
-        with self._write() as session:
-            with session.begin():
-                yield session
+        with self._write_lock:
+            with self._write() as session:
+                with session.begin():
+                    yield session
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

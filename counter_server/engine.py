@@ -150,19 +150,19 @@ def _get_office(s: Session, office_id: int) -> m.Office:
 
 def _next_number(s: Session, service: m.Service, day: dt.date) -> int:
     """Atomically take the next sequence value for (service, day)."""
-    dialect = s.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    s.execute(insert(m.NumberSequence).values(service_id=service.id, service_day=day,
-                                              last_number=0).on_conflict_do_nothing())
-    row = s.execute(
-        update(m.NumberSequence)
-        .where(m.NumberSequence.service_id == service.id, m.NumberSequence.service_day == day)
-        .values(last_number=m.NumberSequence.last_number + 1)
-        .returning(m.NumberSequence.last_number)
-    ).one()
+    bump = (update(m.NumberSequence)
+            .where(m.NumberSequence.service_id == service.id, m.NumberSequence.service_day == day)
+            .values(last_number=m.NumberSequence.last_number + 1)
+            .returning(m.NumberSequence.last_number))
+    row = s.execute(bump).first()
+    if row is None:  # first ticket of the day: create the row (racing creators are fine)
+        if s.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        s.execute(insert(m.NumberSequence).values(service_id=service.id, service_day=day,
+                                                  last_number=0).on_conflict_do_nothing())
+        row = s.execute(bump).one()
     return int(row[0])
 
 
@@ -215,8 +215,32 @@ def waiting_before(s: Session, t: m.Ticket) -> int:
             and_(m.Ticket.issued_at == t.issued_at, m.Ticket.id < t.id)))) or 0
 
 
+_ttl_cache: dict[tuple, tuple[float, Any]] = {}
+
+
+def cached(key: tuple, ttl: float, compute: Any) -> Any:
+    """A few seconds of memo for figures that only feed estimates: they are
+    read on every ticket issued and change slowly."""
+    import time
+
+    now = time.monotonic()
+    hit = _ttl_cache.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    value = compute()
+    if len(_ttl_cache) > 4096:
+        _ttl_cache.clear()
+    _ttl_cache[key] = (now, value)
+    return value
+
+
 def average_service_minutes(s: Session, service: m.Service, samples: int = 20) -> float:
     """Mean of the service's most recent completed cases (fallback: its default)."""
+    return cached(("avg", str(s.get_bind().url), service.id), 10.0,
+                  lambda: _average_service_minutes(s, service, samples))
+
+
+def _average_service_minutes(s: Session, service: m.Service, samples: int) -> float:
     rows = s.execute(
         select(m.Ticket.started_at, m.Ticket.finished_at)
         .where(m.Ticket.office_id == service.office_id, m.Ticket.service_id == service.id,
@@ -227,6 +251,11 @@ def average_service_minutes(s: Session, service: m.Service, samples: int = 20) -
 
 
 def open_counters_for(s: Session, service_id: int) -> int:
+    return cached(("open", str(s.get_bind().url), service_id), 2.0,
+                  lambda: _open_counters_for(s, service_id))
+
+
+def _open_counters_for(s: Session, service_id: int) -> int:
     return s.scalar(select(func.count()).select_from(m.Counter).join(m.CounterService).where(
         m.CounterService.service_id == service_id, m.Counter.state == "open",
         m.Counter.active.is_(True))) or 0

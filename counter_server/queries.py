@@ -70,11 +70,12 @@ def ticket_view(s: Session, t: m.Ticket, *, with_code: bool = False) -> dict[str
     ahead = e.waiting_before(s, t) if t.status == m.WAITING else 0
     base.update({
         "service_code": svc.code, "service_name": svc.name,
-        "counters": counters_by_service(s, t.office_id).get(t.service_id, []),
+        "counters": e.cached(("cbs", str(s.get_bind().url), t.office_id), 2.0,
+                             lambda: counters_by_service(s, t.office_id)).get(t.service_id, []),
         "waiting_before": ahead,
         "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, ahead) if t.status == m.WAITING else 0,
         "status_path": f"/t/{t.code}", "transfer_chain": t.transfer_chain,
-        "rated": s.scalar(select(func.count()).select_from(m.Rating).where(
+        "rated": t.status == m.DONE and s.scalar(select(func.count()).select_from(m.Rating).where(
             m.Rating.ticket_id == t.id, m.Rating.misuse.is_(False))) > 0,
     })
     if with_code:

@@ -79,12 +79,14 @@ _last_seen: dict[int, float] = {}
 
 def _device_principal(db: Any, token: str, via: str) -> Principal | None:
     th = hash_token(token)
-    with db.read() as s:
-        d = s.scalar(select(m.Device).where(m.Device.token_hash == th))
-        if d is None or d.revoked:
-            return None
-        p = Principal(role=d.kind, office_id=d.office_id, device_id=d.id,
-                      counter_id=d.counter_id, via=via, name=d.name)
+    with db.read_engine.connect() as conn:  # one indexed lookup, no ORM round trip
+        d = conn.execute(select(m.Device.kind, m.Device.office_id, m.Device.id, m.Device.counter_id,
+                                m.Device.name, m.Device.revoked)
+                         .where(m.Device.token_hash == th)).first()
+    if d is None or d.revoked:
+        return None
+    p = Principal(role=d.kind, office_id=d.office_id, device_id=d.id,
+                  counter_id=d.counter_id, via=via, name=d.name)
     now = time.monotonic()
     if now - _last_seen.get(p.device_id, 0.0) > LAST_SEEN_EVERY:
         _last_seen[p.device_id] = now

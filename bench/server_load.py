@@ -1,0 +1,290 @@
+"""Server load benchmark (not a test): prints figures, asserts nothing.
+
+Starts ``motcua serve`` on a fresh SQLite database and measures over real HTTP:
+issue ticket (8 client threads), call next (8 concurrent counters, each
+completing what it called), event delivery (call-next returned -> the SSE
+client got ``ticket.called``), duplicates, and the server's memory.  In the
+same run it measures a ceiling: a bare Flask endpoint on the same server
+software (waitress) doing one SQLite sequence update and one insert per
+request with the same durability settings, and prints our throughput as a
+ratio of it.
+
+    .venv/bin/python bench/server_load.py [--tickets 2000] [--clients 8]
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from counter_server.client import ApiClient  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import psutil  # Windows and macOS
+
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except Exception:
+        return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def summary(name: str, lat_ms: list[float], wall: float, extra: str = "") -> dict:
+    n = len(lat_ms)
+    out = {"name": name, "count": n, "throughput": n / wall if wall else 0.0,
+           "p50": pct(lat_ms, 50), "p95": pct(lat_ms, 95), "p99": pct(lat_ms, 99)}
+    print(f"{name:<28} {n:>6}  {out['throughput']:>8.1f}/s  p50 {out['p50']:>7.2f} ms  "
+          f"p95 {out['p95']:>7.2f} ms  p99 {out['p99']:>7.2f} ms  {extra}")
+    return out
+
+
+def wait_up(url: str, proc: subprocess.Popen) -> None:
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise SystemExit("server died")
+        try:
+            if requests.get(url, timeout=0.5).status_code < 500:
+                return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+# --------------------------------------------------------------------------- ceiling
+CEILING_APP = r'''
+import sqlite3, sys, threading
+from flask import Flask, jsonify
+import waitress
+path, port, sync = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+app = Flask(__name__)
+local = threading.local()
+def conn():
+    c = getattr(local, "c", None)
+    if c is None:
+        c = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        c.execute("PRAGMA journal_mode=WAL"); c.execute(f"PRAGMA synchronous={sync}")
+        c.execute("PRAGMA busy_timeout=30000")
+        local.c = c
+    return c
+c0 = conn()
+c0.execute("CREATE TABLE IF NOT EXISTS seq(id INTEGER PRIMARY KEY, n INTEGER)")
+c0.execute("CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, n INTEGER, code TEXT)")
+c0.execute("INSERT OR IGNORE INTO seq VALUES (1, 0)")
+@app.post("/issue")
+def issue():
+    c = conn()
+    c.execute("BEGIN IMMEDIATE")
+    n = c.execute("UPDATE seq SET n = n + 1 WHERE id = 1 RETURNING n").fetchone()[0]
+    c.execute("INSERT INTO t(n, code) VALUES (?, ?)", (n, "x"))
+    c.execute("COMMIT")
+    return jsonify(number=n)
+waitress.serve(app, host="127.0.0.1", port=port, threads=8, _quiet=True)
+'''
+
+
+def run_ceiling(tmp: Path, count: int, clients: int, sync: str) -> dict:
+    port = free_port()
+    script = tmp / "ceiling.py"
+    script.write_text(CEILING_APP)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp / f"ceiling-{sync}.db"), str(port),
+                             sync])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(url + "/issue", proc)
+        lat, wall, _ = hammer(lambda s, i: s.post(url + "/issue", timeout=30), count, clients)
+        return summary(f"ceiling (bare, sync={sync})", lat, wall)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# --------------------------------------------------------------------------- ours
+def hammer(fn, count: int, clients: int) -> tuple[list[float], float, list]:
+    local = threading.local()
+    lat: list[float] = []
+    results: list = []
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        s = getattr(local, "s", None) or requests.Session()
+        local.s = s
+        t0 = time.perf_counter()
+        r = fn(s, i)
+        dt = (time.perf_counter() - t0) * 1000
+        with lock:
+            lat.append(dt)
+            results.append(r)
+
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(count)))
+    return lat, time.perf_counter() - t0, results
+
+
+def add_counters(db_url: str, creds: dict, total: int) -> dict[int, str]:
+    """Bring the demo office to ``total`` counters serving every service; staff tokens."""
+    from counter_server import models as m
+    from counter_server.db import Database
+    from counter_server.seed import add_user
+
+    db = Database(db_url, pool_size=1)
+    with db.write() as s:
+        sids = list(creds["services"].values())
+        for c in s.query(m.Counter).all():
+            c.services = [m.CounterService(service_id=sid) for sid in sids]
+        for n in range(5, total + 1):
+            c = m.Counter(office_id=creds["office_id"], number=n, name=f"Quầy {n}")
+            c.services = [m.CounterService(service_id=sid) for sid in sids]
+            s.add(c)
+            s.flush()
+            creds["counters"][str(n)] = c.id
+            add_user(s, creds["office_id"], f"canbo{n}", "staff", f"bench-pass-{n}")
+            creds["users"][f"canbo{n}"] = {"password": f"bench-pass-{n}"}
+    db.dispose()
+    return {}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tickets", type=int, default=2000)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--counters", type=int, default=8)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+    inst = tmp / "instance"
+    db_url = f"sqlite:///{(inst / 'motcua.sqlite3').as_posix()}"
+    env = {**os.environ, "MOTCUA_DATABASE_URL": db_url, "MOTCUA_SECRET_KEY": "bench"}
+    py = [sys.executable, "-m", "counter_server.cli", "--instance", str(inst)]
+    subprocess.run(py + ["init", "--demo", "--always-open", "--credentials-out",
+                         str(tmp / "creds.json")], env=env, check=True, stdout=subprocess.DEVNULL)
+    creds = json.loads((tmp / "creds.json").read_text(encoding="utf-8"))
+    add_counters(db_url, creds, args.counters)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(py + ["serve", "--port", str(port)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(f"motcua server load benchmark — {os.cpu_count()} cores, SQLite "
+          f"(WAL, synchronous={os.environ.get('MOTCUA_SQLITE_SYNC', 'FULL')}), "
+          f"{args.clients} clients, {args.tickets} tickets\n")
+    try:
+        wait_up(url + "/api/v1/health", server)
+        kiosk = {"Authorization": "Bearer " + creds["devices"]["kiosk"]["token"]}
+        requests.get(url + "/api/v1/services", headers=kiosk, timeout=10)
+        idle_rss = rss_mb(server.pid)
+        sids = list(creds["services"].values())
+
+        # ---- issue
+        lat, wall, res = hammer(lambda s, i: s.post(
+            url + "/api/v1/tickets", headers=kiosk, timeout=60,
+            json={"service_id": sids[i % len(sids)]}).json(), args.tickets, args.clients)
+        keys = [(r["service_id"], r["number"]) for r in res]
+        issue = summary("issue ticket", lat, wall, f"duplicates {len(keys) - len(set(keys))}")
+
+        # ---- call next with 8 counters + event delivery
+        tokens = {}
+        for n in range(1, args.counters + 1):
+            r = requests.post(url + "/api/v1/auth/token", timeout=10, json={
+                "username": f"canbo{n}", "password": creds["users"][f"canbo{n}"]["password"],
+                "counter_id": creds["counters"][str(n)]})
+            tokens[n] = r.json()["token"]
+        received: dict[int, float] = {}
+        stop = threading.Event()
+        display = ApiClient(url, creds["devices"]["display"]["token"])
+        snapshot = display.display()
+
+        def follow() -> None:
+            try:
+                for ev in display.events(last_event_id=snapshot["last_event_id"], stop=stop):
+                    if ev.type == "ticket.called":
+                        received[ev.data["ticket_id"]] = time.perf_counter()
+                    if stop.is_set():
+                        return
+            except Exception:
+                pass
+
+        reader = threading.Thread(target=follow, daemon=True)
+        reader.start()
+        time.sleep(0.5)
+        returned: dict[int, float] = {}
+        call_lat: list[float] = []
+        lock = threading.Lock()
+
+        def counter_loop(n: int) -> None:
+            s = requests.Session()
+            h = {"Authorization": "Bearer " + tokens[n]}
+            cid = creds["counters"][str(n)]
+            while True:
+                t0 = time.perf_counter()
+                r = s.post(f"{url}/api/v1/counters/{cid}/call-next", headers=h, timeout=60)
+                t1 = time.perf_counter()
+                if r.status_code == 409:
+                    return
+                tid = r.json()["id"]
+                with lock:
+                    call_lat.append((t1 - t0) * 1000)
+                    returned[tid] = t1
+                s.post(f"{url}/api/v1/tickets/{tid}/complete", headers=h, timeout=60)
+
+        t0 = time.perf_counter()
+        with cf.ThreadPoolExecutor(args.counters) as pool:
+            list(pool.map(counter_loop, tokens))
+        wall = time.perf_counter() - t0
+        called_ids = list(returned)
+        call = summary(f"call next ({args.counters} counters)", call_lat, wall,
+                       f"duplicates {len(called_ids) - len(set(called_ids))}, "
+                       f"called {len(called_ids)}/{args.tickets}")
+        time.sleep(1.0)
+        stop.set()
+        delivery = [(received[t] - returned[t]) * 1000 for t in returned if t in received]
+        summary("event delivery (SSE)", [max(0.0, d) for d in delivery], 1.0,
+                f"received {len(delivery)}/{len(returned)}")
+        print(f"\nserver memory: idle {idle_rss:.1f} MB, peak {rss_mb(server.pid, 'VmHWM'):.1f} MB")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    print()
+    ceil = run_ceiling(tmp, args.tickets, args.clients, os.environ.get("MOTCUA_SQLITE_SYNC", "FULL"))
+    ceil_normal = run_ceiling(tmp, args.tickets, args.clients, "NORMAL")
+    print(f"\nissue throughput = {issue['throughput'] / ceil['throughput']:.0%} of the same-durability "
+          f"ceiling, {issue['throughput'] / ceil_normal['throughput']:.0%} of the no-fsync ceiling; "
+          f"call next {call['throughput']:.0f}/s")
+
+
+if __name__ == "__main__":
+    main()
