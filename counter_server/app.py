@@ -153,6 +153,9 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_api)
     for bp in (console_bp, admin_bp, reports_bp, phone_bp, display_bp):
+        # HTML pages are not part of the API document; APIFlask also needs this
+        # attribute on plain blueprints that have before_request hooks.
+        bp.enable_openapi = False
         app.register_blueprint(bp)
 
     from .security import enforce_before_view
