@@ -118,6 +118,9 @@ class TicketIssuer:
         self.retry_seconds, self.give_up_seconds = retry_seconds, give_up_seconds
         self._lock = threading.Lock()
         self._busy = False
+        # One long-lived thread: its HTTP session (and connection) is reused tap after tap.
+        self._jobs: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        threading.Thread(target=self._worker, name="kiosk-issue", daemon=True).start()
 
     @property
     def busy(self) -> bool:
@@ -130,10 +133,12 @@ class TicketIssuer:
             if self._busy:
                 return False
             self._busy = True
-        key = uuid.uuid4().hex
-        threading.Thread(target=self._run, name="kiosk-issue", daemon=True,
-                         args=(service_id, priority, key, on_done, on_error, on_retrying)).start()
+        self._jobs.put((service_id, priority, uuid.uuid4().hex, on_done, on_error, on_retrying))
         return True
+
+    def _worker(self) -> None:
+        while True:
+            self._run(*self._jobs.get())
 
     def _run(self, service_id: int, priority: str, key: str, on_done: Callable, on_error: Callable,
              on_retrying: Callable[[bool], None]) -> None:

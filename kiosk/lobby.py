@@ -22,7 +22,7 @@ from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import (BooleanProperty, ListProperty, NumericProperty, ObjectProperty,
                              OptionProperty, StringProperty)
-from kivy.uix.screenmanager import FadeTransition, ScreenManager
+from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.utils import get_color_from_hex
 
 from counter_server.client import ApiClient, ApiError
@@ -104,7 +104,7 @@ class LobbyKioskApp(App):
     def build(self) -> ScreenManager:
         for name in KV_FILES:
             Builder.load_file(str(KV_DIR / name))
-        sm = ScreenManager(transition=FadeTransition(duration=0.12))
+        sm = ScreenManager(transition=NoTransition())  # instant: no taps lost mid-fade
         for screen in (HomeScreen(name="home"), PriorityScreen(name="priority"),
                        TicketScreen(name="ticket"), ClosedScreen(name="closed")):
             sm.add_widget(screen)

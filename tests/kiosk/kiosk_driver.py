@@ -175,7 +175,7 @@ def scenario_flow(d: Driver) -> None:
     d.wait(lambda: app.root.current == "priority", what="priority again")
     time.sleep(0.7)
     d.tap(lambda: app.root.get_screen("priority").ids.choices.children[-1])  # "no priority"
-    d.wait(lambda: app.root.current == "ticket", what="second ticket")
+    d.wait(lambda: app.root.current == "ticket" and app.print_state == "printed", what="second ticket")
     d.result["second"] = d.ui(lambda: {"label": app.root.get_screen("ticket").ids.number.text,
                                         "ticket": app.ticket})
 
@@ -185,6 +185,8 @@ def scenario_printer_fault(d: Driver) -> None:
     app = d.app
     d.wait(lambda: app.online and app.services_loaded, what="home")
     d.wait(lambda: not app.printer_ok, what="printer fault seen at start")
+    d.shot("home-printer-fault")
+    d.result["home_hint"] = d.ui(lambda: app.root.get_screen("home").ids.hint.text)
     d.tap(d.button(1))
     d.wait(lambda: app.root.current == "ticket" and app.print_state == "failed", what="fault")
     d.shot("ticket-printer-fault")

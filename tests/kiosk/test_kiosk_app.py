@@ -142,8 +142,8 @@ def test_kiosk_flow(live_server: LiveServer, tmp_path: Path, size: str) -> None:
     assert "Đang in" not in first["print_text"]
     # Closed and capped services could not be tapped and issued nothing.
     assert data["after_closed_taps"] == {"screen": "home", "issuing": False}
-    assert data["closed_texts"][str(capped_id)] == "Hôm nay đã hết số cho lĩnh vực này." or \
-        data["closed_texts"][str(capped_id)]
+    assert data["closed_texts"] == {str(capped_id): "Hôm nay lĩnh vực này đã hết số.",
+                                    str(hours_id): "Lĩnh vực này không cấp số vào giờ này."}
     assert not [t for t in issued if t["service_id"] in (capped_id, hours_id)]
     assert "07:00–07:01" in data["hours_text"]
     # Server away: reconnect state, disabled buttons; then back, and one more ticket.
@@ -208,6 +208,7 @@ def test_printer_fault_and_recovery(live_server: LiveServer, tmp_path: Path, clo
     assert len(issued) == 1
     assert fault["label"] == issued[0]["display_number"] == fault["ticket"]["display_number"]
     assert fault["print_text"] == "Máy in gặp sự cố, vui lòng ghi nhớ số thứ tự"
+    assert data["home_hint"].startswith("Máy in vé")  # the home screen warns before anyone taps
     assert data["recovered"] is True
     events = _query(live_server, lambda s, m: [
         ev.payload["device"] for ev in s.scalars(

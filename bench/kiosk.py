@@ -1,0 +1,190 @@
+"""Lobby kiosk figures: tap to number on screen, ticket render + encode, cold start, memory.
+
+Targets (issue 3): tap to number <= 150 ms against a local server, render and
+encode <= 100 ms, cold start <= 3 s.  Run: ``python bench/kiosk.py`` (headless:
+it sets SDL_VIDEODRIVER=offscreen itself).  A local ``motcua serve`` on a fresh
+demo database is started and stopped by the benchmark.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TARGETS = {"tap_to_number_ms": 150.0, "render_encode_ms": 100.0, "cold_start_s": 3.0}
+ENV = {"SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy", "KIVY_NO_ARGS": "1"}
+
+
+def _rss_mb() -> float:
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    import resource  # POSIX fallback (peak, not current)
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------------- child side
+def _child(mode: str, started: float, kiosk_argv: list[str]) -> None:
+    from kiosk.app import configure_kivy, create_app, parse_args
+
+    args = parse_args(kiosk_argv)
+    configure_kivy(args)
+    app = create_app(args)
+
+    def ui(fn: Any) -> Any:
+        from kivy.clock import Clock
+
+        done, box = threading.Event(), {}
+        Clock.schedule_once(lambda _dt: (box.setdefault("v", fn()), done.set()), 0)
+        done.wait(30)
+        return box.get("v")
+
+    def poll(pred: Any, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not ui(pred):
+            if time.monotonic() > deadline:
+                state = ui(lambda: (app.root.current, app.issuing, app.online, app.message,
+                                    app.root.transition.is_active))
+                raise TimeoutError(f"kiosk did not get there: {state}")
+            time.sleep(0.002)
+
+    def run() -> None:
+        out: dict[str, Any] = {}
+        try:
+            poll(lambda: app.online and app.services_loaded and app.root.current == "home")
+            if mode == "cold":
+                ui(lambda: None)  # one more frame: the home screen is drawn
+                out = {"cold_start_s": time.time() - started, "rss_mb": _rss_mb()}
+            else:
+                from kivy.core.window import Window
+                from kivy.tests.common import UnitTestTouch
+
+                shown = threading.Event()
+                marks: dict[str, float] = {}
+
+                def number_set(*_a: Any) -> None:
+                    marks["set"] = time.perf_counter()
+
+                def flipped(*_a: Any) -> None:
+                    # The first frame swapped to the screen after the number was set.
+                    if "set" in marks and not shown.is_set():
+                        marks["drawn"] = time.perf_counter()
+                        shown.set()
+
+                app.bind(ticket_number=number_set)
+                Window.bind(on_flip=flipped)
+                time.sleep(0.5)
+                samples, inside = [], []
+                for i in range(int(os.environ.get("BENCH_TAPS", "30"))):
+                    def tap() -> float:
+                        button = list(app._buttons.values())[i % len(app._buttons)]
+                        x, y = button.to_window(*button.center)
+                        touch = UnitTestTouch(x, y)
+                        t0 = time.perf_counter()
+                        touch.touch_down()
+                        touch.touch_up()
+                        return t0
+                    marks.clear()
+                    shown.clear()
+                    t0 = ui(tap)
+                    if not shown.wait(30):
+                        raise TimeoutError("no ticket on screen")
+                    assert ui(lambda: app.root.get_screen("ticket").ids.number.text) == app.ticket["display_number"]
+                    samples.append((marks["drawn"] - t0) * 1000)
+                    inside.append(app.last_tap_ms)
+                    ui(app.go_home)
+                    time.sleep(float(os.environ.get("BENCH_PAUSE", "0.25")))
+                out = {"samples_ms": samples, "inside_ms": inside, "rss_mb": _rss_mb()}
+        except BaseException as exc:  # noqa: BLE001
+            out = {"error": repr(exc)}
+        print("RESULT " + json.dumps(out), flush=True)
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    app.bind(on_start=lambda *_a: threading.Thread(target=run, daemon=True).start())
+    app.run()
+
+
+# ---------------------------------------------------------------------- parent side
+def _run_child(mode: str, kiosk_argv: list[str], home: str) -> dict[str, Any]:
+    env = {**os.environ, **ENV, "KIVY_HOME": home}
+    started = time.time()
+    proc = subprocess.run([sys.executable, __file__, "--child", mode, repr(started), "--", *kiosk_argv],
+                          env=env, capture_output=True, text=True, timeout=300)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(proc.stderr[-3000:])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    from tests.conftest import LiveServer, seed_database
+
+    spec = importlib.util.spec_from_file_location("bench_printing", ROOT / "bench" / "printing.py")
+    bench_printing = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(bench_printing)
+
+    with tempfile.TemporaryDirectory(prefix="motcua-bench-kiosk-") as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{(folder / 'bench.sqlite3').as_posix()}"
+        server = LiveServer(url, folder / "instance", seed_database(url)).start()
+        try:
+            argv = ["--server", server.url, "--token", server.token("kiosk"), "--windowed",
+                    "--size", "1024x600", "--priority-step", "off", "--printer", "preview",
+                    "--preview-dir", str(folder / "tickets")]
+            home = str(folder / "kivy-home")
+            _run_child("cold", argv, home)  # warm the OS file cache and Kivy's config once
+            colds = [_run_child("cold", argv, home) for _ in range(3)]
+            taps = _run_child("tap", argv, home)
+        finally:
+            server.stop()
+    if "error" in taps:
+        raise SystemExit(f"tap benchmark failed: {taps['error']}")
+    render = bench_printing.bench_render(30)
+    tap = taps["samples_ms"]
+    result = {
+        "tap_to_number_ms": {"p50": round(statistics.median(tap), 1), "p95": round(_pct(tap, 0.95), 1),
+                             "max": round(max(tap), 1), "runs": len(tap),
+                             "app_internal_p50": round(statistics.median(taps["inside_ms"]), 1)},
+        "render_encode_ms": {k: render[k] for k in ("80mm", "58mm")},
+        "cold_start_s": {"median": round(statistics.median(c["cold_start_s"] for c in colds), 2),
+                         "runs": [round(c["cold_start_s"], 2) for c in colds]},
+        "memory_rss_mb": {"after_start": round(statistics.median(c["rss_mb"] for c in colds), 1),
+                          "after_taps": round(taps["rss_mb"], 1)},
+        "targets": TARGETS,
+    }
+    result["within_targets"] = {
+        "tap_to_number": result["tap_to_number_ms"]["p95"] <= TARGETS["tap_to_number_ms"],
+        "render_encode": all(render[k]["p95_ms"] <= TARGETS["render_encode_ms"] for k in ("80mm", "58mm")),
+        "cold_start": result["cold_start_s"]["median"] <= TARGETS["cold_start_s"],
+    }
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        for key, value in ENV.items():
+            os.environ.setdefault(key, value)
+        _child(sys.argv[2], float(sys.argv[3]), sys.argv[sys.argv.index("--") + 1:])
+    else:
+        main()
