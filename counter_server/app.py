@@ -17,6 +17,7 @@ from flask import Response, jsonify, request
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import __version__, i18n
 from . import models as m
@@ -52,6 +53,12 @@ def _secret_key(folder: Path) -> str:
     if not path.exists():
         path.write_text(secrets.token_hex(32), encoding="utf-8")
     return path.read_text(encoding="utf-8").strip()
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 @dataclass
@@ -112,6 +119,8 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     )
     app.config.update(config)
     app.json.ensure_ascii = False  # Vietnamese as UTF-8, not \u escapes
+    # Ids in paths fit a 64-bit column; a larger number is simply "not found".
+    app.url_map.converters["int"] = BoundedInt
 
     db = Database(app.config["DATABASE_URL"], pool_size=app.config["DB_POOL_SIZE"])
     app.extensions["motcua_db"] = db
@@ -230,5 +239,9 @@ def _install_errors(app: APIFlask) -> None:
     def _crash(e: Exception) -> Any:  # pragma: no cover - logged, never expected
         if isinstance(e, HTTPException):
             return _http(e)
+        if isinstance(e, OverflowError) or isinstance(getattr(e, "orig", None), OverflowError) \
+                or "OverflowError" in type(e).__name__ or isinstance(e.__cause__, OverflowError):
+            # A number too large for the database column: bad input, not a crash.
+            return error_response(400, "invalid_input", "The data sent is not valid.")
         app.logger.exception("unhandled error")
         return error_response(500, *HTTP_CODES[500])
