@@ -129,7 +129,8 @@ class LobbyRating:
         self.manager, self.app = manager, app
         self.entry = RateEntryScreen(self, name=ENTRY)
         manager.add_widget(self.entry)
-        self.flow = RatingFlow(manager, submit=self.submit, on_done=self.go_home)
+        self.flow = RatingFlow(manager, submit=self.submit, on_done=self.go_home,
+                               thanks_seconds=float(getattr(app, "rating_thanks_seconds", 4)))
         self._config_loaded = False
         folder = data_dir(getattr(app, "data_dir", None), app.user_data_dir)
         self.sender = RatingSender(RatingQueue(folder / QUEUE_FILE),

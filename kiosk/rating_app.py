@@ -49,7 +49,7 @@ class TabletIdleScreen(Screen):
 
         app = App.get_running_app()
         self.buttons = face_widgets(levels, app.idle_press, self.ids.mini_faces,
-                                    Factory.MiniCaption)
+                                    Factory.RateMiniCaption)
 
 
 class RatingTabletApp(App):
@@ -234,10 +234,11 @@ class RatingTabletApp(App):
         Clock.schedule_once(lambda _dt: [setattr(self, k, v) for k, v in values.items()])
 
 
-def configure_window(size: str | None, windowed: bool) -> None:
+def configure_window(size: str | tuple[int, int] | None, windowed: bool) -> None:
     """Window size and full screen must be chosen before Kivy opens the window."""
     if size:
-        w, h = (int(x) for x in size.lower().split("x"))
+        # "1280x800" from our own parser, (1280, 800) from kiosk.app's.
+        w, h = size if isinstance(size, (tuple, list)) else (int(x) for x in size.lower().split("x"))
         Config.set("graphics", "width", str(w))
         Config.set("graphics", "height", str(h))
     Config.set("graphics", "fullscreen", "0" if windowed or size else "auto")

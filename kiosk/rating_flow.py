@@ -43,7 +43,7 @@ class RateFacesScreen(Screen):
         from kivy.factory import Factory
 
         self.buttons = face_widgets(levels, lambda v: self.flow.choose(v), self.ids.faces,
-                                    Factory.FaceCaption)
+                                    Factory.RateFaceCaption)
 
 
 class RateReasonsScreen(Screen):
@@ -59,7 +59,7 @@ class RateReasonsScreen(Screen):
         grid = self.ids.reasons_grid
         grid.clear_widgets()
         for r in reasons:
-            btn = Factory.ReasonToggle(text=r["label"])
+            btn = Factory.RateReasonToggle(text=r["label"])
             btn.code = r["code"]  # a kv-declared property exists only after construction
             btn.bind(on_release=lambda b: self.flow.toggle_reason(b.code, b.state == "down"))
             grid.add_widget(btn)
@@ -120,6 +120,8 @@ class RatingFlow(EventDispatcher):
     # --------------------------------------------------------------- steps
     def start(self, ticket: dict[str, Any]) -> None:
         """Show the faces for one ticket (``code`` may be None: a press to be flagged)."""
+        if self.active and self._level:
+            self.send()  # a level chosen on the reasons screen still counts
         self.ticket = dict(ticket)
         self.active = True
         number = ticket.get("display_number")

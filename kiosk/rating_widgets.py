@@ -111,7 +111,7 @@ class FaceButton(ButtonBehavior, Widget):
             Line(points=[pts[0], pts[1], pts[-2], pts[-1]], width=width, cap="round")
 
 
-class Avatar(Widget):
+class OfficerAvatar(Widget):
     """The officer's photo, or their initials on a coloured disc when there is none."""
 
     texture = ObjectProperty(None, allownone=True)
@@ -132,4 +132,4 @@ class Avatar(Widget):
         self.color = [r, g, b, 1]
 
 
-__all__ = ["Avatar", "FaceButton", "min_touch", "hex_color", "initials", "tr"]
+__all__ = ["OfficerAvatar", "FaceButton", "min_touch", "hex_color", "initials", "tr"]

@@ -23,6 +23,7 @@ class Driver:
     def __init__(self, app: Any, result: Path, shots: Path, prefix: str) -> None:
         self.app, self.result, self.shots, self.prefix = app, Path(result), Path(shots), prefix
         self.data: dict[str, Any] = {"screens": [], "shots": []}
+        self.t0 = time.monotonic()
 
     # ------------------------------------------------------------ main thread
     def ui(self, fn: Callable[[], Any], timeout: float = 20) -> Any:
@@ -61,6 +62,8 @@ class Driver:
         self.wait(lambda: self.app.root.current == name and
                   not self.app.root.transition.is_active, f"screen {name}", timeout)
         self.data["screens"].append(name)
+        self.data.setdefault("timeline", []).append(
+            [name, round(time.monotonic() - self.t0, 2)])
 
     def tap(self, widget_fn: Callable[[], Any]) -> None:
         """A real touch at the widget's centre, dispatched through the Window."""

@@ -23,7 +23,24 @@ def parse() -> argparse.Namespace:
         p.add_argument(name, required=True)
     p.add_argument("--counter-id", type=int, required=True)
     p.add_argument("--service-id", type=int, required=True)
+    p.add_argument("--host", choices=("stand-in", "real"), default="stand-in",
+                   help="real: the ticket kiosk's own app (kiosk.app) hosts the screens")
     return p.parse_args()
+
+
+def build_real_app(a: argparse.Namespace):
+    """The ticket kiosk's real app, as ``motcua kiosk --mode ticket`` starts it."""
+    import os
+
+    from kiosk.app import configure_kivy, create_app, parse_args
+
+    os.environ["MOTCUA_DATA_DIR"] = a.data_dir
+    kargs = parse_args(["--server", a.server, "--token", a.token, "--windowed", "--size", a.size,
+                        "--preview-dir", str(Path(a.data_dir) / "tickets")])
+    configure_kivy(kargs)
+    app = create_app(kargs)
+    app.rating_retry_seconds, app.rating_thanks_seconds = 0.5, 1.5
+    return app
 
 
 def build_app(a: argparse.Namespace):
@@ -43,11 +60,13 @@ def build_app(a: argparse.Namespace):
             self.server_url = a.server
             self.data_dir = a.data_dir
             self.rating_retry_seconds = 0.5
+            self.rating_thanks_seconds = 1.5
             sm = ScreenManager()
             home = Screen(name="home")
             self.rate_button = Button(text="Đánh giá", font_size="40sp",
                                       on_release=lambda *_: setattr(sm, "current", "rate_entry"))
             home.add_widget(self.rate_button)
+            self.rate_button_fn = lambda: self.rate_button
             sm.add_widget(home)
             add_lobby_rating_screens(sm, self)
             return sm
@@ -69,10 +88,15 @@ def scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
         staff.complete(t["id"])
         return t
 
+    if not hasattr(app, "rate_button_fn"):   # the real kiosk: its home screen's button
+        app.rate_button_fn = lambda: app.root.get_screen("home").ids.rate_button
+        d.wait(lambda: app.online, "kiosk online")
+    rate_button = lambda: app.rate_button_fn()  # noqa: E731
+
     # 1. keypad entry of a served ticket, low level with a reason.
     t1 = serve()
     d.wait_screen("home")
-    d.tap(lambda: app.rate_button)
+    d.tap(rate_button)
     d.wait_screen("rate_entry")
     d.shot("entry")
     for ch in t1["display_number"]:
@@ -97,7 +121,7 @@ def scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
 
     # 2. the QR reader types the status URL and Enter.
     t2 = serve()
-    d.tap(lambda: app.rate_button)
+    d.tap(rate_button)
     d.wait_screen("rate_entry")
 
     def scan() -> None:
@@ -112,7 +136,7 @@ def scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.data["scan_code"] = t2["code"]
 
     # 3. the same number again: already rated; an unknown number: not found.
-    d.tap(lambda: app.rate_button)
+    d.tap(rate_button)
     d.wait_screen("rate_entry")
     for ch in t1["display_number"]:
         d.tap(key(ch))
@@ -134,12 +158,15 @@ def scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
 
 def main() -> None:
     a = parse()
-    from kiosk.rating_app import configure_window
+    if a.host == "real":
+        app = build_real_app(a)
+    else:
+        from kiosk.rating_app import configure_window
 
-    configure_window(a.size, True)
-    app = build_app(a)
+        configure_window(a.size, True)
+        app = build_app(a)
     staff = Staff(a.server, a.staff_token, a.token, a.counter_id)
-    d = Driver(app, Path(a.result), Path(a.shots), "lobby")
+    d = Driver(app, Path(a.result), Path(a.shots), "lobby" if a.host == "stand-in" else "kiosk")
     d.run(lambda drv: scenario(drv, a, staff))
     app.run()
 

@@ -6,6 +6,7 @@ import pytest
 from kiosk.lobby_rating import parse_scan
 from tests.conftest import artifact_path
 
+from .rating_driver import set_office_setting
 from .rating_support import ratings_rows, run_driver
 
 
@@ -16,15 +17,21 @@ def test_parse_scan_accepts_status_urls_and_numbers():
     assert parse_scan("") is None and parse_scan("hello world") is None
 
 
-@pytest.mark.parametrize("size", ["1280x800", "800x1280"])
-def test_lobby_keypad_and_qr_ratings_are_stored_with_channel_kiosk(live_server, tmp_path, size):
+@pytest.mark.parametrize("size,host", [("1280x800", "stand-in"), ("800x1280", "real")])
+def test_lobby_keypad_and_qr_ratings_are_stored_with_channel_kiosk(live_server, tmp_path, size,
+                                                                   host):
+    """``stand-in``: a minimal host honouring the contract; ``real``: kiosk.app's own app."""
+    # Not about misuse: two ratings from one kiosk seconds apart must not be "too fast".
+    set_office_setting(live_server.db_url.removeprefix("sqlite:///"),
+                       "rating_min_interval_seconds", 0)
     staff = live_server.staff_token(1)
     data = run_driver("rating_lobby_driver.py", [
         "--server", live_server.url, "--token", live_server.token("kiosk"),
         "--staff-token", staff, "--shots", str(artifact_path("rating", "x").parent),
         "--data-dir", str(tmp_path / "kiosk-data"),
         "--counter-id", str(live_server.creds["counters"]["1"]),
-        "--service-id", str(live_server.creds["services"]["HT"])], tmp_path, size)
+        "--service-id", str(live_server.creds["services"]["HT"]), "--host", host],
+        tmp_path, size)
     assert data.get("ok"), data.get("error")
     rows = ratings_rows(live_server)
     assert len(rows) == 2
