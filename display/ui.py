@@ -91,6 +91,7 @@ class DisplayApp(App):
         self._items: deque[tuple[str, tuple[Any, ...]]] = deque()
         self._lock = threading.Lock()
         self._cards: dict[int, CounterCard] = {}
+        self._side_trigger = Clock.create_trigger(self._update_side, 0.05)
         self.card_listeners: list[Callable[[int, str, float], None]] = []
         self.status_text = _("Connecting to the server…")
 
@@ -204,18 +205,33 @@ class DisplayApp(App):
                 now = time.perf_counter()
                 for listener in self.card_listeners:
                     listener(c.number, card.number, now)
-        recent_box = root.ids.recent_box
-        recent_box.clear_widgets()
-        for call in list(st.recent)[:5]:
-            row = Factory.RecentRow()
-            row.number, row.counter = call.display_number, _("Counter") + f" {call.counter_number}"
-            recent_box.add_widget(row)
-        waiting_box = root.ids.waiting_box
-        waiting_box.clear_widgets()
-        for svc in st.services:
-            row = Factory.WaitingRow()
+        # The side panel re-renders several texts: one frame later, so the
+        # new number reaches the screen first.
+        self._side_trigger()
+
+    def _update_side(self, _dt: float = 0) -> None:
+        root, st = self.root, self.state
+        calls = list(st.recent)[:5]
+        self._fill(root.ids.recent_box, "RecentRow", len(calls))
+        for row, call in zip(reversed(root.ids.recent_box.children), calls):
+            row.number = call.display_number
+            row.counter = _("Counter") + f" {call.counter_number}"
+        self._fill(root.ids.waiting_box, "WaitingRow", len(st.services))
+        for row, svc in zip(reversed(root.ids.waiting_box.children), st.services):
             row.service, row.count = svc.get("name") or "", str(svc.get("waiting", 0))
-            waiting_box.add_widget(row)
+
+    @staticmethod
+    def _fill(box: Any, rule: str, count: int) -> None:
+        """Keep exactly ``count`` rows, reusing the existing widgets.
+
+        Setting a Kivy property to the value it already has costs nothing,
+        while building a row re-renders every text: reuse keeps a call's
+        path to the screen short.
+        """
+        while len(box.children) > count:
+            box.remove_widget(box.children[0])
+        while len(box.children) < count:
+            box.add_widget(getattr(Factory, rule)())
 
     def _tick_clock(self, _dt: float) -> None:
         now = _local_now(self.state.office)
