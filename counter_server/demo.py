@@ -59,7 +59,7 @@ def run_demo(port: int = 8080, windows: bool = True, fresh: bool = False) -> Non
             for module, args in (
                 ("kiosk.app", ["--server", url, "--token", creds["devices"]["kiosk"]["token"],
                                "--mode", "ticket", "--printer", "preview", "--preview-dir",
-                               str(preview)]),
+                               str(preview), "--windowed", "--size", "1024x600"]),
                 ("display.app", ["--server", url, "--token",
                                  creds["devices"]["display"]["token"]])):
                 if importlib.util.find_spec(module) is not None:

@@ -88,6 +88,7 @@ def configure_kivy(args: argparse.Namespace) -> None:
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "log_level", "info")
     Config.set("input", "mouse", "mouse,multitouch_on_demand")
     if args.windowed:
         Config.set("graphics", "fullscreen", "0")

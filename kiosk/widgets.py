@@ -22,6 +22,7 @@ class BigButton(ButtonBehavior, BoxLayout):
     subtext = StringProperty("")
     icon = StringProperty("")
     colour = ColorProperty("#1565c0")
+    text_colour = ColorProperty("#ffffff")
     value = StringProperty("")
 
 
