@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from .. import models as m
@@ -141,8 +141,9 @@ def _norm_key(k: Any) -> Any:
 
 
 # ----------------------------------------------------------------- tickets
-def ticket_stats(c: Ctx, group: str | None = None) -> dict[Any, dict[str, Any]]:
-    """Counts, average and p90 waiting/service seconds per group key."""
+def ticket_stats(c: Ctx, group: str | None = None,
+                 percentiles: bool = True) -> dict[Any, dict[str, Any]]:
+    """Counts, average and (optionally) p90 waiting/service seconds per group key."""
     key = c.ticket_key(group).label("k")
     done = T.status == m.DONE
     wait, serv = c.wait_expr(), c.service_expr()
@@ -152,7 +153,7 @@ def ticket_stats(c: Ctx, group: str | None = None) -> dict[Any, dict[str, Any]]:
             func.sum(case((T.status == m.NO_SHOW, 1), else_=0)).label("no_show"),
             func.sum(case((T.status == m.CANCELLED, 1), else_=0)).label("cancelled"),
             func.avg(wait).label("avg_wait"), func.avg(served_serv).label("avg_service")]
-    if c.pg:
+    if c.pg and percentiles:
         cols += [func.percentile_cont(0.9).within_group(wait).label("p90_wait"),
                  func.percentile_cont(0.9).within_group(served_serv).label("p90_service")]
     rows = c.s.execute(select(*cols).where(*c.ticket_where()).group_by(key)).mappings().all()
@@ -164,25 +165,43 @@ def ticket_stats(c: Ctx, group: str | None = None) -> dict[Any, dict[str, Any]]:
         for k in ("avg_wait", "avg_service", "p90_wait", "p90_service"):
             d[k] = float(d[k]) if d.get(k) is not None else None
         out[_norm_key(r["k"])] = d
-    if not c.pg and rows:
-        _python_percentiles(c, group, out)
+    if not c.pg and percentiles and rows:
+        for name, expr, cond in (("p90_wait", wait, T.called_at.is_not(None)),
+                                 ("p90_service", serv, done)):
+            found = window_percentile(c, key, expr, cond, 0.9)
+            for k, d in out.items():
+                d[name] = found.get(k)
     return out
 
 
-def _python_percentiles(c: Ctx, group: str | None, out: dict[Any, dict[str, Any]]) -> None:
-    key = c.ticket_key(group)
-    waits: dict[Any, list[float]] = {}
-    servs: dict[Any, list[float]] = {}
-    q = select(key, c.wait_expr(), case((T.status == m.DONE, c.service_expr()))).where(
-        *c.ticket_where(), T.called_at.is_not(None))
-    for k, w, sv in c.s.execute(q):
-        k = _norm_key(k)
-        waits.setdefault(k, []).append(w)
-        if sv is not None:
-            servs.setdefault(k, []).append(sv)
-    for k, d in out.items():
-        d["p90_wait"] = percentile(waits.get(k, []), 0.9)
-        d["p90_service"] = percentile(servs.get(k, []), 0.9)
+def window_percentile(c: Ctx, key: Any, expr: Any, cond: Any, q: float) -> dict[Any, float]:
+    """percentile_cont for SQLite from a per-second histogram built by GROUP BY:
+    the database returns a few hundred (key, second, count) rows instead of
+    every ticket; exact when times are whole seconds, otherwise within 1 s."""
+    sec = cast(func.round(expr), Integer).label("sec")
+    rows = c.s.execute(select(key, sec, func.count()).where(*c.ticket_where(), cond)
+                       .group_by(key, sec).order_by(key, sec))
+    hist: dict[Any, list[tuple[int, int]]] = {}
+    for k, v, n in rows:
+        hist.setdefault(_norm_key(k), []).append((int(v), int(n)))
+    out = {}
+    for k, bins in hist.items():
+        total = sum(n for _v, n in bins)
+        pos = q * (total - 1)
+        lo = math.floor(pos)
+        a = b = None
+        seen = 0
+        for v, n in bins:
+            if a is None and seen + n > lo:
+                a = v
+            if seen + n > lo + 1 or (seen + n > lo and lo + 1 >= total):
+                b = v
+                break
+            seen += n
+        a = a if a is not None else bins[-1][0]
+        b = b if b is not None else a
+        out[k] = a + (b - a) * (pos - lo)
+    return out
 
 
 # ----------------------------------------------------------------- ratings
@@ -243,9 +262,9 @@ def labels(c: Ctx, group: str | None, keys: Iterable[Any]) -> dict[Any, str]:
     return {k: "" for k in keys}
 
 
-def grouped(c: Ctx, group: str | None) -> list[dict[str, Any]]:
+def grouped(c: Ctx, group: str | None, percentiles: bool = True) -> list[dict[str, Any]]:
     """One row per group key: ticket figures, rating figures and coverage."""
-    ts, rs = ticket_stats(c, group), rating_stats(c, group)
+    ts, rs = ticket_stats(c, group, percentiles), rating_stats(c, group)
     keys = set(ts) | set(rs)
     names = labels(c, group, keys)
     blank_t = {"issued": 0, "served": 0, "no_show": 0, "cancelled": 0, "avg_wait": None,

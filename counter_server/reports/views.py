@@ -36,7 +36,14 @@ def build_dashboard(s: Any, office: m.Office, period: Period, filters: fg.Filter
     """Every figure and chart of one dashboard page (shared with the bench)."""
     c = fg.Ctx(s, office, period, filters, include_misuse)
     total = fg.totals(c)
-    by = {g: fg.grouped(c, g) for g in ("staff", "counter", "service", "day")}
+    # p90 only for the totals; per-group tables show counts, averages and shares.
+    by = {g: fg.grouped(c, g, percentiles=False) for g in ("staff", "day")}
+    # counter and service charts need only the rating shares
+    for g in ("counter", "service"):
+        rs = fg.rating_stats(c, g)
+        names = fg.labels(c, g, rs)
+        by[g] = sorted(({"key": k, "label": names.get(k, "—"), **v} for k, v in rs.items()),
+                       key=lambda r: r["label"])
     levels = c.levels
     gettext = current_app.extensions["motcua_gettext"]
 
