@@ -218,3 +218,77 @@ def test_printer_fault_and_recovery(live_server: LiveServer, tmp_path: Path, clo
     assert statuses[-1] == ("ok", ""), statuses
     device = _query(live_server, lambda s, m: s.scalar(select(m.Device).where(m.Device.kind == "kiosk")))
     assert device.status == "ok"
+
+
+class LosingProxy:
+    """A TCP proxy to the server that swallows the answer to the next ``drops`` ticket POSTs,
+    then closes the connection: the ticket is made, the kiosk never hears about it."""
+
+    def __init__(self, upstream_port: int, drops: int = 1) -> None:
+        self.upstream, self.drops = ("127.0.0.1", upstream_port), drops
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _addr = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    def _handle(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(self.upstream)
+        seen_post = threading.Event()
+
+        def forward() -> None:
+            try:
+                while data := client.recv(65536):
+                    if b"POST /api/v1/tickets" in data:
+                        seen_post.set()
+                    upstream.sendall(data)
+            except OSError:
+                pass
+
+        threading.Thread(target=forward, daemon=True).start()
+        try:
+            while data := upstream.recv(65536):
+                if seen_post.is_set() and self.drops > 0:
+                    self.drops -= 1
+                    break  # the answer is lost on the way back
+                client.sendall(data)
+        except OSError:
+            pass
+        for s in (client, upstream):
+            s.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_lost_response_is_retried_with_the_same_key(live_server: LiveServer) -> None:
+    """The kiosk's issuing worker against a real server through a proxy that loses the first
+    answer: it retries with the tap's idempotency key and gets the same single ticket."""
+    from counter_server.client import ApiClient
+    from kiosk.live import TicketIssuer
+
+    proxy = LosingProxy(live_server.port, drops=1)
+    try:
+        issuer = TicketIssuer(ApiClient(proxy.url, live_server.token("kiosk")), retry_seconds=0.2)
+        done, outcome, retrying = threading.Event(), {}, []
+        service_id = _query(live_server, lambda s, m: s.scalar(select(m.Service.id).order_by(m.Service.id)))
+        assert issuer.issue(service_id, "", on_done=lambda t: (outcome.update(ticket=t), done.set()),
+                            on_error=lambda e: (outcome.update(error=e), done.set()),
+                            on_retrying=retrying.append)
+        assert not issuer.issue(service_id, "", lambda t: None, lambda e: None)  # tap in flight
+        assert done.wait(30)
+    finally:
+        proxy.close()
+    assert "error" not in outcome, outcome
+    assert proxy.drops == 0 and retrying == [True, False]
+    issued = tickets(live_server)
+    assert len(issued) == 1
+    assert outcome["ticket"]["id"] == issued[0]["id"] and issued[0]["key"]
