@@ -111,7 +111,7 @@ def daily_trend(title: str, days: Sequence[tuple[str, int, int, float | None]],
     pts = []
     for i, (label, issued, served, sat) in enumerate(days):
         x = left + i * step
-        bw = max(1.0, step * 0.8)
+        bw = min(40.0, max(1.0, step * 0.8))
         hi = ph * issued / peak
         hs = ph * served / peak
         body.append(f'<rect x="{x:.1f}" y="{top + ph - hi:.1f}" width="{bw:.1f}" height="{hi:.1f}" '

@@ -6,8 +6,10 @@ leader's quarterly report can compute with them; headers are Vietnamese.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -86,8 +88,10 @@ def workbook(c: fg.Ctx) -> Workbook:
     low.append(["Thời gian", "Số vé", "Mức", "Lý do", "Góp ý", "Cán bộ", "Quầy", "Lĩnh vực"])
     for cell in low[1]:
         cell.font = Font(bold=True)
+    zone = ZoneInfo(c.tz)
     for r in fg.low_ratings(c, limit=5000):
-        low.append([r["created_at"], r["number"], r["level_label"], "; ".join(r["reasons"]),
+        local = r["created_at"].replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
+        low.append([local, r["number"], r["level_label"], "; ".join(r["reasons"]),
                     r["comment"], r["staff"], r["counter"], r["service"]])
         low.cell(row=low.max_row, column=1).number_format = "dd/mm/yyyy hh:mm"
     for col, w in zip("ABCDEFGH", (17, 9, 15, 30, 40, 22, 7, 24)):

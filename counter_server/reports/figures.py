@@ -141,9 +141,67 @@ def _norm_key(k: Any) -> Any:
 
 
 # ----------------------------------------------------------------- tickets
+CUBE_GROUPS = ("staff", "counter", "service", "day")
+
+
+def ticket_cube(c: Ctx) -> list[tuple[Any, ...]]:
+    """One scan grouped by (staff, counter, service, local day) with counts and
+    sums; every grouping without percentiles is rolled up from it in Python
+    (a year of one office is a few thousand rows), instead of one scan each."""
+    cached = getattr(c, "_cube", None)
+    if cached is not None:
+        return cached
+    done = T.status == m.DONE
+    wait, serv = c.wait_expr(), case((done, c.service_expr()))
+    day = c.local_date(T.issued_at)
+    q = (select(T.staff_id, T.counter_id, T.service_id, day, func.count(),
+                func.sum(case((done, 1), else_=0)),
+                func.sum(case((T.status == m.NO_SHOW, 1), else_=0)),
+                func.sum(case((T.status == m.CANCELLED, 1), else_=0)),
+                func.sum(wait), func.count(wait), func.sum(serv), func.count(serv))
+         .where(*c.ticket_where()).group_by(T.staff_id, T.counter_id, T.service_id, day))
+    c._cube = [tuple(r) for r in c.s.execute(q)]  # type: ignore[attr-defined]
+    return c._cube  # type: ignore[attr-defined]
+
+
+def _rollup(c: Ctx, group: str | None) -> dict[Any, dict[str, Any]]:
+    pos = {None: None, "staff": 0, "counter": 1, "service": 2, "day": 3}[group]
+    acc: dict[Any, list[float]] = {}
+    for row in ticket_cube(c):
+        k = 0 if pos is None else row[pos]
+        a = acc.setdefault(k, [0.0] * 8)
+        for i, v in enumerate(row[4:]):
+            a[i] += float(v or 0)
+    return {k: {"issued": int(a[0]), "served": int(a[1]), "no_show": int(a[2]),
+                "cancelled": int(a[3]), "avg_wait": a[4] / a[5] if a[5] else None,
+                "avg_service": a[6] / a[7] if a[7] else None, "p90_wait": None,
+                "p90_service": None} for k, a in acc.items()}
+
+
 def ticket_stats(c: Ctx, group: str | None = None,
                  percentiles: bool = True) -> dict[Any, dict[str, Any]]:
     """Counts, average and (optionally) p90 waiting/service seconds per group key."""
+    if group is None or group in CUBE_GROUPS:
+        out = _rollup(c, group)
+        if percentiles and out:
+            key = c.ticket_key(group).label("k")
+            if c.pg:
+                q = select(key, func.percentile_cont(0.9).within_group(c.wait_expr()),
+                           func.percentile_cont(0.9).within_group(
+                               case((T.status == m.DONE, c.service_expr())))).where(
+                    *c.ticket_where()).group_by(key)
+                for k, pw, ps in c.s.execute(q):
+                    if _norm_key(k) in out:
+                        out[_norm_key(k)].update(
+                            p90_wait=None if pw is None else float(pw),
+                            p90_service=None if ps is None else float(ps))
+            else:
+                for name, expr, cond in (("p90_wait", c.wait_expr(), T.called_at.is_not(None)),
+                                         ("p90_service", c.service_expr(), T.status == m.DONE)):
+                    found = window_percentile(c, key, expr, cond, 0.9)
+                    for k, d in out.items():
+                        d[name] = found.get(k)
+        return out
     key = c.ticket_key(group).label("k")
     done = T.status == m.DONE
     wait, serv = c.wait_expr(), c.service_expr()
@@ -207,12 +265,28 @@ def window_percentile(c: Ctx, key: Any, expr: Any, cond: Any, q: float) -> dict[
 # ----------------------------------------------------------------- ratings
 def rating_stats(c: Ctx, group: str | None = None) -> dict[Any, dict[str, Any]]:
     """Counts per level, folded official shares and rated tickets per group key."""
-    key = c.rating_key(group).label("k")
-    q = (select(key, R.level, func.count(), func.count(R.ticket_id))
-         .where(*c.rating_where()).group_by(key, R.level))
+    if group is None or group in CUBE_GROUPS:
+        cube = getattr(c, "_rcube", None)
+        if cube is None:
+            day = c.local_date(R.created_at)
+            cube = c._rcube = [tuple(r) for r in c.s.execute(  # type: ignore[attr-defined]
+                select(R.staff_id, R.counter_id, R.service_id, day, R.level, func.count(),
+                       func.count(R.ticket_id)).where(*c.rating_where())
+                .group_by(R.staff_id, R.counter_id, R.service_id, day, R.level))]
+        pos = {None: None, "staff": 0, "counter": 1, "service": 2, "day": 3}[group]
+        acc: dict[tuple[Any, int], list[int]] = {}
+        for row in cube:
+            a = acc.setdefault((0 if pos is None else row[pos], row[4]), [0, 0])
+            a[0] += row[5]
+            a[1] += row[6]
+        rows: Iterable[tuple[Any, ...]] = [(k, lv, n, wt) for (k, lv), (n, wt) in acc.items()]
+    else:
+        key = c.rating_key(group).label("k")
+        rows = c.s.execute(select(key, R.level, func.count(), func.count(R.ticket_id))
+                           .where(*c.rating_where()).group_by(key, R.level))
     official_of = {lv["value"]: lv.get("official", "") for lv in c.levels}
     out: dict[Any, dict[str, Any]] = {}
-    for k, level, n, with_ticket in c.s.execute(q):
+    for k, level, n, with_ticket in rows:
         d = out.setdefault(_norm_key(k), {"levels": {lv["value"]: 0 for lv in c.levels},
                                           "rated": 0, "rated_tickets": 0})
         d["levels"][level] = d["levels"].get(level, 0) + n

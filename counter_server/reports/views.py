@@ -37,7 +37,7 @@ def build_dashboard(s: Any, office: m.Office, period: Period, filters: fg.Filter
     c = fg.Ctx(s, office, period, filters, include_misuse)
     total = fg.totals(c)
     # p90 only for the totals; per-group tables show counts, averages and shares.
-    by = {g: fg.grouped(c, g, percentiles=False) for g in ("staff", "day")}
+    by = {g: fg.grouped(c, g, percentiles=False) for g in ("staff", "day")}  # one cube scan
     # counter and service charts need only the rating shares
     for g in ("counter", "service"):
         rs = fg.rating_stats(c, g)
