@@ -167,15 +167,14 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
         bp.enable_openapi = False
         app.register_blueprint(bp)
 
-    from .security import enforce_before_view
-
-    app.before_request(enforce_before_view)  # declared access first, then input validation
-
     @app.before_request
     def _limit_api_body() -> None:
         if request.path.startswith("/api/"):
             request.max_content_length = API_MAX_BODY
 
+    from .security import guard_views
+
+    guard_views(app)  # declared access before any other view decorator (input validation)
     return app
 
 

@@ -200,15 +200,33 @@ def _enforce(allowed: frozenset[str], html: bool) -> Any:
     return None
 
 
-def enforce_before_view() -> Any:
-    """``before_request`` hook: apply the view's declared access before any of
-    its other decorators run (APIFlask's input validation would otherwise
-    answer an anonymous caller 400 instead of 401)."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    allowed = access_of(view) if view is not None else None
-    if allowed is None:
-        return None
-    return _enforce(allowed, bool(getattr(view, "_motcua_html", False)))
+def guard_views(app: Any) -> None:
+    """Wrap every declared view once more, outermost, with its own access check.
+
+    ``@require`` sits under other decorators (APIFlask's input validation
+    would otherwise answer an anonymous caller 400 before the role check says
+    401).  Done after all blueprints are registered and as part of the view,
+    so blueprint ``before_request`` hooks (e.g. a display link turning its
+    token into a cookie) still run first."""
+    for endpoint, view in list(app.view_functions.items()):
+        allowed = access_of(view)
+        if allowed is None or PUBLIC in allowed or getattr(view, "_motcua_guarded", False):
+            continue
+
+        def make(view: Callable, allowed: frozenset[str]) -> Callable:
+            html = bool(getattr(view, "_motcua_html", False))
+
+            @functools.wraps(view)
+            def guarded(*args: Any, **kwargs: Any) -> Any:
+                refusal = _enforce(allowed, html)
+                if refusal is not None:
+                    return refusal
+                return view(*args, **kwargs)
+
+            guarded._motcua_guarded = True  # type: ignore[attr-defined]
+            return guarded
+
+        app.view_functions[endpoint] = make(view, allowed)
 
 
 def access_of(view: Callable) -> frozenset[str] | None:

@@ -76,8 +76,8 @@ def audit():
         devices = {d.id: d.name for d in s.scalars(select(m.Device).where(
             m.Device.office_id == p.office_id))}
         ticket_ids = {ev.ticket_id for ev in events if ev.staff_id is None and ev.ticket_id}
-        by_device = dict(s.execute(select(m.Ticket.id, m.Ticket.device_id).where(
-            m.Ticket.id.in_(ticket_ids)))) if ticket_ids else {}
+        by_device = {tid: dev for tid, dev in s.execute(
+            select(m.Ticket.id, m.Ticket.device_id).where(m.Ticket.id.in_(sorted(ticket_ids))))}
         rows = [{"id": ev.id, "type": ev.type, "label": label(ev.type),
                  "at": e.local_time(office, ev.created_at).strftime("%d/%m/%Y %H:%M:%S"),
                  "who": who_did(ev, users, devices, by_device), "what": describe(ev)}

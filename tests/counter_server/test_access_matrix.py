@@ -37,15 +37,22 @@ def web_login(client: Any, creds: dict, username: str, counter: int | None = Non
     return csrf_of(client.get("/account").get_data(as_text=True))
 
 
+def sample_value(conv: Any) -> str:
+    """A value the converter accepts that names no real row (so no probe changes data)."""
+    for cand in ("999999", "99999", "9999", "999", "x"):
+        if re.fullmatch(conv.regex, cand):
+            try:
+                conv.to_python(cand)
+            except Exception:  # a bounded converter refusing a big id
+                continue
+            return cand
+    return "x"
+
+
 def sample_url(rule: Any) -> str:
-    values = {}
-    for arg, conv in rule._converters.items():
-        name = type(conv).__name__
-        # Ids that exist nowhere: no view may change real rows while we probe.
-        values[arg] = "999999" if "Integer" in name else ("1.0" if "Float" in name else "x")
     path = rule.rule
-    for arg, val in values.items():
-        path = re.sub(r"<(?:[^<>:]+:)?%s>" % re.escape(arg), val, path)
+    for arg, conv in rule._converters.items():
+        path = re.sub(r"<(?:[^<>:]+:)?%s>" % re.escape(arg), sample_value(conv), path)
     return path
 
 

@@ -162,6 +162,9 @@ def test_toml_export_import_round_trip(app, client, creds):
 
 def test_audit_shows_who_did_what(app, creds):
     admin, tok = admin_client(app, creds)
+    client = app.test_client()
+    client.post("/api/v1/tickets", headers=bearer(creds["devices"]["kiosk"]["token"]),
+                json={"service_id": creds["services"]["HT"]})
     staff = app.test_client()
     stok = web_login(staff, creds, "canbo1", counter=1)
     staff.post(f"/api/v1/counters/{creds['counters']['1']}/pause", json={"reason": "Nghỉ trưa"},
@@ -175,7 +178,8 @@ def test_audit_shows_who_did_what(app, creds):
     assert "counter.updated" in page and "Nguyễn Thị Hoa" in page and "Nghỉ trưa" in page
     only = admin.get(f"/admin/audit?staff={creds['users']['canbo1']['id']}").get_data(as_text=True)
     assert ">admin.service_created</code>" not in only and ">counter.updated</code>" in only
-    assert "Thêm lĩnh vực" in page and "Kiosk sảnh" not in only
+    assert "Thêm lĩnh vực" in page and "Cấp số" in page and "Kiosk sảnh" in page
+    assert "Kiosk sảnh" not in only
 
 
 def test_staff_and_leader_cannot_administer(app, creds):

@@ -137,6 +137,8 @@ def test_admin_creates_a_service_the_kiosk_sees(live_server, browser):
     expect = pw.expect
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
     page = ctx.new_page()
+    page.goto(live_server.url + "/login")
+    page.screenshot(path=str(artifact_path("console", "login.png")), full_page=True)
     sign_in(page, live_server, "quantri")
     expect(page.locator("h1")).to_have_text("Quản trị")
     page.screenshot(path=str(artifact_path("admin", "index.png")), full_page=True)
