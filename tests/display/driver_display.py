@@ -2,7 +2,7 @@
 
 Kivy's window is a per-process singleton sized before import, so each
 scenario is one process.  The pytest side writes one JSON command per line
-(``state``, ``shot``, ``hold``, ``drop``, ``quit``); each answer is one JSON
+(``state``, ``shot``, ``hold``, ``drop``, ``shorten_highlights``, ``quit``); each answer is one JSON
 line prefixed with ``@@`` on stdout (Kivy may log there too).  Commands run
 on the Kivy thread, like a person looking at the screen.
 
@@ -71,6 +71,10 @@ def main() -> None:
             return {"ok": screenshot(cmd["path"])}
         if name == "hold":
             app.feed.hold(bool(cmd["on"]))
+            return {"ok": True}
+        if name == "shorten_highlights":  # time passes faster; the clearing is the app's own
+            soon = app.state.clock() + float(cmd.get("seconds", 0.2))
+            app.state.highlights = {k: min(v, soon) for k, v in app.state.highlights.items()}
             return {"ok": True}
         if name == "drop":
             app.feed.drop()
