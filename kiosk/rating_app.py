@@ -17,21 +17,25 @@ from __future__ import annotations
 import argparse
 import io
 import logging
+import os
 import threading
 from typing import Any
 
-from kivy.app import App
-from kivy.clock import Clock
-from kivy.config import Config
-from kivy.properties import (BooleanProperty, DictProperty, ListProperty, NumericProperty,
-                             ObjectProperty, StringProperty)
-from kivy.uix.screenmanager import FadeTransition, Screen, ScreenManager
+# Imported from ``motcua kiosk --mode rating ...``: Kivy must not parse our argv.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
 
-from counter_server.client import ApiClient, ApiError
+from kivy.app import App  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.config import Config  # noqa: E402
+from kivy.properties import (BooleanProperty, DictProperty, ListProperty,  # noqa: E402
+                             NumericProperty, ObjectProperty, StringProperty)
+from kivy.uix.screenmanager import FadeTransition, Screen, ScreenManager  # noqa: E402
 
-from .rating_flow import RatingFlow, face_widgets, load_kv
-from .rating_queue import QUEUE_FILE, RatingQueue, RatingSender, data_dir
-from .rating_widgets import tr
+from counter_server.client import ApiClient, ApiError  # noqa: E402
+
+from .rating_flow import RatingFlow, face_widgets, load_kv  # noqa: E402
+from .rating_queue import QUEUE_FILE, RatingQueue, RatingSender, data_dir  # noqa: E402
+from .rating_widgets import tr  # noqa: E402
 
 log = logging.getLogger(__name__)
 IDLE = "idle"

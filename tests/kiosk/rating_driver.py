@@ -24,6 +24,8 @@ class Driver:
         self.app, self.result, self.shots, self.prefix = app, Path(result), Path(shots), prefix
         self.data: dict[str, Any] = {"screens": [], "shots": []}
         self.t0 = time.monotonic()
+        self.history: list[str] = []   # every screen shown, in order (Kivy thread)
+        self.cursor = 0
 
     # ------------------------------------------------------------ main thread
     def ui(self, fn: Callable[[], Any], timeout: float = 20) -> Any:
@@ -59,8 +61,21 @@ class Driver:
         return self.ui(lambda: self.app.root.current)
 
     def wait_screen(self, name: str, timeout: float = 40) -> None:
-        self.wait(lambda: self.app.root.current == name and
-                  not self.app.root.transition.is_active, f"screen {name}", timeout)
+        """Wait until ``name`` has been shown since the last screen waited for.
+
+        Screens are read from the ScreenManager's own history (recorded on the
+        Kivy thread), so a short one such as the thank-you is never missed on
+        a busy machine."""
+        def seen() -> bool:
+            tail = self.history[self.cursor:]
+            if name not in tail:
+                return False
+            sm = self.app.root
+            if sm.current == name and sm.transition.is_active:
+                return False   # touches are ignored until the transition ends
+            self.cursor += tail.index(name) + 1
+            return True
+        self.wait(seen, f"screen {name}", timeout)
         self.data["screens"].append(name)
         self.data.setdefault("timeline", []).append(
             [name, round(time.monotonic() - self.t0, 2)])
@@ -104,6 +119,11 @@ class Driver:
         """Start ``scenario`` once the app is up; stop the app when it ends."""
         def body() -> None:
             try:
+                def follow() -> None:
+                    sm = self.app.root
+                    self.history.append(sm.current)
+                    sm.bind(current=lambda _sm, value: self.history.append(value))
+                self.ui(follow)
                 scenario(self)
                 self.data["ok"] = True
             except BaseException as exc:  # noqa: BLE001 - reported in the JSON

@@ -137,7 +137,7 @@ def main() -> None:
 
     configure_window(a.size, True)
     args = argparse.Namespace(server=a.server, token=a.token, counter=a.counter, size=a.size,
-                              windowed=True, rating_timeout=30, thanks_seconds=1.5,
+                              windowed=True, rating_timeout=30, thanks_seconds=2.5,
                               retry_seconds=0.5, data_dir=a.data_dir)
     app = RatingTabletApp(args)
     staff = Staff(a.server, a.staff_token, a.kiosk_token, a.counter_id)
