@@ -175,7 +175,23 @@ def _rollup(c: Ctx, group: str | None) -> dict[Any, dict[str, Any]]:
     return {k: {"issued": int(a[0]), "served": int(a[1]), "no_show": int(a[2]),
                 "cancelled": int(a[3]), "avg_wait": a[4] / a[5] if a[5] else None,
                 "avg_service": a[6] / a[7] if a[7] else None, "p90_wait": None,
-                "p90_service": None} for k, a in acc.items()}
+                "p90_service": None, "_n_wait": int(a[5]), "_n_service": int(a[7])}
+            for k, a in acc.items()}
+
+
+def sorted_percentile(c: Ctx, expr: Any, cond: Any, n: int, q: float) -> float | None:
+    """Exact percentile_cont of one period on SQLite: the database sorts, and only
+    the two values around the position (known from the count) come back."""
+    if n <= 0:
+        return None
+    pos = q * (n - 1)
+    lo = math.floor(pos)
+    vals = [float(v) for (v,) in c.s.execute(
+        select(expr.label("v")).where(*c.ticket_where(), cond).order_by(expr).limit(2).offset(lo))]
+    if not vals:
+        return None
+    b = vals[1] if len(vals) > 1 else vals[0]
+    return vals[0] + (b - vals[0]) * (pos - lo)
 
 
 def ticket_stats(c: Ctx, group: str | None = None,
@@ -195,6 +211,12 @@ def ticket_stats(c: Ctx, group: str | None = None,
                         out[_norm_key(k)].update(
                             p90_wait=None if pw is None else float(pw),
                             p90_service=None if ps is None else float(ps))
+            elif group is None:
+                d = out[0]
+                for name, expr, cond, n in (
+                        ("p90_wait", c.wait_expr(), T.called_at.is_not(None), d["_n_wait"]),
+                        ("p90_service", c.service_expr(), T.status == m.DONE, d["_n_service"])):
+                    d[name] = sorted_percentile(c, expr, cond, n, 0.9)
             else:
                 for name, expr, cond in (("p90_wait", c.wait_expr(), T.called_at.is_not(None)),
                                          ("p90_service", c.service_expr(), T.status == m.DONE)):
