@@ -179,6 +179,25 @@ def _rollup(c: Ctx, group: str | None) -> dict[Any, dict[str, Any]]:
             for k, a in acc.items()}
 
 
+def _narrow(c: Ctx, group: str) -> tuple[dict[Any, list[float]], dict[Any, list[float]]]:
+    """SQLite, per-group p90 (exports): one fetch of the narrow columns, shared by
+    every grouping of the workbook, then sorted per group in Python."""
+    rows = getattr(c, "_narrow_rows", None)
+    if rows is None:
+        q = select(T.staff_id, T.counter_id, T.service_id, c.local_date(T.issued_at),
+                   c.wait_expr(), case((T.status == m.DONE, c.service_expr()))).where(
+            *c.ticket_where(), T.called_at.is_not(None))
+        rows = c._narrow_rows = c.s.execute(q).all()  # type: ignore[attr-defined]
+    pos = {"staff": 0, "counter": 1, "service": 2, "day": 3}[group]
+    waits: dict[Any, list[float]] = {}
+    servs: dict[Any, list[float]] = {}
+    for r in rows:
+        waits.setdefault(r[pos], []).append(r[4])
+        if r[5] is not None:
+            servs.setdefault(r[pos], []).append(r[5])
+    return waits, servs
+
+
 def sorted_percentile(c: Ctx, expr: Any, cond: Any, n: int, q: float) -> float | None:
     """Exact percentile_cont of one period on SQLite: the database sorts, and only
     the two values around the position (known from the count) come back."""
@@ -218,11 +237,10 @@ def ticket_stats(c: Ctx, group: str | None = None,
                         ("p90_service", c.service_expr(), T.status == m.DONE, d["_n_service"])):
                     d[name] = sorted_percentile(c, expr, cond, n, 0.9)
             else:
-                for name, expr, cond in (("p90_wait", c.wait_expr(), T.called_at.is_not(None)),
-                                         ("p90_service", c.service_expr(), T.status == m.DONE)):
-                    found = window_percentile(c, key, expr, cond, 0.9)
-                    for k, d in out.items():
-                        d[name] = found.get(k)
+                waits, servs = _narrow(c, group)
+                for k, d in out.items():
+                    d["p90_wait"] = percentile(waits.get(k, []), 0.9)
+                    d["p90_service"] = percentile(servs.get(k, []), 0.9)
         return out
     key = c.ticket_key(group).label("k")
     done = T.status == m.DONE
@@ -245,42 +263,17 @@ def ticket_stats(c: Ctx, group: str | None = None,
         for k in ("avg_wait", "avg_service", "p90_wait", "p90_service"):
             d[k] = float(d[k]) if d.get(k) is not None else None
         out[_norm_key(r["k"])] = d
-    if not c.pg and percentiles and rows:
-        for name, expr, cond in (("p90_wait", wait, T.called_at.is_not(None)),
-                                 ("p90_service", serv, done)):
-            found = window_percentile(c, key, expr, cond, 0.9)
-            for k, d in out.items():
-                d[name] = found.get(k)
-    return out
-
-
-def window_percentile(c: Ctx, key: Any, expr: Any, cond: Any, q: float) -> dict[Any, float]:
-    """percentile_cont for SQLite from a per-second histogram built by GROUP BY:
-    the database returns a few hundred (key, second, count) rows instead of
-    every ticket; exact when times are whole seconds, otherwise within 1 s."""
-    sec = cast(func.round(expr), Integer).label("sec")
-    rows = c.s.execute(select(key, sec, func.count()).where(*c.ticket_where(), cond)
-                       .group_by(key, sec).order_by(key, sec))
-    hist: dict[Any, list[tuple[int, int]]] = {}
-    for k, v, n in rows:
-        hist.setdefault(_norm_key(k), []).append((int(v), int(n)))
-    out = {}
-    for k, bins in hist.items():
-        total = sum(n for _v, n in bins)
-        pos = q * (total - 1)
-        lo = math.floor(pos)
-        a = b = None
-        seen = 0
-        for v, n in bins:
-            if a is None and seen + n > lo:
-                a = v
-            if seen + n > lo + 1 or (seen + n > lo and lo + 1 >= total):
-                b = v
-                break
-            seen += n
-        a = a if a is not None else bins[-1][0]
-        b = b if b is not None else a
-        out[k] = a + (b - a) * (pos - lo)
+    if not c.pg and percentiles and rows:  # the hour grouping on SQLite
+        waits: dict[Any, list[float]] = {}
+        servs: dict[Any, list[float]] = {}
+        q = select(key, wait, served_serv).where(*c.ticket_where(), T.called_at.is_not(None))
+        for k, w, sv in c.s.execute(q):
+            waits.setdefault(_norm_key(k), []).append(w)
+            if sv is not None:
+                servs.setdefault(_norm_key(k), []).append(sv)
+        for k, d in out.items():
+            d["p90_wait"] = percentile(waits.get(k, []), 0.9)
+            d["p90_service"] = percentile(servs.get(k, []), 0.9)
     return out
 
 
