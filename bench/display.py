@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 # This file is bench/display.py: with bench/ first on sys.path, "import display"
@@ -197,6 +198,8 @@ def bench_memory(app, n_events: int) -> dict:
 
     run_batch(synthetic_events(app.state.last_event_id, 1200, counters))  # warm-up
     gc.collect()
+    tracemalloc.start()
+    heap_before = tracemalloc.get_traced_memory()[0]
     before = rss_mb()
     series = []
     quarter = max(1, n_events // 4)
@@ -207,10 +210,13 @@ def bench_memory(app, n_events: int) -> dict:
         series.append(rss_mb())
     after = series[-1]
     last_half = series[-1] - series[1]
+    heap_growth = (tracemalloc.get_traced_memory()[0] - heap_before) / 2**20
+    tracemalloc.stop()
     return {"events": quarter * 4, "rss_before_mb": before, "rss_after_mb": after,
             "growth_mb": after - before, "series_mb": series, "last_half_growth_mb": last_half,
             "recent_kept": len(app.state.recent), "announced_kept": len(app.controller.announced),
-            "ok": last_half < 2.0}
+            "python_heap_growth_mb": heap_growth,
+            "ok": last_half < 2.0 and heap_growth < 1.0}
 
 
 def main() -> None:
@@ -269,7 +275,8 @@ def main() -> None:
     print(f"memory after {mem.get('events')} events: RSS {mem.get('rss_before_mb', 0):.1f} -> "
           f"{mem.get('rss_after_mb', 0):.1f} MB (growth {mem.get('growth_mb', 0):+.1f} MB; per "
           f"quarter {', '.join(f'{x:.1f}' for x in mem.get('series_mb', []))} MB; "
-          f"second half {mem.get('last_half_growth_mb', 0):+.1f} MB; "
+          f"second half {mem.get('last_half_growth_mb', 0):+.1f} MB; Python heap "
+          f"{mem.get('python_heap_growth_mb', 0):+.2f} MB; "
           f"recent calls kept {mem.get('recent_kept')}) — target no growth: "
           f"{'OK' if mem.get('ok') else 'MISSED'}")
 

@@ -1,4 +1,4 @@
-"""Huge numerals drawn from cached glyph textures.
+"""Numerals (and short labels such as "Quầy 3") drawn from cached glyph textures.
 
 A counter card's number is several hundred pixels tall; rasterising it as a
 new Label texture on every call costs tens of milliseconds (more at 4K) on
@@ -16,7 +16,7 @@ from kivy.properties import ColorProperty, NumericProperty, StringProperty
 from kivy.uix.widget import Widget
 
 _glyphs: dict[int, dict[str, Any]] = {}  # font size -> char -> texture
-_MAX_SIZES = 3  # the current size, plus a couple while a window is resized
+_MAX_SIZES = 6  # card, recent-call sizes, plus a few while a window is resized
 
 
 def glyph(ch: str, size: int) -> Any:

@@ -157,7 +157,8 @@ def test_calls_appear_highlight_clears_and_missed_calls_show_after_reconnect(liv
 
     # Screenshot with a fresh (highlighted) call at 1366x768.
     call_next(live_server, t2, 2)
-    st = d.wait_for("counter 2 highlighted", lambda s: card(s, 2).get("highlighted"))
+    st = d.wait_for("counter 2 highlighted and in the recent calls",
+                    lambda s: card(s, 2).get("highlighted") and s["texts"].count("1002") >= 2)
     d.cmd("shot", path=str(artifact_path("display", "kivy-1366x768.png")))
     assert card(st, 2)["font_size"] >= 768 * 0.12  # numerals readable across the room
     announced_before = len(st["announced"])
