@@ -34,11 +34,13 @@ def press_face(d: Driver, screen: str, value: int) -> None:
     d.tap(find)
 
 
-def serve(d: Driver, staff: Staff, service_id: int) -> dict:
+def serve(d: Driver, staff: Staff, service_id: int, shot: str = "") -> dict:
     t = staff.issue(service_id)
     called = staff.call_next()
     assert called["id"] == t["id"], called
     d.wait(lambda: d.app.serving == t["display_number"], "number being served")
+    if shot:
+        d.shot(shot)
     staff.complete(t["id"])
     return t
 
@@ -71,7 +73,7 @@ def main_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.data["low"] = t["code"]
 
     # B. happy level: stored at once, no reasons asked.
-    t = serve(d, staff, a.service_id)
+    t = serve(d, staff, a.service_id, shot="idle_serving")
     d.wait_screen("rate_faces")
     press_face(d, "rate_faces", 4)
     d.wait_screen("rate_thanks")
@@ -107,7 +109,7 @@ def main_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
 def offline_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     app = d.app
     d.wait(lambda: app.officer_name, "idle screen filled")
-    t = serve(d, staff, a.service_id)
+    t = serve(d, staff, a.service_id, shot="idle_serving")
     d.wait_screen("rate_faces")
     d.shot("faces")
     d.step("stop")                      # the test stops the server
