@@ -100,10 +100,13 @@ class ApiClient:
         return self.request("GET", f"/counters/{counter_id}")
 
     def rate(self, level: int, ticket_code: str | None = None, reasons: list[str] | None = None,
-             comment: str = "", client_key: str | None = None) -> dict[str, Any]:
-        return self.request("POST", "/ratings", json_body={
-            "ticket_code": ticket_code, "level": level, "reasons": reasons or [],
-            "comment": comment, "client_key": client_key})
+             comment: str = "", client_key: str | None = None,
+             pressed_at: str | None = None) -> dict[str, Any]:
+        body = {"ticket_code": ticket_code, "level": level, "reasons": reasons or [],
+                "comment": comment, "client_key": client_key}
+        if pressed_at:
+            body["pressed_at"] = pressed_at
+        return self.request("POST", "/ratings", json_body=body)
 
     def report_status(self, status: str, code: str = "", message: str = "") -> dict[str, Any]:
         return self.request("POST", "/device/status",

@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -82,7 +83,8 @@ class RatingQueue:
         """Persist one rating before anything tries to send it."""
         item = {"client_key": client_key or uuid.uuid4().hex, "ticket_code": ticket_code,
                 "level": int(level), "reasons": list(reasons or []), "comment": comment or "",
-                **extra}
+                # the press time travels with the rating: a late send keeps it
+                "pressed_at": datetime.now(timezone.utc).isoformat(), **extra}
         with self._lock:
             if not any(it["client_key"] == item["client_key"] for it in self._items):
                 self._items.append(item)
@@ -139,7 +141,7 @@ class RatingSender:
         done = 0
         for item in self.queue.pending():
             body = {k: item[k] for k in ("level", "ticket_code", "reasons", "comment",
-                                          "client_key")}
+                                          "client_key", "pressed_at") if k in item}
             try:
                 response = self.send(body)
             except Exception as exc:  # noqa: BLE001 - decide by status below

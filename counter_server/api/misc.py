@@ -127,12 +127,27 @@ def create_rating(json_data):
         r, created = ratings.create_rating(
             s, office_id, ticket_code=code, level=json_data["level"],
             reasons=json_data["reasons"], comment=json_data["comment"], channel=channel,
-            device_id=p.device_id if p else None, client_key=json_data.get("client_key"))
+            device_id=p.device_id if p else None, client_key=json_data.get("client_key"),
+            now=press_time(json_data.get("pressed_at"), p is not None and p.is_device))
         return {"id": r.id, "ticket_id": r.ticket_id, "level": r.level, "reasons": r.reasons,
                 "misuse": r.misuse, "created": created}
 
     out = run_write(do)
     return out, 201 if out["created"] else 200
+
+
+def press_time(pressed_at: dt.datetime | None, trusted: bool) -> dt.datetime:
+    """A device's own time of the press, so ratings replayed after an outage
+    keep their real spacing (and are not all flagged too fast).  Only devices
+    may say; a time in the future or over a week old is ignored."""
+    now = m.utcnow()
+    if not trusted or pressed_at is None:
+        return now
+    if pressed_at.tzinfo is not None:
+        pressed_at = pressed_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if now - dt.timedelta(days=7) <= pressed_at <= now + dt.timedelta(seconds=60):
+        return min(pressed_at, now)
+    return now
 
 
 @bp.post("/device/status")

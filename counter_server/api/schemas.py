@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 
 from ..models import PRIORITY_CLASSES
@@ -88,6 +88,8 @@ class RatingIn(Schema):
     reasons = List(String(validate=Length(1, 50)), load_default=list, validate=Length(0, 20))
     comment = String(load_default="", validate=Length(0, 5000))
     client_key = String(load_default=None, allow_none=True, validate=Length(1, 100))
+    # When the citizen pressed (devices queue ratings offline and send them later).
+    pressed_at = DateTime(load_default=None, allow_none=True)
 
 
 class RatingOut(Schema):

@@ -219,3 +219,36 @@ def test_rate_limits_per_device_and_per_address(app, client, creds):
     r = client.post(RATE, json={"ticket_code": "nope", "level": 4},
                     environ_base={"REMOTE_ADDR": "10.0.0.7"})
     assert r.status_code == 404
+
+
+def test_replayed_device_ratings_keep_their_press_time(live_server):
+    """Ratings a tablet queued offline and sends in a burst are not flagged
+    too fast: the device's press time is used (bounded to the last week)."""
+    import datetime as dt
+
+    import requests
+
+    from tests.conftest import bearer
+
+    kiosk, staff = bearer(live_server.token("kiosk")), bearer(live_server.staff_token(1))
+    c1 = live_server.creds["counters"]["1"]
+    codes = []
+    for _ in range(2):
+        t = requests.post(live_server.url + "/api/v1/tickets", headers=kiosk, timeout=10,
+                          json={"service_id": live_server.creds["services"]["HT"]}).json()
+        called = requests.post(f"{live_server.url}/api/v1/counters/{c1}/call-next", headers=staff,
+                               timeout=10).json()
+        requests.post(f"{live_server.url}/api/v1/tickets/{called['id']}/complete", headers=staff,
+                      timeout=10)
+        codes.append(t["code"])
+    tablet = bearer(live_server.token("rating1"))
+    base = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
+    out = [requests.post(live_server.url + "/api/v1/ratings", headers=tablet, timeout=10, json={
+        "ticket_code": code, "level": 4, "client_key": f"replay-{i}",
+        "pressed_at": (base + dt.timedelta(minutes=i)).isoformat()}).json()
+        for i, code in enumerate(codes)]
+    assert [r["misuse"] for r in out] == [False, False]
+    # A tablet press with no ticket is still kept apart as misuse.
+    anon = requests.post(live_server.url + "/api/v1/ratings", headers=tablet, timeout=10,
+                         json={"ticket_code": None, "level": 4}).json()
+    assert anon["misuse"] is True
