@@ -59,8 +59,8 @@ def _release(c: m.Counter | None, t: m.Ticket) -> None:
 
 
 # ----------------------------------------------------------------------- call next
-def _pick_order(c: m.Counter, tickets: list[m.Ticket], settings: dict[str, Any],
-                now: dt.datetime) -> list[m.Ticket]:
+def _pick_order(c: m.Counter, tickets: list[Any], settings: dict[str, Any],
+                now: dt.datetime) -> list[Any]:
     """Candidates in the order this counter should try to claim them.
 
     Priority lane: priority classes plus normal tickets older than the aging
@@ -102,19 +102,21 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
     service_ids = [cs.service_id for cs in c.services]
     cond = or_(m.Ticket.target_counter_id == c.id,
                m.Ticket.service_id.in_(service_ids) & m.Ticket.target_counter_id.is_(None))
-    candidates = list(s.scalars(
-        select(m.Ticket).where(m.Ticket.office_id == c.office_id, m.Ticket.status == m.WAITING, cond)
-        .order_by(m.Ticket.issued_at, m.Ticket.id).limit(CANDIDATE_LIMIT)))
+    # Narrow rows, not ORM objects: only the claimed ticket is loaded in full.
+    candidates = s.execute(
+        select(m.Ticket.id, m.Ticket.issued_at, m.Ticket.priority_class, m.Ticket.service_id)
+        .where(m.Ticket.office_id == c.office_id, m.Ticket.status == m.WAITING, cond)
+        .order_by(m.Ticket.issued_at, m.Ticket.id).limit(CANDIDATE_LIMIT)).all()
     office = s.get(m.Office, c.office_id)
-    for t in _pick_order(c, candidates, office_settings(office.settings), now):
+    for row in _pick_order(c, candidates, office_settings(office.settings), now):
         claimed = s.execute(
             update(m.Ticket)
-            .where(m.Ticket.id == t.id, m.Ticket.status == m.WAITING)
+            .where(m.Ticket.id == row.id, m.Ticket.status == m.WAITING)
             .values(status=m.CALLED, counter_id=c.id, staff_id=staff_id, called_at=now,
                     target_counter_id=None)
             .execution_options(synchronize_session=False)).rowcount
         if claimed == 1:
-            s.refresh(t)
+            t = s.get(m.Ticket, row.id, populate_existing=True)
             c.current_ticket_id = t.id
             append_event(s, c.office_id, "ticket.called", ticket=t, counter=c,
                          staff_id=staff_id, now=now)

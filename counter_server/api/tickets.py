@@ -23,8 +23,8 @@ def issue(json_data):
         s, p.office_id, json_data["service_id"], priority_class=json_data["priority"] or "",
         idempotency_key=json_data.get("idempotency_key"), device_id=p.device_id))
     with get_db().read() as s:
-        t = s.get(m.Ticket, issued.ticket.id)
-        return ticket_view(s, t, with_code=True), 201 if issued.created else 200
+        # The committed row is still loaded (expire_on_commit=False): no re-read.
+        return ticket_view(s, issued.ticket, with_code=True), 201 if issued.created else 200
 
 
 @bp.get("/tickets/<string:code>")
