@@ -13,6 +13,7 @@ from flask import current_app
 from .. import models as m
 from ..engine import DomainError
 from ..security import current_principal, require
+from . import cache
 from . import figures as fg
 from .period import PeriodError, make_period
 
@@ -76,6 +77,10 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
 def summary(q: dict[str, Any]) -> dict[str, Any]:
     p = current_principal()
     db = current_app.extensions["motcua_db"]
+    if current_app.config.get("REPORT_CACHE", True) and q["from_"]:
+        last_day = q["to"] or q["from_"]
+        if last_day >= q["from_"] and (last_day - q["from_"]).days < 3 * 366:
+            cache.refresh(db, p.office_id, q["from_"], last_day)
     with db.read() as s:
         office = s.get(m.Office, p.office_id)
         first: dt.date | None = q["from_"]
@@ -87,6 +92,8 @@ def summary(q: dict[str, Any]) -> dict[str, Any]:
             raise DomainError("invalid_period", "The data sent is not valid.", 400)
         c = fg.Ctx(s, office, period, fg.Filters(q["service_id"], q["counter_id"], q["staff_id"]),
                    bool(q["include_misuse"]))
+        if current_app.config.get("REPORT_CACHE", True):
+            cache.attach(c)  # stored days as they are, missing days computed live
         total = fg.totals(c)
         rows = fg.grouped(c, q["group_by"])
     return {"office_id": office.id, "from_": period.first.isoformat(),

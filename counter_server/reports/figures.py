@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from .. import models as m
 from ..defaults import office_settings
+from . import blockfig as bf
 from .period import Period
 
 T, R = m.Ticket, m.Rating
@@ -55,6 +56,8 @@ class Ctx:
         st = office_settings(office.settings)
         self.levels: list[dict[str, Any]] = sorted(st["rating_levels"], key=lambda lv: -lv["value"])
         self.reasons = {r["code"]: r["label"] for r in st["rating_reasons"]}
+        # Day blocks from the report cache (cache.attach); None = scan tickets/ratings.
+        self.blocks: list[dict[str, Any]] | None = None
 
     # ----------------------------------------------------------- SQL helpers
     def local_ts(self, col: Any) -> Any:
@@ -151,6 +154,9 @@ def ticket_cube(c: Ctx) -> list[tuple[Any, ...]]:
     cached = getattr(c, "_cube", None)
     if cached is not None:
         return cached
+    if c.blocks is not None:
+        c._cube = bf.ticket_cube(c)  # type: ignore[attr-defined]
+        return c._cube  # type: ignore[attr-defined]
     done = T.status == m.DONE
     wait, serv = c.wait_expr(), case((done, c.service_expr()))
     day = c.local_date(T.issued_at)
@@ -218,7 +224,12 @@ def ticket_stats(c: Ctx, group: str | None = None,
     """Counts, average and (optionally) p90 waiting/service seconds per group key."""
     if group is None or group in CUBE_GROUPS:
         out = _rollup(c, group)
-        if percentiles and out:
+        if percentiles and out and c.blocks is not None:
+            waits, servs = bf.values(c, None if group is None else CUBE_GROUPS.index(group))
+            for k, d in out.items():
+                d["p90_wait"] = percentile(waits.get(k, []), 0.9)
+                d["p90_service"] = percentile(servs.get(k, []), 0.9)
+        elif percentiles and out:
             key = c.ticket_key(group).label("k")
             if c.pg:
                 q = select(key, func.percentile_cont(0.9).within_group(c.wait_expr()),
@@ -282,6 +293,8 @@ def rating_stats(c: Ctx, group: str | None = None) -> dict[Any, dict[str, Any]]:
     """Counts per level, folded official shares and rated tickets per group key."""
     if group is None or group in CUBE_GROUPS:
         cube = getattr(c, "_rcube", None)
+        if cube is None and c.blocks is not None:
+            cube = c._rcube = bf.rating_cube(c)  # type: ignore[attr-defined]
         if cube is None:
             day = c.local_date(R.created_at)
             cube = c._rcube = [tuple(r) for r in c.s.execute(  # type: ignore[attr-defined]
@@ -325,6 +338,8 @@ def empty_rating() -> dict[str, Any]:
 
 
 def misuse_stats(c: Ctx) -> dict[str, int]:
+    if c.blocks is not None:
+        return bf.misuse_stats(c)
     q = (select(R.misuse_reason, func.count()).where(*c.rating_where(misuse=True))
          .group_by(R.misuse_reason))
     return {reason or "other": n for reason, n in c.s.execute(q)}
@@ -390,6 +405,8 @@ def grouped_blank(c: Ctx) -> dict[str, Any]:
 
 def heatmap(c: Ctx) -> dict[tuple[int, int], int]:
     """Tickets issued per (weekday 0=Mon, local hour)."""
+    if c.blocks is not None:
+        return bf.heatmap(c)
     dow, hour = c.local_dow(T.issued_at).label("d"), c.local_hour(T.issued_at).label("h")
     q = select(dow, hour, func.count()).where(*c.ticket_where()).group_by(dow, hour)
     return {(int(d), int(h)): n for d, h, n in c.s.execute(q)}
@@ -404,7 +421,7 @@ def wait_bands(c: Ctx) -> list[dict[str, Any]]:
          .where(*c.rating_where(), T.called_at.is_not(None)).group_by(band, R.level))
     out = [{"lo": lo, "hi": hi, "levels": {lv["value"]: 0 for lv in c.levels}, "rated": 0}
            for lo, hi in WAIT_BANDS]
-    for b, level, n in c.s.execute(q):
+    for b, level, n in (bf.band_counts(c) if c.blocks is not None else c.s.execute(q)):
         out[int(b)]["levels"][level] = out[int(b)]["levels"].get(level, 0) + n
         out[int(b)]["rated"] += n
     low = {lv["value"] for lv in c.levels if lv.get("low")}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..security import current_principal, require
-from . import bp, charts, excel
+from . import bp, cache, charts, excel
 from . import figures as fg
 from .period import KINDS, Period, PeriodError, make_period
 
@@ -31,10 +31,34 @@ def request_period(office: m.Office) -> Period:
         abort(400)
 
 
+def use_cache() -> bool:
+    return bool(current_app.config.get("REPORT_CACHE", True))
+
+
+def make_ctx(s: Any, office: m.Office, period: Period, filters: fg.Filters,
+             include_misuse: bool = False) -> fg.Ctx:
+    """A report context, fed from the day cache unless REPORT_CACHE is off."""
+    c = fg.Ctx(s, office, period, filters, include_misuse)
+    return cache.attach(c) if use_cache() else c
+
+
+def refresh_cache() -> None:
+    """Bring the cached days of the requested period up to date (a small read
+    when nothing changed) before the figures are read."""
+    if not use_cache():
+        return
+    db = current_app.extensions["motcua_db"]
+    with db.read() as s:
+        office = s.get(m.Office, current_principal().office_id)
+        period = request_period(office)
+        oid = office.id
+    cache.refresh(db, oid, period.first, period.last)
+
+
 def build_dashboard(s: Any, office: m.Office, period: Period, filters: fg.Filters,
                     include_misuse: bool = False) -> dict[str, Any]:
     """Every figure and chart of one dashboard page (shared with the bench)."""
-    c = fg.Ctx(s, office, period, filters, include_misuse)
+    c = make_ctx(s, office, period, filters, include_misuse)
     total = fg.totals(c)
     # p90 only for the totals; per-group tables show counts, averages and shares.
     by = {g: fg.grouped(c, g, percentiles=False) for g in ("staff", "day")}  # one cube scan
@@ -100,6 +124,7 @@ def _office_and_choices(s: Any) -> tuple[m.Office, dict[str, list[tuple[int, str
 
 def _render(template: str, **extra: Any) -> str:
     db = current_app.extensions["motcua_db"]
+    refresh_cache()
     with db.read() as s:
         office, choices = _office_and_choices(s)
         period = request_period(office)
@@ -153,12 +178,13 @@ def officer(user_id: int) -> str:
 @require("leader", "admin", html=True)
 def export_xlsx() -> Response:
     db = current_app.extensions["motcua_db"]
+    refresh_cache()
     with db.read() as s:
         office, _choices = _office_and_choices(s)
         period = request_period(office)
         filters = fg.Filters(_int_arg("service"), _int_arg("counter"), _int_arg("staff"))
-        body = excel.workbook_bytes(fg.Ctx(s, office, period, filters,
-                                           request.args.get("misuse") == "1"))
+        body = excel.workbook_bytes(make_ctx(s, office, period, filters,
+                                             request.args.get("misuse") == "1"))
     name = f"bao-cao-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -171,12 +197,13 @@ def export_csv() -> Response:
     if group not in fg.GROUPS:
         abort(400)
     db = current_app.extensions["motcua_db"]
+    refresh_cache()
     with db.read() as s:
         office, _choices = _office_and_choices(s)
         period = request_period(office)
         filters = fg.Filters(_int_arg("service"), _int_arg("counter"), _int_arg("staff"))
-        text = excel.csv_text(fg.Ctx(s, office, period, filters,
-                                     request.args.get("misuse") == "1"), group)
+        text = excel.csv_text(make_ctx(s, office, period, filters,
+                                       request.args.get("misuse") == "1"), group)
     name = f"bao-cao-{group}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
     # UTF-8 with BOM so Excel on Windows shows the diacritics.
     return Response("\ufeff" + text, mimetype="text/csv; charset=utf-8",
