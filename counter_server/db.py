@@ -13,12 +13,15 @@ import contextlib
 import os
 import threading
 from pathlib import Path
-from typing import Iterator
+import queue
+from concurrent.futures import Future
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
 SQLITE_SYNC = os.environ.get("MOTCUA_SQLITE_SYNC", "FULL").upper()
 if SQLITE_SYNC not in ("FULL", "NORMAL", "EXTRA"):
@@ -81,6 +84,8 @@ class Database:
         # of this process queue on a mutex instead and hand over at once
         # (another process on the same file still falls back to busy_timeout).
         self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._committer: GroupCommitter | None = None
+        self._committer_lock = threading.Lock()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
@@ -96,7 +101,23 @@ class Database:
             with session.begin():
                 yield session
 
+    def batched(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` as part of a group commit (SQLite) or in its own
+        transaction (PostgreSQL).  ``fn`` must not need the request context:
+        on SQLite it runs on the committer thread."""
+        if not self.is_sqlite:
+            with self.write() as s:
+                return fn(s)
+        if self._committer is None:
+            with self._committer_lock:
+                if self._committer is None:
+                    self._committer = GroupCommitter(self)
+        return self._committer.run(fn)
+
     def dispose(self) -> None:
+        if self._committer is not None:
+            self._committer.stop()
+            self._committer = None
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
@@ -126,3 +147,70 @@ class Notifier:
             if self._seq == seen:
                 self._cond.wait(timeout)
             return self._seq
+
+
+class GroupCommitter:
+    """Group commit for SQLite: one writer thread takes every job queued while
+    the previous commit was reaching the disk, runs each in its own SAVEPOINT
+    (a refused job rolls back alone) and commits them all with one fsync.
+
+    With ``synchronous=FULL`` a commit costs a disk flush (4–5 ms on a cheap
+    PC); sharing it lets throughput grow with load instead of capping at one
+    flush per ticket, while every caller still returns only after its change
+    is durable."""
+
+    MAX_BATCH = 64
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.jobs: "queue.SimpleQueue[tuple[Callable[[Session], Any], Future] | None]" = \
+            queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="motcua-group-commit", daemon=True)
+        self.thread.start()
+
+    def run(self, fn: Callable[[Session], T]) -> T:
+        fut: Future = Future()
+        self.jobs.put((fn, fut))
+        return fut.result()
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(5)
+
+    def _loop(self) -> None:
+        while True:
+            first = self.jobs.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    nxt = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self.jobs.put(None)
+                    break
+                batch.append(nxt)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[tuple[Callable[[Session], Any], Future]]) -> None:
+        outcomes: list[tuple[Future, Any, BaseException | None]] = []
+        try:
+            with self.db._write_lock, self.db._write() as session, session.begin():
+                for fn, fut in batch:
+                    try:
+                        with session.begin_nested():
+                            outcomes.append((fut, fn(session), None))
+                    except Exception as exc:  # refused or failed: this job only
+                        outcomes.append((fut, None, exc))
+        except Exception as exc:  # the commit itself failed: nothing was stored
+            outcomes = [(fut, None, exc) for _fn, fut in batch]
+        else:
+            if any(err is None for _f, _r, err in outcomes):
+                self.db.notifier.notify()
+        for fut, result, err in outcomes:
+            if err is None:
+                fut.set_result(result)
+            else:
+                fut.set_exception(err)

@@ -19,15 +19,22 @@ def get_db() -> Database:
     return current_app.extensions["motcua_db"]
 
 
-def run_write(fn: Callable[[Any], T], retries: int = 4) -> T:
+def run_write(fn: Callable[[Any], T], retries: int = 4, *, batch: bool = False) -> T:
     """Run ``fn(session)`` in one write transaction, then wake event streams.
 
-    Retried on the rare conflicts a concurrent writer can cause (a duplicate
-    idempotency key racing on PostgreSQL, a serialisation failure); a
-    DomainError is never retried."""
+    ``batch=True`` lets SQLite share the commit (and its disk flush) with
+    other requests (see db.GroupCommitter); only for functions that use
+    nothing from the request context.  Retried on the rare conflicts a
+    concurrent writer can cause (a duplicate idempotency key racing on
+    PostgreSQL, a serialisation failure); a DomainError is never retried."""
     db = get_db()
     for attempt in range(retries):
         try:
+            if batch:
+                result = db.batched(fn)
+                if not db.is_sqlite:
+                    db.notifier.notify()
+                return result
             with db.write() as s:
                 result = fn(s)
             db.notifier.notify()

@@ -36,7 +36,7 @@ def counter(counter_id: int):
 @require("staff")
 def call_next(counter_id: int):
     user_id = own_counter(counter_id)
-    t = run_write(lambda s: e.call_next(s, counter_id, user_id))
+    t = run_write(lambda s: e.call_next(s, counter_id, user_id), batch=True)
     with get_db().read() as s:
         return ticket_view(s, s.get(m.Ticket, t.id))
 
@@ -47,7 +47,7 @@ def call_next(counter_id: int):
 @require("staff")
 def recall(counter_id: int):
     user_id = own_counter(counter_id)
-    t = run_write(lambda s: e.recall(s, counter_id, user_id))
+    t = run_write(lambda s: e.recall(s, counter_id, user_id), batch=True)
     with get_db().read() as s:
         return ticket_view(s, s.get(m.Ticket, t.id))
 
@@ -59,7 +59,7 @@ def recall(counter_id: int):
 @require("staff")
 def pause(counter_id: int, json_data):
     user_id = own_counter(counter_id)
-    run_write(lambda s: e.pause(s, counter_id, user_id, json_data["reason"]))
+    run_write(lambda s: e.pause(s, counter_id, user_id, json_data["reason"]), batch=True)
     with get_db().read() as s:
         return counter_view(s, s.get(m.Counter, counter_id))
 
@@ -70,7 +70,7 @@ def pause(counter_id: int, json_data):
 @require("staff")
 def resume(counter_id: int):
     user_id = own_counter(counter_id)
-    run_write(lambda s: e.resume(s, counter_id, user_id))
+    run_write(lambda s: e.resume(s, counter_id, user_id), batch=True)
     with get_db().read() as s:
         return counter_view(s, s.get(m.Counter, counter_id))
 

@@ -21,7 +21,7 @@ def issue(json_data):
     p = current_principal()
     issued = run_write(lambda s: e.issue_ticket(
         s, p.office_id, json_data["service_id"], priority_class=json_data["priority"] or "",
-        idempotency_key=json_data.get("idempotency_key"), device_id=p.device_id))
+        idempotency_key=json_data.get("idempotency_key"), device_id=p.device_id), batch=True)
     with get_db().read() as s:
         # The committed row is still loaded (expire_on_commit=False): no re-read.
         return ticket_view(s, issued.ticket, with_code=True), 201 if issued.created else 200
@@ -50,7 +50,7 @@ def staff_counter() -> tuple[int, int]:
 def _ticket_action(fn: Callable) -> Callable:
     def view(ticket_id: int):
         counter_id, user_id = staff_counter()
-        t = run_write(lambda s: fn(s, ticket_id, counter_id, user_id))
+        t = run_write(lambda s: fn(s, ticket_id, counter_id, user_id), batch=True)
         with get_db().read() as s:
             return ticket_view(s, s.get(m.Ticket, t.id))
     return view
@@ -78,7 +78,7 @@ def ticket_transfer(ticket_id: int, json_data):
     counter_id, user_id = staff_counter()
     t = run_write(lambda s: e.transfer(s, ticket_id, counter_id, user_id,
                                        to_service_id=json_data.get("service_id"),
-                                       to_counter_id=json_data.get("counter_id")))
+                                       to_counter_id=json_data.get("counter_id")), batch=True)
     with get_db().read() as s:
         return ticket_view(s, s.get(m.Ticket, t.id))
 
