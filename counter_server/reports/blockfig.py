@@ -7,8 +7,28 @@ applies them in WHERE.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+from array import array
 from typing import Any
+
+BIG_ENDIAN = array("d", [1.0]).tobytes()[0] != 0
+
+
+def pack(xs: list[float]) -> str:
+    """Doubles bit for bit (exact percentiles) in a form that decodes ~50x faster
+    than JSON numbers: base64 of little-endian float64."""
+    a = array("d", xs)
+    if BIG_ENDIAN:
+        a.byteswap()
+    return base64.b64encode(a.tobytes()).decode("ascii")
+
+
+def unpack(text: str) -> array:
+    a = array("d", base64.b64decode(text))
+    if BIG_ENDIAN:
+        a.byteswap()
+    return a
 
 
 def match(c: Any, st: Any, co: Any, se: Any) -> bool:
@@ -68,7 +88,7 @@ def values(c: Any, pos: int | None) -> tuple[dict[Any, list[float]], dict[Any, l
             if not match(c, st, co, se):
                 continue
             k = 0 if pos is None else (st, co, se, d["day"])[pos]
-            waits.setdefault(k, []).extend(ws)
+            waits.setdefault(k, []).extend(unpack(ws))
             if ss:
-                servs.setdefault(k, []).extend(ss)
+                servs.setdefault(k, []).extend(unpack(ss))
     return waits, servs
