@@ -220,14 +220,14 @@ def _client_command(module: str, argv: list[str]) -> None:
     importlib.import_module(module).main(argv)
 
 
-@main.command("kiosk", context_settings={"ignore_unknown_options": True},
+@main.command("kiosk", context_settings={"ignore_unknown_options": True}, add_help_option=False,
               help="Lobby kiosk: --server URL --token T [--mode ticket|rating --counter N]")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def kiosk_cmd(args: tuple[str, ...]) -> None:
     _client_command("kiosk.app", list(args))
 
 
-@main.command("display", context_settings={"ignore_unknown_options": True},
+@main.command("display", context_settings={"ignore_unknown_options": True}, add_help_option=False,
               help="Lobby display: --server URL --token T")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def display_cmd(args: tuple[str, ...]) -> None:
