@@ -99,16 +99,16 @@ def _device_principal(db: Any, token: str, via: str) -> Principal | None:
 
 def _token_principal(db: Any, token: str) -> Principal | None:
     th = hash_token(token)
-    with db.read() as s:
-        row = s.execute(select(m.ApiToken, m.User).join(m.User, m.User.id == m.ApiToken.user_id)
-                        .where(m.ApiToken.token_hash == th)).first()
-        if row is None:
-            return None
-        tok, user = row
-        if tok.revoked or not user.active or tok.expires_at < m.utcnow():
-            return None
-        return Principal(role=user.role, office_id=user.office_id, user_id=user.id,
-                         counter_id=tok.counter_id, via="bearer", name=user.full_name)
+    with db.read_engine.connect() as conn:  # narrow rows: this runs on every staff request
+        row = conn.execute(
+            select(m.ApiToken.revoked, m.ApiToken.expires_at, m.ApiToken.counter_id,
+                   m.User.active, m.User.role, m.User.office_id, m.User.id, m.User.full_name)
+            .join(m.User, m.User.id == m.ApiToken.user_id)
+            .where(m.ApiToken.token_hash == th)).first()
+    if row is None or row.revoked or not row.active or row.expires_at < m.utcnow():
+        return None
+    return Principal(role=row.role, office_id=row.office_id, user_id=row.id,
+                     counter_id=row.counter_id, via="bearer", name=row.full_name)
 
 
 def session_principal() -> Principal | None:
