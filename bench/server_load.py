@@ -208,11 +208,17 @@ def main() -> None:
         idle_rss = rss_mb(server.pid)
         sids = list(creds["services"].values())
 
+        # ---- one kiosk alone: the latency a citizen sees
+        lat1, wall1, _r = hammer(lambda s, i: s.post(
+            url + "/api/v1/tickets", headers=kiosk, timeout=60,
+            json={"service_id": sids[i % len(sids)]}).json(), 300, 1)
+        summary("issue ticket (1 client)", lat1, wall1)
+
         # ---- issue
         lat, wall, res = hammer(lambda s, i: s.post(
             url + "/api/v1/tickets", headers=kiosk, timeout=60,
             json={"service_id": sids[i % len(sids)]}).json(), args.tickets, args.clients)
-        keys = [(r["service_id"], r["number"]) for r in res]
+        keys = [(r["service_id"], r["number"]) for r in res + _r]
         issue = summary("issue ticket", lat, wall, f"duplicates {len(keys) - len(set(keys))}")
 
         # ---- call next with 8 counters + event delivery
@@ -267,7 +273,7 @@ def main() -> None:
         called_ids = list(returned)
         call = summary(f"call next ({args.counters} counters)", call_lat, wall,
                        f"duplicates {len(called_ids) - len(set(called_ids))}, "
-                       f"called {len(called_ids)}/{args.tickets}")
+                       f"called {len(called_ids)}/{args.tickets + 300}")
         time.sleep(1.0)
         stop.set()
         delivery = [(received[t] - returned[t]) * 1000 for t in returned if t in received]
