@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import logging
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
-from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import (BooleanProperty, ListProperty, NumericProperty, ObjectProperty,
@@ -29,6 +28,8 @@ from counter_server.client import ApiClient, ApiError
 from kiosk import strings
 from kiosk.icons import icon_path
 from kiosk.live import PrinterState, PrintSupervisor, ServerLink, TicketIssuer
+from PIL.Image import FLIP_TOP_BOTTOM
+
 from kiosk.printing import TicketData, make_printer, qr_image
 from kiosk.strings import _
 from kiosk.widgets import (BigButton, ClosedScreen, HomeScreen, PriorityScreen, ServiceButton,
@@ -235,13 +236,22 @@ class LobbyKioskApp(App):
         """Start issuing for the selected service; taps while one is in flight are ignored."""
         self._tap_started = time.perf_counter()
         started = self.issuer.issue(
-            self._selected["id"], priority, on_done=mainthread(self._on_ticket),
+            self._selected["id"], priority, on_done=self._ticket_arrived,
             on_error=mainthread(self._on_issue_error),
             on_retrying=mainthread(lambda retrying: setattr(self, "retrying", retrying)))
         if started:
             self.issuing = True
 
-    def _on_ticket(self, ticket: dict[str, Any]) -> None:
+    def _ticket_arrived(self, ticket: dict[str, Any]) -> None:
+        """On the issuing thread: build the QR picture here, not in the UI frame."""
+        try:
+            qr = qr_image(self.server_url + ticket["status_path"], 400).convert("RGBA")
+        except Exception:  # noqa: BLE001 - the number matters more than the QR
+            log.exception("QR code")
+            qr = None
+        mainthread(self._on_ticket)(ticket, qr)
+
+    def _on_ticket(self, ticket: dict[str, Any], qr: Any = None) -> None:
         self.ticket = ticket
         self.issuing = False
         status_url = self.server_url + ticket["status_path"]
@@ -251,14 +261,18 @@ class LobbyKioskApp(App):
         self.ticket_wait_text = strings.wait_text(ticket.get("estimated_wait_minutes"))
         label = dict((v, l) for v, _i, l in strings.PRIORITY_CHOICES).get(ticket.get("priority_class") or "")
         self.ticket_priority_text = _("Priority: {label}").format(label=_(label)) if label else ""
-        self.qr_texture = self._qr_texture(status_url)
+        self.qr_texture = self._qr_texture(qr) if qr is not None else None
         self.print_state, self.print_text = "printing", _("Printing your ticket...")
         self.root.current = "ticket"
         self.last_tap_ms = (time.perf_counter() - self._tap_started) * 1000
-        self.printing.submit(self._ticket_data(ticket, status_url, self.ticket_priority_text),
-                             mainthread(self._on_printed))
+        data = self._ticket_data(ticket, status_url, self.ticket_priority_text)
+        # Let the number reach the screen first: rendering the print image and
+        # refreshing the services on worker threads would compete for the
+        # interpreter with this frame, and a printer takes seconds anyway.
+        Clock.schedule_once(lambda _dt: self.printing.submit(data, mainthread(self._on_printed)),
+                            0.12)
         self._schedule_home(self.args.ticket_seconds)
-        self.link.refresh_now()
+        Clock.schedule_once(lambda _dt: self.link.refresh_now(), 0.3)
 
     def _ticket_data(self, ticket: dict[str, Any], status_url: str, priority: str) -> TicketData:
         issued = dt.datetime.fromisoformat(str(ticket.get("issued_at")).replace("Z", "+00:00"))
@@ -277,11 +291,11 @@ class LobbyKioskApp(App):
                           status_url=status_url, priority_label=label)
 
     @staticmethod
-    def _qr_texture(url: str) -> Any:
-        buf = io.BytesIO()
-        qr_image(url, 400).convert("L").save(buf, format="PNG")
-        buf.seek(0)
-        texture = CoreImage(buf, ext="png").texture
+    def _qr_texture(image: Any) -> Any:
+        """Upload the prepared QR pixels (RGBA: no row-alignment surprises)."""
+        texture = Texture.create(size=image.size, colorfmt="rgba")
+        texture.blit_buffer(image.transpose(FLIP_TOP_BOTTOM).tobytes(), colorfmt="rgba",
+                            bufferfmt="ubyte")
         texture.mag_filter = "nearest"
         return texture
 

@@ -157,6 +157,14 @@ def test_kiosk_flow(live_server: LiveServer, tmp_path: Path, size: str) -> None:
     for name in ("home", "priority", "ticket", "home-closed-services", "office-closed",
                  "reconnecting"):
         assert (SHOTS / f"{name}-{size}.png").stat().st_size > 1000
+    # The QR on the ticket screen, read back from the real screenshot, leads to the
+    # status page of the ticket the server issued.
+    import zxingcpp
+    from PIL import Image
+
+    with Image.open(SHOTS / f"ticket-{size}.png") as shot:
+        codes = [r.text for r in zxingcpp.read_barcodes(shot)]
+    assert codes == [live_server.url + first["ticket"]["status_path"]]
 
 
 @pytest.fixture
