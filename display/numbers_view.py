@@ -12,7 +12,7 @@ from typing import Any
 
 from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Rectangle
-from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.properties import ColorProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.widget import Widget
 
 _glyphs: dict[int, dict[str, Any]] = {}  # font size -> char -> texture
@@ -40,16 +40,18 @@ class NumberView(Widget):
     text = StringProperty("")
     font_size = NumericProperty(100)
     color = ColorProperty([1, 1, 1, 1])
+    halign = OptionProperty("center", options=("center", "right"))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bind(text=self._redraw, font_size=self._redraw, pos=self._redraw,
-                  size=self._redraw, color=self._redraw)
+                  size=self._redraw, color=self._redraw, halign=self._redraw)
 
     def _redraw(self, *_args: Any) -> None:
         size = max(8, int(self.font_size))
         textures = [glyph(ch, size) for ch in self.text]
-        x = self.center_x - sum(t.width for t in textures) / 2
+        width = sum(t.width for t in textures)
+        x = self.right - width if self.halign == "right" else self.center_x - width / 2
         self.canvas.clear()
         with self.canvas:
             Color(*self.color)
