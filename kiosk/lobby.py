@@ -88,6 +88,7 @@ class LobbyKioskApp(App):
         self._home_timer: Any = None
         self._message_timer: Any = None
         self._tap_started = 0.0
+        self._services_later: dict[str, Any] | None = None
         self.link = ServerLink(self.client, mainthread(self._apply_services),
                                mainthread(self._set_online), refresh_seconds=args.refresh_seconds)
         self.issuer = TicketIssuer(self.client)
@@ -168,6 +169,13 @@ class LobbyKioskApp(App):
         self._update_buttons()
 
     def _apply_services(self, data: dict[str, Any]) -> None:
+        if self.root is not None and (self.issuing or self.root.current == "ticket"):
+            # A ticket is on its way or on screen: re-rendering the hidden home
+            # screen's texts now would only slow down the ticket frame.
+            # Applied when the citizen goes back.
+            self._services_later = data
+            return
+        self._services_later = None
         office = data.get("office", {})
         self._local_time, self._local_time_at = office.get("local_time"), time.monotonic()
         self._tick()
@@ -256,21 +264,35 @@ class LobbyKioskApp(App):
         self.issuing = False
         status_url = self.server_url + ticket["status_path"]
         self.ticket_number = ticket["display_number"]
-        self.ticket_service = ticket.get("service_name", "")
-        self.ticket_ahead_text = strings.ahead_text(ticket.get("waiting_before", 0))
-        self.ticket_wait_text = strings.wait_text(ticket.get("estimated_wait_minutes"))
         label = dict((v, l) for v, _i, l in strings.PRIORITY_CHOICES).get(ticket.get("priority_class") or "")
-        self.ticket_priority_text = _("Priority: {label}").format(label=_(label)) if label else ""
+        priority_text = _("Priority: {label}").format(label=_(label)) if label else ""
         self.qr_texture = self._qr_texture(qr) if qr is not None else None
+
+        def details(*_a: Any) -> None:
+            # Each text is a new label texture (~20 ms each on a slow PC): the
+            # number gets the first frame to itself, the details follow.
+            Window.unbind(on_flip=details)
+            if self.ticket is not ticket:
+                return
+            self.ticket_service = ticket.get("service_name", "")
+            self.ticket_ahead_text = strings.ahead_text(ticket.get("waiting_before", 0))
+            self.ticket_wait_text = strings.wait_text(ticket.get("estimated_wait_minutes"))
+            self.ticket_priority_text = priority_text
+
+        self._clear_details()
+        Window.bind(on_flip=details)
         self.print_state, self.print_text = "printing", _("Printing your ticket...")
         self.root.current = "ticket"
         self.last_tap_ms = (time.perf_counter() - self._tap_started) * 1000
-        data = self._ticket_data(ticket, status_url, self.ticket_priority_text)
+        data = self._ticket_data(ticket, status_url, priority_text)
         # Let the number reach the screen first: rendering the print image and
         # refreshing the services on worker threads would compete for the
         # interpreter with this frame, and a printer takes seconds anyway.
-        Clock.schedule_once(lambda _dt: self.printing.submit(data, mainthread(self._on_printed)),
-                            0.12)
+        def start_printing(*_a: Any) -> None:
+            Window.unbind(on_flip=start_printing)
+            self.printing.submit(data, mainthread(self._on_printed))
+
+        Window.bind(on_flip=start_printing)
         self._schedule_home(self.args.ticket_seconds)
         Clock.schedule_once(lambda _dt: self.link.refresh_now(), 0.3)
 
@@ -326,12 +348,19 @@ class LobbyKioskApp(App):
             self._home_timer.cancel()
         self._home_timer = Clock.schedule_once(lambda _dt: self.go_home(), seconds)
 
+    def _clear_details(self) -> None:
+        """No detail of the previous ticket may show next to a new number."""
+        self.ticket_service = self.ticket_ahead_text = self.ticket_wait_text = ""
+        self.ticket_priority_text = ""
+
     def go_home(self) -> None:
         if self._home_timer is not None:
             self._home_timer.cancel()
             self._home_timer = None
         if self.root is not None:
             self.root.current = "home" if self.office_open else "closed"
+            if self._services_later is not None:
+                self._apply_services(self._services_later)
 
     def open_rating(self) -> None:
         if self.root is not None and self.root.has_screen("rate_entry"):

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import time
 
+from kivy.factory import Factory
 from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
                              StringProperty)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import Screen
+
+# The ticket number is drawn from glyph textures cached per size (the display's
+# widget): rasterising a new 300-px label costs tens of milliseconds per ticket.
+Factory.register("NumberView", module="display.numbers_view")
 
 
 class BigButton(ButtonBehavior, BoxLayout):
