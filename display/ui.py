@@ -8,6 +8,7 @@ height (``app.u`` is 1 % of it), so the layout holds from 1366×768 to 4K.
 from __future__ import annotations
 
 import argparse
+import gc
 import datetime as dt
 import logging
 import threading
@@ -113,6 +114,11 @@ class DisplayApp(App):
         Clock.schedule_interval(self._tick_marquee, 1 / 30)
         self.feed.start()
         self.update_view()
+        # Everything built so far lives as long as the app: keep it out of the
+        # collector's full passes, which otherwise stall the UI thread for
+        # tens of milliseconds at random moments (a call would wait for them).
+        gc.collect()
+        gc.freeze()
 
     def on_stop(self) -> None:
         self.feed.stop()
