@@ -238,9 +238,5 @@ def _install_errors(app: APIFlask) -> None:
     def _crash(e: Exception) -> Any:  # pragma: no cover - logged, never expected
         if isinstance(e, HTTPException):
             return _http(e)
-        if isinstance(e, OverflowError) or isinstance(getattr(e, "orig", None), OverflowError) \
-                or "OverflowError" in type(e).__name__ or isinstance(e.__cause__, OverflowError):
-            # A number too large for the database column: bad input, not a crash.
-            return error_response(400, "invalid_input", "The data sent is not valid.")
         app.logger.exception("unhandled error")
         return error_response(500, *HTTP_CODES[500])

@@ -8,6 +8,16 @@ from apiflask.validators import Length, OneOf, Range
 from ..models import PRIORITY_CLASSES
 
 
+# Ids fit a 64-bit column; anything larger is refused as bad input here, before
+# it can reach (and overflow) a database driver.
+MAX_ID = 2**63 - 1
+
+
+def Id(**kwargs: object) -> Integer:
+    """An id in a request: a non-negative integer that fits the widest id column."""
+    return Integer(validate=Range(0, MAX_ID), **kwargs)
+
+
 class Error(Schema):
     error = Dict(required=True, metadata={"description": "{code, message}"})
 
@@ -22,7 +32,7 @@ class Health(Schema):
 class TokenIn(Schema):
     username = String(required=True, validate=Length(1, 80))
     password = String(required=True, validate=Length(1, 200))
-    counter_id = Integer(load_default=None, allow_none=True)
+    counter_id = Id(load_default=None, allow_none=True)
 
 
 class TokenOut(Schema):
@@ -34,7 +44,7 @@ class TokenOut(Schema):
 
 
 class TicketIn(Schema):
-    service_id = Integer(required=True, strict=True)
+    service_id = Id(required=True, strict=True)
     priority = String(load_default="", validate=OneOf(("", *PRIORITY_CLASSES)))
     idempotency_key = String(load_default=None, allow_none=True, validate=Length(1, 100))
 
@@ -63,8 +73,8 @@ class TicketOut(Schema):
 
 
 class TransferIn(Schema):
-    service_id = Integer(load_default=None, allow_none=True, strict=True)
-    counter_id = Integer(load_default=None, allow_none=True, strict=True)
+    service_id = Id(load_default=None, allow_none=True, strict=True)
+    counter_id = Id(load_default=None, allow_none=True, strict=True)
 
 
 class PauseIn(Schema):
@@ -123,7 +133,7 @@ class DisplayOut(Schema):
 
 
 class EventsQuery(Schema):
-    last_event_id = Integer(load_default=None, allow_none=True)
+    last_event_id = Id(load_default=None, allow_none=True)
 
 
 class Ok(Schema):

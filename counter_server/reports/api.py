@@ -11,6 +11,7 @@ from apiflask.validators import OneOf
 from flask import current_app
 
 from .. import models as m
+from ..api.schemas import Id
 from ..engine import DomainError
 from ..security import current_principal, require
 from . import cache
@@ -25,9 +26,9 @@ class SummaryQuery(Schema):
                  metadata={"description": "First local date (YYYY-MM-DD, inclusive)"})
     to = Date(load_default=None, metadata={"description": "Last local date (inclusive)"})
     group_by = String(load_default="staff", validate=OneOf(fg.GROUPS))
-    service_id = Integer(load_default=None)
-    counter_id = Integer(load_default=None)
-    staff_id = Integer(load_default=None)
+    service_id = Id(load_default=None)
+    counter_id = Id(load_default=None)
+    staff_id = Id(load_default=None)
     include_misuse = Integer(load_default=0, validate=OneOf((0, 1)))
 
 

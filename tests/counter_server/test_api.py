@@ -206,3 +206,31 @@ def test_display_snapshot(client, creds, kiosk, staff):
     assert c1["staff"]["full_name"] == "Nguyễn Thị Hoa"
     assert snap["recent_calls"][0]["display_number"] == t["display_number"]
     assert snap["last_event_id"] > 0 and snap["office"]["name"]
+
+
+def test_huge_ids_are_bad_input_on_both_databases(any_live_server):
+    """An id beyond a 64-bit column is refused by validation (400), never
+    handed to the database driver (SQLite overflows, PostgreSQL refuses)."""
+    import requests
+
+    srv = any_live_server
+    huge = 2**70
+    kiosk = bearer(srv.token("kiosk"))
+    r = requests.post(srv.url + "/api/v1/tickets", json={"service_id": huge}, headers=kiosk,
+                      timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input"
+    r = requests.post(srv.url + "/api/v1/auth/token", timeout=10, json={
+        "username": "canbo1", "password": srv.creds["users"]["canbo1"]["password"],
+        "counter_id": huge})
+    assert r.status_code == 400
+    staff = bearer(srv.staff_token(1))
+    t = requests.post(srv.url + "/api/v1/tickets", headers=kiosk, timeout=10,
+                      json={"service_id": srv.creds["services"]["HT"]}).json()
+    r = requests.post(f"{srv.url}/api/v1/tickets/{t['id']}/transfer", headers=staff, timeout=10,
+                      json={"counter_id": huge})
+    assert r.status_code == 400
+    r = requests.get(srv.url + "/api/v1/reports/summary", headers=bearer(srv.login("lanhdao")),
+                     params={"staff_id": str(huge)}, timeout=10)
+    assert r.status_code == 400
+    assert requests.get(f"{srv.url}/api/v1/counters/{huge}", headers=staff,
+                        timeout=10).status_code == 404
