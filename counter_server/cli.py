@@ -5,9 +5,7 @@ import gc
 import json
 import os
 import sqlite3
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import secrets
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
@@ -291,5 +291,5 @@ __all__ = [
     "DomainError", "issue_ticket", "call_next", "recall", "start", "complete", "no_show",
     "reactivate", "transfer", "cancel", "pause", "resume", "sign_in_counter",
     "sign_out_counter", "append_event", "service_day", "estimate_wait_minutes",
-    "waiting_before", "waiting_counts", "Issued", "Iterable",
+    "waiting_before", "waiting_counts", "Issued",
 ]

@@ -184,8 +184,8 @@ def require(*roles: str, html: bool = False) -> Callable:
 def _enforce(allowed: frozenset[str], html: bool) -> Any:
     """The role, device-cookie and CSRF checks of :func:`require`; a redirect
     for anonymous HTML callers, an AuthError for the rest, None to go on."""
-    if PUBLIC in allowed:
-        return None
+    if PUBLIC in allowed or g.get("_motcua_admitted") is allowed:
+        return None  # public, or this view's guard already admitted the request
     p = current_principal()
     if p is None:
         if html:
@@ -197,6 +197,7 @@ def _enforce(allowed: frozenset[str], html: bool) -> Any:
     if p.via == "device_cookie" and request.method not in ("GET", "HEAD"):
         raise AuthError(403, "forbidden", "You are not allowed to do this.")
     _check_csrf(p)
+    g._motcua_admitted = allowed
     return None
 
 

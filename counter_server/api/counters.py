@@ -3,16 +3,21 @@ from __future__ import annotations
 
 from .. import engine as e, models as m
 from ..queries import counter_view, ticket_view
-from ..security import AuthError, current_principal, require
+from ..security import AuthError, Principal, current_principal, require
 from . import bp, get_db, run_write
 from .schemas import CounterOut, PauseIn, TicketOut
 
 
-def own_counter(counter_id: int) -> int:
+def bound_counter(counter_id: int) -> Principal:
+    """The caller, who must be signed in at (or, a tablet, bound to) this counter."""
     p = current_principal()
     if p.counter_id != counter_id:
         raise AuthError(403, "not_your_counter", "You are signed in at another counter.")
-    return p.user_id
+    return p
+
+
+def own_counter(counter_id: int) -> int:
+    return bound_counter(counter_id).user_id
 
 
 @bp.get("/counters/<int:counter_id>")
@@ -20,9 +25,7 @@ def own_counter(counter_id: int) -> int:
 @bp.doc(summary="A counter: state, officer signed in, ticket in hand")
 @require("rating", "display", "staff", "leader", "admin")
 def counter(counter_id: int):
-    p = current_principal()
-    if p.role == "rating" and p.counter_id != counter_id:
-        raise AuthError(403, "not_your_counter", "You are signed in at another counter.")
+    p = bound_counter(counter_id) if current_principal().role == "rating" else current_principal()
     with get_db().read() as s:
         c = s.get(m.Counter, counter_id)
         if c is None or c.office_id != p.office_id:
@@ -84,9 +87,7 @@ def last_completed(counter_id: int):
     the code of the ticket it should now rate, and nothing older."""
     from sqlalchemy import select
 
-    p = current_principal()
-    if p.counter_id != counter_id:
-        raise AuthError(403, "not_your_counter", "You are signed in at another counter.")
+    p = bound_counter(counter_id)
     with get_db().read() as s:
         t = s.scalar(select(m.Ticket).where(
             m.Ticket.office_id == p.office_id, m.Ticket.counter_id == counter_id,

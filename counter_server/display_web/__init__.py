@@ -38,16 +38,14 @@ def _db() -> Any:
     return current_app.extensions["motcua_db"]
 
 
-@bp.before_app_request
+@bp.before_request
 def _exchange_display_token() -> Response | None:
     """``/display?token=`` → HttpOnly cookie + redirect to the bare address.
 
-    Must run before the view's access check (the app-wide
-    ``security.enforce_before_view`` hook, registered after the blueprints):
-    the token in the link is what signs the TV in.  An app-level hook
-    registered with the blueprint comes first; tests/display/test_display_web.py
-    fails if that order ever changes.  A wrong or revoked token gets a
-    Vietnamese error page.
+    A blueprint hook runs before the view, and so before its access check
+    (done inside the view by ``security.guard_views``): the token in the link
+    is what signs the TV in.  A wrong or revoked token gets a Vietnamese error
+    page.
     """
     if request.path != "/display" or "token" not in request.args:
         return None
