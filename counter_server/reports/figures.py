@@ -87,30 +87,25 @@ class Ctx:
         return (func.julianday(b) - func.julianday(a)) * 86400.0
 
     def ticket_where(self) -> list[Any]:
-        p, f = self.period, self.f
-        w = [T.office_id == self.office.id, T.issued_at >= p.start_utc, T.issued_at < p.end_utc]
-        if f.service_id:
-            w.append(T.service_id == f.service_id)
-        if f.counter_id:
-            w.append(T.counter_id == f.counter_id)
-        if f.staff_id:
-            w.append(T.staff_id == f.staff_id)
-        return w
+        p = self.period
+        return [T.office_id == self.office.id, T.issued_at >= p.start_utc,
+                T.issued_at < p.end_utc, *self._filter_clauses(T)]
+
+    def _filter_clauses(self, model: Any) -> list[Any]:
+        """The service / counter / officer filters, on tickets or ratings alike."""
+        f = self.f
+        return [getattr(model, col) == value for col, value in
+                (("service_id", f.service_id), ("counter_id", f.counter_id),
+                 ("staff_id", f.staff_id)) if value]
 
     def rating_where(self, misuse: bool | None = None) -> list[Any]:
-        p, f = self.period, self.f
+        p = self.period
         w = [R.office_id == self.office.id, R.created_at >= p.start_utc, R.created_at < p.end_utc]
         if misuse is None:
             misuse = None if self.include_misuse else False
         if misuse is not None:
             w.append(R.misuse.is_(misuse))
-        if f.service_id:
-            w.append(R.service_id == f.service_id)
-        if f.counter_id:
-            w.append(R.counter_id == f.counter_id)
-        if f.staff_id:
-            w.append(R.staff_id == f.staff_id)
-        return w
+        return w + self._filter_clauses(R)
 
     def ticket_key(self, group: str | None) -> Any:
         return {None: literal(0), "staff": T.staff_id, "counter": T.counter_id,

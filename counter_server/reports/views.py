@@ -174,17 +174,21 @@ def officer(user_id: int) -> str:
     return _render("reports/officer.html", staff_id=user_id, officer_name=name)
 
 
-@bp.get("/export.xlsx")
-@require("leader", "admin", html=True)
-def export_xlsx() -> Response:
-    db = current_app.extensions["motcua_db"]
+def _export(build: Any) -> tuple[Any, Any]:
+    """(period, build(ctx)) for the period and filters in the request."""
     refresh_cache()
-    with db.read() as s:
+    with current_app.extensions["motcua_db"].read() as s:
         office, _choices = _office_and_choices(s)
         period = request_period(office)
         filters = fg.Filters(_int_arg("service"), _int_arg("counter"), _int_arg("staff"))
-        body = excel.workbook_bytes(make_ctx(s, office, period, filters,
-                                             request.args.get("misuse") == "1"))
+        return period, build(make_ctx(s, office, period, filters,
+                                      request.args.get("misuse") == "1"))
+
+
+@bp.get("/export.xlsx")
+@require("leader", "admin", html=True)
+def export_xlsx() -> Response:
+    period, body = _export(excel.workbook_bytes)
     name = f"bao-cao-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -196,14 +200,7 @@ def export_csv() -> Response:
     group = request.args.get("group_by", "staff")
     if group not in fg.GROUPS:
         abort(400)
-    db = current_app.extensions["motcua_db"]
-    refresh_cache()
-    with db.read() as s:
-        office, _choices = _office_and_choices(s)
-        period = request_period(office)
-        filters = fg.Filters(_int_arg("service"), _int_arg("counter"), _int_arg("staff"))
-        text = excel.csv_text(make_ctx(s, office, period, filters,
-                                       request.args.get("misuse") == "1"), group)
+    period, text = _export(lambda ctx: excel.csv_text(ctx, group))
     name = f"bao-cao-{group}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
     # UTF-8 with BOM so Excel on Windows shows the diacritics.
     return Response("\ufeff" + text, mimetype="text/csv; charset=utf-8",
