@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import models as m
+from . import statements as st
 from .defaults import office_settings
 
 
@@ -88,37 +89,44 @@ CLOSED_MESSAGES = {
 
 
 # ------------------------------------------------------------------------ events
-def append_event(s: Session, office_id: int, type_: str, *, ticket: m.Ticket | None = None,
-                 counter: m.Counter | None = None, staff_id: int | None = None,
-                 payload: dict[str, Any] | None = None, now: dt.datetime | None = None) -> m.Event:
+def append_event(s: Session, office_id: int, type_: str, *, ticket: Any = None,
+                 counter: Any = None, staff_id: int | None = None,
+                 payload: dict[str, Any] | None = None, now: dt.datetime | None = None) -> None:
+    """Append one event row in the caller's transaction.
+
+    ``ticket`` and ``counter`` may be ORM objects or rows with the same
+    attribute names (the hot paths use Core rows)."""
+    s.flush()  # pending ORM changes first: the insert below bypasses the unit of work
     body = dict(payload or {})
     if ticket is not None:
-        body.setdefault("ticket", ticket_summary(s, ticket))
+        body.setdefault("ticket", ticket_summary(s, ticket, counter))
     if counter is not None:
         body.setdefault("counter", counter_summary(counter))
-    if s.get_bind().dialect.name == "postgresql":
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
         # Event ids must become visible in id order so a stream that resumes
         # "after id N" never skips a slower transaction's smaller id: take a
         # per-office lock from the id's allocation until commit.
-        s.execute(select(func.pg_advisory_xact_lock(7_000_000 + office_id)))
-    ev = m.Event(office_id=office_id, type=type_, ticket_id=ticket.id if ticket else None,
-                 counter_id=counter.id if counter else (ticket.counter_id if ticket else None),
-                 staff_id=staff_id, created_at=now or utcnow(), payload=body)
-    s.add(ev)
-    s.flush()
-    return ev
+        conn.execute(st.EVENT_LOCK, {"b_key": 7_000_000 + office_id})
+    conn.execute(st.EVENT_INSERT, {
+        "office_id": office_id, "type": type_, "ticket_id": ticket.id if ticket else None,
+        "counter_id": counter.id if counter is not None else (ticket.counter_id if ticket else None),
+        "staff_id": staff_id, "created_at": now or utcnow(), "payload": body})
 
 
 def iso(t: dt.datetime | None) -> str | None:
     return None if t is None else t.replace(tzinfo=dt.timezone.utc).isoformat()
 
 
-def ticket_summary(s: Session, t: m.Ticket) -> dict[str, Any]:
+def ticket_summary(s: Session, t: Any, counter: Any = None) -> dict[str, Any]:
     """What the display and consoles need about a ticket (never its code)."""
     counter_number = None
     if t.counter_id is not None:
-        c = s.get(m.Counter, t.counter_id)
-        counter_number = c.number if c else None
+        if counter is not None and counter.id == t.counter_id:
+            counter_number = counter.number
+        else:
+            counter_number = s.connection().execute(st.COUNTER_NUMBER,
+                                                    {"b_id": t.counter_id}).scalar()
     return {
         "id": t.id, "number": t.number, "display_number": t.display_number,
         "service_id": t.service_id, "status": t.status, "priority_class": t.priority_class,
@@ -137,7 +145,7 @@ def counter_summary(c: m.Counter) -> dict[str, Any]:
 # ------------------------------------------------------------------------- issue
 @dataclass
 class Issued:
-    ticket: m.Ticket
+    ticket: Any  # the ticket row as stored (attribute access like the ORM object)
     created: bool
 
 
@@ -148,71 +156,73 @@ def _get_office(s: Session, office_id: int) -> m.Office:
     return office
 
 
-def _next_number(s: Session, service: m.Service, day: dt.date) -> int:
+def _next_number(s: Session, service_id: int, day: dt.date) -> int:
     """Atomically take the next sequence value for (service, day)."""
-    bump = (update(m.NumberSequence)
-            .where(m.NumberSequence.service_id == service.id, m.NumberSequence.service_day == day)
-            .values(last_number=m.NumberSequence.last_number + 1)
-            .returning(m.NumberSequence.last_number))
-    row = s.execute(bump).first()
+    conn = s.connection()
+    params = {"b_service": service_id, "b_day": day}
+    row = conn.execute(st.SEQUENCE_BUMP, params).first()
     if row is None:  # first ticket of the day: create the row (racing creators are fine)
-        if s.get_bind().dialect.name == "postgresql":
+        if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        s.execute(insert(m.NumberSequence).values(service_id=service.id, service_day=day,
-                                                  last_number=0).on_conflict_do_nothing())
-        row = s.execute(bump).one()
+        conn.execute(insert(m.NumberSequence).values(service_id=service_id, service_day=day,
+                                                     last_number=0).on_conflict_do_nothing())
+        row = conn.execute(st.SEQUENCE_BUMP, params).one()
     return int(row[0])
 
 
-def format_number(service: m.Service, number: int) -> str:
+def format_number(service: Any, number: int) -> str:
     return f"{service.prefix}{number:03d}" if service.prefix else str(number)
 
 
 def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class: str = "",
                  idempotency_key: str | None = None, device_id: int | None = None,
                  now: dt.datetime | None = None) -> Issued:
+    """Take the next number of the service's day and store the ticket and its
+    event.  Core statements throughout: this runs for every ticket printed."""
     now = now or utcnow()
+    s.flush()
+    conn = s.connection()
     if idempotency_key:
-        existing = s.scalar(select(m.Ticket).where(m.Ticket.office_id == office_id,
-                                                   m.Ticket.idempotency_key == idempotency_key))
+        existing = conn.execute(st.TICKET_BY_KEY, {"b_office": office_id,
+                                                   "b_key": idempotency_key}).scalar()
         if existing is not None:
-            return Issued(existing, False)
+            return Issued(conn.execute(st.TICKET_ROW, {"b_id": existing}).one(), False)
     if priority_class and priority_class not in m.PRIORITY_CLASSES:
         raise DomainError("invalid_priority", "Unknown priority class.", 400)
-    office = _get_office(s, office_id)
-    service = s.get(m.Service, service_id)
+    office = conn.execute(st.OFFICE_ROW, {"b_id": office_id}).first()
+    if office is None:
+        raise not_found("office")
+    service = conn.execute(st.SERVICE_ROW, {"b_id": service_id}).first()
     if service is None or service.office_id != office_id:
         raise not_found("service")
     is_open, reason = service_open_state(office, service, now)
     if not is_open:
         raise DomainError(reason, CLOSED_MESSAGES[reason])
     day = service_day(office, now)
-    seq = _next_number(s, service, day)
+    seq = _next_number(s, service.id, day)
     number = service.number_start + seq - 1
     if (service.daily_cap is not None and seq > service.daily_cap) or number > service.number_end:
         raise DomainError("daily_cap_reached", CLOSED_MESSAGES["daily_cap_reached"])
-    ticket = m.Ticket(
-        office_id=office_id, service_id=service.id, issued_service_id=service.id,
-        service_day=day, number=number, display_number=format_number(service, number),
-        priority_class=priority_class, status=m.WAITING, issued_at=now,
-        code=secrets.token_urlsafe(9), idempotency_key=idempotency_key or None,
-        device_id=device_id, transfer_chain=[], recall_count=0,
-    )
-    s.add(ticket)
-    s.flush()
+    ticket = conn.execute(st.TICKET_INSERT, {
+        "office_id": office_id, "service_id": service.id, "issued_service_id": service.id,
+        "service_day": day, "number": number, "display_number": format_number(service, number),
+        "priority_class": priority_class, "status": m.WAITING, "issued_at": now,
+        "called_at": None, "started_at": None, "finished_at": None, "counter_id": None,
+        "staff_id": None, "target_counter_id": None, "recall_count": 0, "transfer_chain": [],
+        "code": secrets.token_urlsafe(9), "idempotency_key": idempotency_key or None,
+        "device_id": device_id,
+    }).one()
     append_event(s, office_id, "ticket.issued", ticket=ticket, now=now)
     return Issued(ticket, True)
 
 
 # ------------------------------------------------------------------- estimates
-def waiting_before(s: Session, t: m.Ticket) -> int:
-    return s.scalar(select(func.count()).select_from(m.Ticket).where(
-        m.Ticket.office_id == t.office_id, m.Ticket.service_id == t.service_id,
-        m.Ticket.status == m.WAITING,
-        or_(m.Ticket.issued_at < t.issued_at,
-            and_(m.Ticket.issued_at == t.issued_at, m.Ticket.id < t.id)))) or 0
+def waiting_before(s: Session, t: Any) -> int:
+    return s.connection().execute(st.WAITING_BEFORE, {
+        "b_office": t.office_id, "b_service": t.service_id, "b_at": t.issued_at,
+        "b_at2": t.issued_at, "b_id": t.id}).scalar() or 0
 
 
 _ttl_cache: dict[tuple, tuple[float, Any]] = {}

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from . import models as m
+from . import statements as st
 from .defaults import office_settings
 from .engine import DomainError, append_event, not_found, utcnow
 
@@ -59,16 +60,16 @@ def _release(c: m.Counter | None, t: m.Ticket) -> None:
 
 
 # ----------------------------------------------------------------------- call next
-def _pick_order(c: m.Counter, tickets: list[Any], settings: dict[str, Any],
-                now: dt.datetime) -> list[Any]:
-    """Candidates in the order this counter should try to claim them.
+def _pick_order(weights: dict[int, int], cycle_pos: int, tickets: list[Any],
+                settings: dict[str, Any], now: dt.datetime) -> tuple[list[Any], int]:
+    """Candidates in the order this counter should try to claim them, and the
+    counter's next position in its interleave cycle.
 
     Priority lane: priority classes plus normal tickets older than the aging
     limit, by arrival.  Normal lane: by arrival scaled by the counter's weight
     for the service.  While both lanes have people the counter alternates
     ``priority_run`` priority calls with ``normal_run`` normal ones."""
     aging = dt.timedelta(minutes=int(settings["aging_minutes"]))
-    weights = {cs.service_id: max(1, cs.weight) for cs in c.services}
     prio, normal = [], []
     for t in tickets:
         (prio if t.priority_class or now - t.issued_at >= aging else normal).append(t)
@@ -77,51 +78,75 @@ def _pick_order(c: m.Counter, tickets: list[Any], settings: dict[str, Any],
                                t.id))
     p_run, n_run = max(0, int(settings["priority_run"])), max(0, int(settings["normal_run"]))
     if prio and normal and p_run + n_run > 0:
-        take_prio = c.cycle_pos < p_run
-        c.cycle_pos = (c.cycle_pos + 1) % (p_run + n_run)
-        return prio + normal if take_prio else normal + prio
+        take_prio = cycle_pos < p_run
+        nxt = (cycle_pos + 1) % (p_run + n_run)
+        return (prio + normal if take_prio else normal + prio), nxt
     if not prio:
-        c.cycle_pos = 0  # a newly arriving priority ticket goes first
-    return prio + normal
+        cycle_pos = 0  # a newly arriving priority ticket goes first
+    return prio + normal, cycle_pos
+
+
+def _expire(s: Session, cls: type, ident: int) -> None:
+    """Core statements bypass the session: drop a stale copy it may hold."""
+    obj = s.identity_map.get(s.identity_key(cls, ident))
+    if obj is not None:
+        s.expire(obj)
+
+
+def _counter_row(s: Session, counter_id: int) -> Any:
+    c = s.connection().execute(st.COUNTER_ROW, {"b_id": counter_id}).first()
+    if c is None or not c.active:
+        raise not_found("counter")
+    return c
 
 
 def call_next(s: Session, counter_id: int, staff_id: int | None,
-              now: dt.datetime | None = None) -> m.Ticket:
+              now: dt.datetime | None = None) -> Any:
+    """Claim the next ticket for the counter; returns the ticket row as stored.
+
+    Core statements on narrow rows: this runs for every citizen served."""
     now = now or utcnow()
-    c = _counter(s, counter_id)
+    s.flush()
+    conn = s.connection()
+    c = _counter_row(s, counter_id)
     if c.state == "paused":
         raise DomainError("counter_paused", "The counter is paused; resume it first.")
     if c.state != "open":
         raise DomainError("counter_closed", "The counter is closed; sign in to open it.")
     if c.current_ticket_id is not None:
-        cur = s.get(m.Ticket, c.current_ticket_id)
+        cur = conn.execute(st.TICKET_STATE, {"b_id": c.current_ticket_id}).first()
         if cur is not None and cur.status in (m.CALLED, m.SERVING):
             raise DomainError("ticket_in_progress",
                               "Finish the current ticket {number} before calling the next.",
                               409, number=cur.display_number)
-    service_ids = [cs.service_id for cs in c.services]
-    cond = or_(m.Ticket.target_counter_id == c.id,
-               m.Ticket.service_id.in_(service_ids) & m.Ticket.target_counter_id.is_(None))
-    # Narrow rows, not ORM objects: only the claimed ticket is loaded in full.
-    candidates = s.execute(
-        select(m.Ticket.id, m.Ticket.issued_at, m.Ticket.priority_class, m.Ticket.service_id)
-        .where(m.Ticket.office_id == c.office_id, m.Ticket.status == m.WAITING, cond)
-        .order_by(m.Ticket.issued_at, m.Ticket.id).limit(CANDIDATE_LIMIT)).all()
-    office = s.get(m.Office, c.office_id)
-    for row in _pick_order(c, candidates, office_settings(office.settings), now):
-        claimed = s.execute(
-            update(m.Ticket)
-            .where(m.Ticket.id == row.id, m.Ticket.status == m.WAITING)
-            .values(status=m.CALLED, counter_id=c.id, staff_id=staff_id, called_at=now,
-                    target_counter_id=None)
-            .execution_options(synchronize_session=False)).rowcount
-        if claimed == 1:
-            t = s.get(m.Ticket, row.id, populate_existing=True)
-            c.current_ticket_id = t.id
-            append_event(s, c.office_id, "ticket.called", ticket=t, counter=c,
-                         staff_id=staff_id, now=now)
+    weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
+    candidates = conn.execute(st.CANDIDATES, {
+        "b_office": c.office_id, "b_counter": c.id, "b_services": list(weights),
+        "b_limit": CANDIDATE_LIMIT}).all()
+    if not candidates:
+        raise DomainError("queue_empty", "Nobody is waiting for this counter.")
+    office = conn.execute(st.OFFICE_ROW, {"b_id": c.office_id}).one()
+    order, cycle = _pick_order(weights, c.cycle_pos, candidates,
+                               office_settings(office.settings), now)
+    for row in order:
+        t = conn.execute(st.CLAIM, {"b_id": row.id, "b_counter": c.id, "b_staff": staff_id,
+                                    "b_now": now}).first()
+        if t is not None:
+            conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id, "b_cycle": cycle})
+            _expire(s, m.Ticket, t.id)
+            _expire(s, m.Counter, c.id)
+            summary = {**c._mapping, "current_ticket_id": t.id, "cycle_pos": cycle}
+            append_event(s, c.office_id, "ticket.called", ticket=t,
+                         counter=_Row(summary), staff_id=staff_id, now=now)
             return t
     raise DomainError("queue_empty", "Nobody is waiting for this counter.")
+
+
+class _Row:
+    """A counter row with some values replaced (what it is after the update)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
 
 
 def recall(s: Session, counter_id: int, staff_id: int | None,
@@ -148,18 +173,30 @@ def start(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
 
 
 def complete(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
-             now: dt.datetime | None = None) -> m.Ticket:
-    """serving → done; a called ticket completes too (the officer skipped Start)."""
+             now: dt.datetime | None = None) -> Any:
+    """serving → done; a called ticket completes too (the officer skipped Start).
+
+    One conditional update does the check and the change; only a refusal
+    loads the ticket to say why."""
     now = now or utcnow()
-    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
-    _ensure_at_counter(c, t)
-    if t.status not in (m.CALLED, m.SERVING):
-        raise _forbidden(t, "completed")
-    if t.started_at is None:
-        t.started_at = t.called_at or now
-    t.status, t.finished_at = m.DONE, now
-    _release(c, t)
-    append_event(s, t.office_id, "ticket.completed", ticket=t, counter=c, staff_id=staff_id, now=now)
+    s.flush()
+    conn = s.connection()
+    c = _counter_row(s, counter_id)
+    t = conn.execute(st.COMPLETE, {"b_id": ticket_id, "b_office": c.office_id,
+                                   "b_counter": c.id, "b_now": now, "b_now2": now}).first()
+    if t is None:
+        bad = _ticket(s, ticket_id)
+        _ensure_at_counter(c, bad)
+        raise _forbidden(bad, "completed")
+    current = c.current_ticket_id
+    if current == t.id:
+        conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id})
+        current = None
+    _expire(s, m.Ticket, t.id)
+    _expire(s, m.Counter, c.id)
+    append_event(s, t.office_id, "ticket.completed", ticket=t,
+                 counter=_Row({**c._mapping, "current_ticket_id": current}),
+                 staff_id=staff_id, now=now)
     return t
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from . import engine as e
 from . import models as m
+from . import statements as st
 from .defaults import office_settings
 from .i18n import _
 
@@ -64,19 +65,21 @@ def services_view(s: Session, office_id: int, now: dt.datetime | None = None) ->
                        "timeout_seconds": st["rating_timeout_seconds"]}}
 
 
-def ticket_view(s: Session, t: m.Ticket, *, with_code: bool = False) -> dict[str, Any]:
-    svc = s.get(m.Service, t.service_id)
+def ticket_view(s: Session, t: Any, *, with_code: bool = False) -> dict[str, Any]:
+    """A ticket as the API shows it; ``t`` is an ORM object or a ticket row."""
+    conn = s.connection()
+    svc = conn.execute(st.SERVICE_ROW, {"b_id": t.service_id}).one()
     base = e.ticket_summary(s, t)
-    ahead = e.waiting_before(s, t) if t.status == m.WAITING else 0
+    waiting = t.status == m.WAITING
+    ahead = e.waiting_before(s, t) if waiting else 0
     base.update({
         "service_code": svc.code, "service_name": svc.name,
-        "counters": e.cached(("cbs", str(s.get_bind().url), t.office_id), 2.0,
+        "counters": e.cached(("cbs", str(conn.engine.url), t.office_id), 2.0,
                              lambda: counters_by_service(s, t.office_id)).get(t.service_id, []),
         "waiting_before": ahead,
-        "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, ahead) if t.status == m.WAITING else 0,
+        "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, ahead) if waiting else 0,
         "status_path": f"/t/{t.code}", "transfer_chain": t.transfer_chain,
-        "rated": t.status == m.DONE and s.scalar(select(func.count()).select_from(m.Rating).where(
-            m.Rating.ticket_id == t.id, m.Rating.misuse.is_(False))) > 0,
+        "rated": t.status == m.DONE and conn.execute(st.RATED, {"b_id": t.id}).scalar() > 0,
     })
     if with_code:
         base["code"] = t.code

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, redirect, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import models as m
 
@@ -75,14 +75,21 @@ class AuthError(Exception):
 
 
 _last_seen: dict[int, float] = {}
+# Built once: these run on every authenticated request.
+_DEVICE_BY_TOKEN = select(m.Device.kind, m.Device.office_id, m.Device.id, m.Device.counter_id,
+                          m.Device.name, m.Device.revoked
+                          ).where(m.Device.token_hash == bindparam("b_hash"))
+_STAFF_BY_TOKEN = (select(m.ApiToken.revoked, m.ApiToken.expires_at, m.ApiToken.counter_id,
+                          m.User.active, m.User.role, m.User.office_id, m.User.id,
+                          m.User.full_name)
+                   .join(m.User, m.User.id == m.ApiToken.user_id)
+                   .where(m.ApiToken.token_hash == bindparam("b_hash")))
 
 
 def _device_principal(db: Any, token: str, via: str) -> Principal | None:
     th = hash_token(token)
     with db.read_engine.connect() as conn:  # one indexed lookup, no ORM round trip
-        d = conn.execute(select(m.Device.kind, m.Device.office_id, m.Device.id, m.Device.counter_id,
-                                m.Device.name, m.Device.revoked)
-                         .where(m.Device.token_hash == th)).first()
+        d = conn.execute(_DEVICE_BY_TOKEN, {"b_hash": th}).first()
     if d is None or d.revoked:
         return None
     p = Principal(role=d.kind, office_id=d.office_id, device_id=d.id,
@@ -100,11 +107,7 @@ def _device_principal(db: Any, token: str, via: str) -> Principal | None:
 def _token_principal(db: Any, token: str) -> Principal | None:
     th = hash_token(token)
     with db.read_engine.connect() as conn:  # narrow rows: this runs on every staff request
-        row = conn.execute(
-            select(m.ApiToken.revoked, m.ApiToken.expires_at, m.ApiToken.counter_id,
-                   m.User.active, m.User.role, m.User.office_id, m.User.id, m.User.full_name)
-            .join(m.User, m.User.id == m.ApiToken.user_id)
-            .where(m.ApiToken.token_hash == th)).first()
+        row = conn.execute(_STAFF_BY_TOKEN, {"b_hash": th}).first()
     if row is None or row.revoked or not row.active or row.expires_at < m.utcnow():
         return None
     return Principal(role=row.role, office_id=row.office_id, user_id=row.id,

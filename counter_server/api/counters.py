@@ -41,7 +41,7 @@ def call_next(counter_id: int):
     user_id = own_counter(counter_id)
     t = run_write(lambda s: e.call_next(s, counter_id, user_id), batch=True)
     with get_db().read() as s:
-        return ticket_view(s, s.get(m.Ticket, t.id))
+        return ticket_view(s, t)
 
 
 @bp.post("/counters/<int:counter_id>/recall")

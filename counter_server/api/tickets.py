@@ -52,7 +52,8 @@ def _ticket_action(fn: Callable) -> Callable:
         counter_id, user_id = staff_counter()
         t = run_write(lambda s: fn(s, ticket_id, counter_id, user_id), batch=True)
         with get_db().read() as s:
-            return ticket_view(s, s.get(m.Ticket, t.id))
+            # The committed state (a row, or an ORM object kept loaded): no re-read.
+            return ticket_view(s, t)
     return view
 
 

@@ -1,0 +1,91 @@
+"""Prebuilt Core statements for the paths every ticket takes.
+
+Issuing, calling, completing and showing a ticket run a handful of small
+statements each; building them with the expression language on every request
+cost more CPU than executing them.  Built once here with bound parameters,
+SQLAlchemy compiles each once per dialect and then only binds values.
+
+Bound parameter names start with ``b_``: SQLAlchemy reserves the plain column
+names for the SET clause of UPDATE statements.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+
+from . import models as m
+
+TICKET = m.Ticket.__table__
+EVENT = m.Event.__table__
+OFFICE = m.Office.__table__
+SERVICE = m.Service.__table__
+COUNTER = m.Counter.__table__
+COUNTER_SERVICE = m.CounterService.__table__
+SEQUENCE = m.NumberSequence.__table__
+RATING = m.Rating.__table__
+
+# ------------------------------------------------------------------ config rows
+OFFICE_ROW = select(OFFICE.c.id, OFFICE.c.timezone, OFFICE.c.settings,
+                    OFFICE.c.opening_hours).where(OFFICE.c.id == bindparam("b_id"))
+SERVICE_ROW = select(SERVICE).where(SERVICE.c.id == bindparam("b_id"))
+COUNTER_ROW = select(COUNTER.c.id, COUNTER.c.office_id, COUNTER.c.number, COUNTER.c.name,
+                     COUNTER.c.state, COUNTER.c.pause_reason, COUNTER.c.staff_id,
+                     COUNTER.c.current_ticket_id, COUNTER.c.cycle_pos, COUNTER.c.active,
+                     ).where(COUNTER.c.id == bindparam("b_id"))
+COUNTER_NUMBER = select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_id"))
+COUNTER_SERVICES = select(COUNTER_SERVICE.c.service_id, COUNTER_SERVICE.c.weight).where(
+    COUNTER_SERVICE.c.counter_id == bindparam("b_id"))
+
+# ----------------------------------------------------------------------- issue
+TICKET_BY_KEY = select(TICKET.c.id).where(TICKET.c.office_id == bindparam("b_office"),
+                                          TICKET.c.idempotency_key == bindparam("b_key"))
+SEQUENCE_BUMP = (update(SEQUENCE)
+                 .where(SEQUENCE.c.service_id == bindparam("b_service"),
+                        SEQUENCE.c.service_day == bindparam("b_day"))
+                 .values(last_number=SEQUENCE.c.last_number + 1)
+                 .returning(SEQUENCE.c.last_number))
+TICKET_INSERT = insert(TICKET).returning(*TICKET.c)
+TICKET_ROW = select(TICKET).where(TICKET.c.id == bindparam("b_id"))
+EVENT_INSERT = insert(EVENT)
+EVENT_LOCK = select(func.pg_advisory_xact_lock(bindparam("b_key")))
+
+# -------------------------------------------------------------- counter side
+TICKET_STATE = select(TICKET.c.status, TICKET.c.display_number).where(
+    TICKET.c.id == bindparam("b_id"))
+CANDIDATES = (
+    select(TICKET.c.id, TICKET.c.issued_at, TICKET.c.priority_class, TICKET.c.service_id)
+    .where(TICKET.c.office_id == bindparam("b_office"), TICKET.c.status == m.WAITING,
+           or_(TICKET.c.target_counter_id == bindparam("b_counter"),
+               and_(TICKET.c.service_id.in_(bindparam("b_services", expanding=True)),
+                    TICKET.c.target_counter_id.is_(None))))
+    .order_by(TICKET.c.issued_at, TICKET.c.id)
+    .limit(bindparam("b_limit"))
+)
+CLAIM = (update(TICKET)
+         .where(TICKET.c.id == bindparam("b_id"), TICKET.c.status == m.WAITING)
+         .values(status=m.CALLED, counter_id=bindparam("b_counter"),
+                 staff_id=bindparam("b_staff"), called_at=bindparam("b_now"),
+                 target_counter_id=None)
+         .returning(*TICKET.c))
+COUNTER_TAKE = (update(COUNTER).where(COUNTER.c.id == bindparam("b_id"))
+                .values(current_ticket_id=bindparam("b_ticket"), cycle_pos=bindparam("b_cycle")))
+COMPLETE = (update(TICKET)
+            .where(TICKET.c.id == bindparam("b_id"), TICKET.c.office_id == bindparam("b_office"),
+                   TICKET.c.counter_id == bindparam("b_counter"),
+                   TICKET.c.status.in_((m.CALLED, m.SERVING)))
+            .values(status=m.DONE, finished_at=bindparam("b_now"),
+                    started_at=func.coalesce(TICKET.c.started_at, TICKET.c.called_at,
+                                             bindparam("b_now2")))
+            .returning(*TICKET.c))
+COUNTER_RELEASE = (update(COUNTER)
+                   .where(COUNTER.c.id == bindparam("b_id"),
+                          COUNTER.c.current_ticket_id == bindparam("b_ticket"))
+                   .values(current_ticket_id=None))
+
+# ----------------------------------------------------------------------- views
+WAITING_BEFORE = select(func.count()).select_from(TICKET).where(
+    TICKET.c.office_id == bindparam("b_office"), TICKET.c.service_id == bindparam("b_service"),
+    TICKET.c.status == m.WAITING,
+    or_(TICKET.c.issued_at < bindparam("b_at"),
+        and_(TICKET.c.issued_at == bindparam("b_at2"), TICKET.c.id < bindparam("b_id"))))
+RATED = select(func.count()).select_from(RATING).where(
+    RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))
