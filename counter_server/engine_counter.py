@@ -101,10 +101,13 @@ def _counter_row(s: Session, counter_id: int) -> Any:
 
 
 def call_next(s: Session, counter_id: int, staff_id: int | None,
-              now: dt.datetime | None = None) -> Any:
+              now: dt.datetime | None = None, *, complete_current: bool = False) -> Any:
     """Claim the next ticket for the counter; returns the ticket row as stored.
 
-    Core statements on narrow rows: this runs for every citizen served."""
+    ``complete_current`` completes the ticket in hand first, in the same
+    transaction (the officer's one-tap "done, next"); when nobody is waiting
+    nothing changes, so the ticket in hand stays open.  Core statements on
+    narrow rows: this runs for every citizen served."""
     now = now or utcnow()
     s.flush()
     conn = s.connection()
@@ -113,18 +116,24 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
         raise DomainError("counter_paused", "The counter is paused; resume it first.")
     if c.state != "open":
         raise DomainError("counter_closed", "The counter is closed; sign in to open it.")
+    in_hand = None
     if c.current_ticket_id is not None:
         cur = conn.execute(st.TICKET_STATE, {"b_id": c.current_ticket_id}).first()
         if cur is not None and cur.status in (m.CALLED, m.SERVING):
-            raise DomainError("ticket_in_progress",
-                              "Finish the current ticket {number} before calling the next.",
-                              409, number=cur.display_number)
+            if not complete_current:
+                raise DomainError("ticket_in_progress",
+                                  "Finish the current ticket {number} before calling the next.",
+                                  409, number=cur.display_number)
+            in_hand = c.current_ticket_id
     weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
     candidates = conn.execute(st.CANDIDATES, {
         "b_office": c.office_id, "b_counter": c.id, "b_services": list(weights),
         "b_limit": CANDIDATE_LIMIT}).all()
     if not candidates:
         raise DomainError("queue_empty", "Nobody is waiting for this counter.")
+    if in_hand is not None:
+        complete(s, in_hand, c.id, staff_id, now)
+        c = _Row({**c._mapping, "current_ticket_id": None})
     office = conn.execute(st.OFFICE_ROW, {"b_id": c.office_id}).one()
     order, cycle = _pick_order(weights, c.cycle_pos, candidates,
                                office_settings(office.settings), now)
@@ -135,7 +144,7 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
             conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id, "b_cycle": cycle})
             _expire(s, m.Ticket, t.id)
             _expire(s, m.Counter, c.id)
-            summary = {**c._mapping, "current_ticket_id": t.id, "cycle_pos": cycle}
+            summary = {**_fields(c), "current_ticket_id": t.id, "cycle_pos": cycle}
             append_event(s, c.office_id, "ticket.called", ticket=t,
                          counter=_Row(summary), staff_id=staff_id, now=now)
             return t
@@ -147,6 +156,10 @@ class _Row:
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    return dict(row.__dict__) if isinstance(row, _Row) else dict(row._mapping)
 
 
 def recall(s: Session, counter_id: int, staff_id: int | None,

@@ -5,7 +5,7 @@ from .. import engine as e, models as m
 from ..queries import counter_view, ticket_view
 from ..security import AuthError, Principal, current_principal, require
 from . import bp, get_db, run_write
-from .schemas import CounterOut, PauseIn, TicketOut
+from .schemas import CallNextIn, CounterOut, PauseIn, TicketOut
 
 
 def bound_counter(counter_id: int) -> Principal:
@@ -34,14 +34,17 @@ def counter(counter_id: int):
 
 
 @bp.post("/counters/<int:counter_id>/call-next")
+@bp.input(CallNextIn)
 @bp.output(TicketOut)
-@bp.doc(summary="Call the next ticket for this counter (409 queue_empty)")
+@bp.doc(summary="Call the next ticket for this counter (409 queue_empty); optionally "
+                "complete the one in hand first")
 @require("staff")
-def call_next(counter_id: int):
+def call_next(counter_id: int, json_data):
     user_id = own_counter(counter_id)
-    t = run_write(lambda s: e.call_next(s, counter_id, user_id), batch=True)
-    with get_db().read() as s:
-        return ticket_view(s, t)
+    done_first = json_data["complete_current"]
+    return run_write(lambda s: ticket_view(s, e.call_next(s, counter_id, user_id,
+                                                          complete_current=done_first)),
+                     batch=True)
 
 
 @bp.post("/counters/<int:counter_id>/recall")

@@ -77,6 +77,13 @@ class TransferIn(Schema):
     counter_id = Id(load_default=None, allow_none=True, strict=True)
 
 
+class CallNextIn(Schema):
+    complete_current = Boolean(
+        load_default=False,
+        metadata={"description": "Complete the ticket in hand first, in the same transaction "
+                                 "(nothing changes when nobody is waiting)."})
+
+
 class PauseIn(Schema):
     reason = String(load_default="", validate=Length(0, 200))
 

@@ -19,12 +19,17 @@ from .schemas import TicketIn, TicketOut, TransferIn
 @require("kiosk")
 def issue(json_data):
     p = current_principal()
-    issued = run_write(lambda s: e.issue_ticket(
-        s, p.office_id, json_data["service_id"], priority_class=json_data["priority"] or "",
-        idempotency_key=json_data.get("idempotency_key"), device_id=p.device_id), batch=True)
-    with get_db().read() as s:
-        # The committed row is still loaded (expire_on_commit=False): no re-read.
-        return ticket_view(s, issued.ticket, with_code=True), 201 if issued.created else 200
+
+    def work(s):
+        issued = e.issue_ticket(s, p.office_id, json_data["service_id"],
+                                priority_class=json_data["priority"] or "",
+                                idempotency_key=json_data.get("idempotency_key"),
+                                device_id=p.device_id)
+        # The answer is read in the same transaction: no second one to open.
+        return ticket_view(s, issued.ticket, with_code=True), issued.created
+
+    view, created = run_write(work, batch=True)
+    return view, 201 if created else 200
 
 
 @bp.get("/tickets/<string:code>")
@@ -50,10 +55,8 @@ def staff_counter() -> tuple[int, int]:
 def _ticket_action(fn: Callable) -> Callable:
     def view(ticket_id: int):
         counter_id, user_id = staff_counter()
-        t = run_write(lambda s: fn(s, ticket_id, counter_id, user_id), batch=True)
-        with get_db().read() as s:
-            # The committed state (a row, or an ORM object kept loaded): no re-read.
-            return ticket_view(s, t)
+        return run_write(lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id)),
+                         batch=True)
     return view
 
 

@@ -183,6 +183,20 @@ def test_staff_flow_and_state_machine_errors(app, client, creds, kiosk, staff):
     err(client.get("/api/v1/tickets/nope"), 404)
 
 
+def test_call_next_completing_the_ticket_in_hand(client, creds, kiosk, staff):
+    s1, c1 = staff(1), creds["counters"]["1"]
+    a, b = (client.post("/api/v1/tickets", json={"service_id": creds["services"]["HT"]},
+                        headers=kiosk).get_json() for _ in range(2))
+    url = f"/api/v1/counters/{c1}/call-next"
+    assert client.post(url, json={"complete_current": True}, headers=s1).get_json()["id"] == a["id"]
+    nxt = client.post(url, json={"complete_current": True}, headers=s1).get_json()
+    assert nxt["id"] == b["id"] and nxt["status"] == "called"
+    assert client.get(f"/api/v1/tickets/{a['code']}").get_json()["status"] == "done"
+    err(client.post(url, json={"complete_current": True}, headers=s1), 409, "queue_empty")
+    assert client.get(f"/api/v1/tickets/{b['code']}").get_json()["status"] == "called"
+    err(client.post(url, json={"complete_current": "yes please"}, headers=s1), 400)
+
+
 def test_sign_in_errors_and_throttling(client, creds):
     err(client.post("/api/v1/auth/token", json={"username": "canbo1", "password": "x",
                                                  "counter_id": 1}), 401, "invalid_credentials")

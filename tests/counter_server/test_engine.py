@@ -184,6 +184,38 @@ def test_call_next_needs_open_counter_and_free_hands(env):
     assert err.value.code == "ticket_in_progress"
 
 
+def test_call_next_can_complete_the_ticket_in_hand_first(env):
+    db, creds = env
+    cid = ctr(creds, 1)
+    first, second = issue(db, creds, "HT"), issue(db, creds, "BHYT")
+    call(db, creds, 1, at=T0 + dt.timedelta(minutes=1))
+    with db.write() as s:
+        e.start(s, first.id, cid, None, now=T0 + dt.timedelta(minutes=2))
+    with db.write() as s:
+        nxt = e.call_next(s, cid, None, now=T0 + dt.timedelta(minutes=9), complete_current=True)
+    assert nxt.id == second.id and nxt.status == m.CALLED
+    with db.read() as s:
+        done = s.get(m.Ticket, first.id)
+        assert done.status == m.DONE and done.finished_at == T0 + dt.timedelta(minutes=9)
+        assert done.started_at == T0 + dt.timedelta(minutes=2)
+        assert s.get(m.Counter, cid).current_ticket_id == second.id
+        # One event each, completion before the call.
+        kinds = [(ev.type, ev.ticket_id) for ev in s.scalars(
+            select(m.Event).where(m.Event.counter_id == cid,
+                                  m.Event.type.in_(("ticket.completed", "ticket.called")))
+            .order_by(m.Event.id))]
+    assert kinds == [("ticket.called", first.id), ("ticket.completed", first.id),
+                     ("ticket.called", second.id)]
+    # Nobody left: refused, and the ticket in hand stays in hand.
+    with pytest.raises(DomainError) as err, db.write() as s:
+        e.call_next(s, cid, None, complete_current=True)
+    assert err.value.code == "queue_empty"
+    with db.read() as s:
+        assert s.get(m.Ticket, second.id).status == m.CALLED
+        assert s.get(m.Counter, cid).current_ticket_id == second.id
+    assert events_of(db, second.id) == ["ticket.issued", "ticket.called"]
+
+
 def test_queue_empty_and_services_respected(env):
     db, creds = env
     issue(db, creds, "DD")  # counter 1 serves HT and BHYT only
