@@ -14,6 +14,7 @@ from typing import Any
 
 from apiflask import APIFlask
 from flask import Response, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -95,6 +96,16 @@ HTTP_CODES = {400: ("bad_request", "The request is not valid."),
               500: ("internal_error", "Something went wrong on the server.")}
 
 
+class CookieSessionOnDemand(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without building the signer for the
+    API calls that carry no session cookie (kiosks, displays, staff tokens)."""
+
+    def open_session(self, app: Any, request: Any) -> Any:
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     config = dict(config or {})
     app = APIFlask(__name__, title="motcua API", version=__version__,
@@ -119,6 +130,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     )
     app.config.update(config)
     app.json.ensure_ascii = False  # Vietnamese as UTF-8, not \u escapes
+    app.session_interface = CookieSessionOnDemand()
     # Ids in paths fit a 64-bit column; a larger number is simply "not found".
     app.url_map.converters["int"] = BoundedInt
 

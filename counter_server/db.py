@@ -55,6 +55,8 @@ def _make_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # pragma: no cover - trivial
+            if conn.get_execution_options().get("single_read"):
+                return  # one SELECT is its own consistent snapshot: no BEGIN/ROLLBACK
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
@@ -100,6 +102,13 @@ class Database:
         with self._read() as session:
             with session.begin():
                 yield session
+
+    @contextlib.contextmanager
+    def lookup(self) -> Iterator[Any]:
+        """A connection for one read statement (token checks on every request):
+        on SQLite it runs without an explicit transaction."""
+        with self.read_engine.connect() as conn:
+            yield conn.execution_options(single_read=True)
 
     def batched(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn(session)`` as part of a group commit (SQLite) or in its own

@@ -88,7 +88,7 @@ _STAFF_BY_TOKEN = (select(m.ApiToken.revoked, m.ApiToken.expires_at, m.ApiToken.
 
 def _device_principal(db: Any, token: str, via: str) -> Principal | None:
     th = hash_token(token)
-    with db.read_engine.connect() as conn:  # one indexed lookup, no ORM round trip
+    with db.lookup() as conn:  # one indexed lookup, no ORM round trip
         d = conn.execute(_DEVICE_BY_TOKEN, {"b_hash": th}).first()
     if d is None or d.revoked:
         return None
@@ -106,7 +106,7 @@ def _device_principal(db: Any, token: str, via: str) -> Principal | None:
 
 def _token_principal(db: Any, token: str) -> Principal | None:
     th = hash_token(token)
-    with db.read_engine.connect() as conn:  # narrow rows: this runs on every staff request
+    with db.lookup() as conn:  # narrow rows: this runs on every staff request
         row = conn.execute(_STAFF_BY_TOKEN, {"b_hash": th}).first()
     if row is None or row.revoked or not row.active or row.expires_at < m.utcnow():
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import engine as e, models as m
 from ..queries import counter_view, ticket_view
 from ..security import AuthError, Principal, current_principal, require
-from . import bp, get_db, run_write
+from . import answer, bp, get_db, run_write
 from .schemas import CallNextIn, CounterOut, PauseIn, TicketOut
 
 
@@ -42,9 +42,9 @@ def counter(counter_id: int):
 def call_next(counter_id: int, json_data):
     user_id = own_counter(counter_id)
     done_first = json_data["complete_current"]
-    return run_write(lambda s: ticket_view(s, e.call_next(s, counter_id, user_id,
-                                                          complete_current=done_first)),
-                     batch=True)
+    return answer(run_write(lambda s: ticket_view(s, e.call_next(s, counter_id, user_id,
+                                                                 complete_current=done_first)),
+                            batch=True), TicketOut)
 
 
 @bp.post("/counters/<int:counter_id>/recall")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from .. import engine as e, models as m
 from ..queries import ticket_view
 from ..security import PUBLIC, AuthError, current_principal, require
-from . import bp, get_db, run_write
+from . import answer, bp, get_db, run_write
 from .schemas import TicketIn, TicketOut, TransferIn
 
 
@@ -29,7 +29,7 @@ def issue(json_data):
         return ticket_view(s, issued.ticket, with_code=True), issued.created
 
     view, created = run_write(work, batch=True)
-    return view, 201 if created else 200
+    return answer(view, TicketOut, 201 if created else 200)
 
 
 @bp.get("/tickets/<string:code>")
@@ -55,8 +55,8 @@ def staff_counter() -> tuple[int, int]:
 def _ticket_action(fn: Callable) -> Callable:
     def view(ticket_id: int):
         counter_id, user_id = staff_counter()
-        return run_write(lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id)),
-                         batch=True)
+        return answer(run_write(lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id)),
+                                batch=True), TicketOut)
     return view
 
 

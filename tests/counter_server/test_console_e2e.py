@@ -169,3 +169,63 @@ def test_admin_creates_a_service_the_kiosk_sees(live_server, browser):
         page.screenshot(path=str(artifact_path("admin", name + ".png")), full_page=True)
     expect(page.locator("table.audit")).to_contain_text("admin.service_created")
     ctx.close()
+
+
+def ticket_status(server: Any, code: str) -> str:
+    r = requests.get(server.url + "/api/v1/tickets/" + code, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()["status"]
+
+
+def test_complete_and_call_next_in_one_tap(live_server, browser):
+    """With a ticket in hand the big button reads "Xong, gọi số tiếp" and does
+    both steps at once; with nobody waiting it says so and keeps the ticket."""
+    expect = pw.expect
+    ctx = browser.new_context(viewport={"width": 1366, "height": 850}, locale="vi-VN")
+    page = ctx.new_page()
+    sign_in(page, live_server, "canbo1", counter=1)
+    expect(page.locator("#live")).to_have_text("Trực tiếp", timeout=WAIT)
+    big = page.locator("#btn-call-next")
+    label = page.locator("#btn-call-next-label")
+    expect(label).to_have_text("Gọi số tiếp")
+
+    first, second = issue(live_server, "HT"), issue(live_server, "HT")
+    expect(page.locator("#waiting-list tr[data-ticket-id]")).to_have_count(2, timeout=WAIT)
+    big.click()
+    expect(page.locator("#ticket-number")).to_have_text(first["display_number"], timeout=WAIT)
+    # Called: the big button switches to the one-tap flow and stays usable;
+    # the separate Complete button is still there.
+    expect(label).to_have_text("Xong, gọi số tiếp")
+    expect(big).to_be_enabled()
+    expect(page.locator("#btn-complete")).to_be_enabled()
+    page.screenshot(path=str(artifact_path("console", "complete_next.png")), full_page=True)
+
+    big.click()
+    expect(page.locator("#ticket-number")).to_have_text(second["display_number"], timeout=WAIT)
+    assert ticket_status(live_server, first["code"]) == "done"
+    assert ticket_status(live_server, second["code"]) == "called"
+    assert display_number_at(live_server, 1) == second["display_number"]
+    expect(page.locator("[data-fig=completed]")).to_have_text("1", timeout=WAIT)
+    expect(page.locator("#waiting-count")).to_have_text("0", timeout=WAIT)
+
+    # Serving, nobody waiting: key G answers the Vietnamese queue-empty
+    # message and the ticket in hand stays as it was.
+    page.keyboard.press("b")
+    expect(page.locator("#ticket-status")).to_have_text("Đang xử lý", timeout=WAIT)
+    expect(label).to_have_text("Xong, gọi số tiếp")
+    page.keyboard.press("g")
+    expect(page.locator("#message")).to_have_text("Không còn ai đang chờ ở quầy này.", timeout=WAIT)
+    expect(page.locator("#message")).to_be_visible()
+    expect(page.locator("#ticket-number")).to_have_text(second["display_number"])
+    expect(page.locator("#ticket-status")).to_have_text("Đang xử lý")
+    assert ticket_status(live_server, second["code"]) == "serving"
+    assert display_number_at(live_server, 1) == second["display_number"]
+    expect(page.locator("[data-fig=completed]")).to_have_text("1")
+    page.screenshot(path=str(artifact_path("console", "complete_next_empty.png")), full_page=True)
+
+    # Completing with H empties the hand: the big button is plain "call next" again.
+    page.keyboard.press("h")
+    expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
+    expect(label).to_have_text("Gọi số tiếp")
+    assert ticket_status(live_server, second["code"]) == "done"
+    ctx.close()

@@ -74,7 +74,12 @@
     });
     var open = c.state === "open", paused = c.state === "paused";
     var called = cur && cur.status === "called";
-    setEnabled("btn-call-next", open && !cur);
+    // With a ticket in hand the big button is the one-tap "done, next": the
+    // server completes it and calls the next in one transaction, or changes
+    // nothing (409 queue_empty) when nobody is waiting.
+    var inHand = inHandTicket();
+    $("btn-call-next-label").textContent = inHand ? T.complete_next : T.call_next;
+    setEnabled("btn-call-next", open && (!cur || !!inHand));
     setEnabled("btn-recall", !!cur);
     setEnabled("btn-start", !!called);
     setEnabled("btn-complete", !!cur);
@@ -122,6 +127,10 @@
   }
 
   function setEnabled(id, on) { $(id).disabled = !on || busy; }
+  function inHandTicket() {
+    var cur = state && state.current;
+    return cur && (cur.status === "called" || cur.status === "serving") ? cur : null;
+  }
 
   function post(path, body) {
     busy = true; if (state) render();
@@ -146,7 +155,8 @@
     var cur = state.current, ctr = "/api/v1/counters/" + counterId + "/";
     var tk = cur ? "/api/v1/tickets/" + cur.ticket_id + "/" : null;
     switch (action) {
-      case "call-next": return post(ctr + "call-next");
+      case "call-next":
+        return post(ctr + "call-next", inHandTicket() ? { complete_current: true } : null);
       case "recall": return post(ctr + "recall");
       case "start": case "complete": case "no-show": return tk && post(tk + action);
       case "resume": return post(ctr + "resume");
