@@ -123,6 +123,8 @@ def run_ceiling(tmp: Path, count: int, clients: int, sync: str) -> dict:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_up(url + "/issue", proc)
+        lat1, wall1, _ = hammer(lambda s, i: s.post(url + "/issue", timeout=30), 300, 1)
+        summary(f"ceiling 1 client (sync={sync})", lat1, wall1)
         lat, wall, _ = hammer(lambda s, i: s.post(url + "/issue", timeout=30), count, clients)
         return summary(f"ceiling (bare, sync={sync})", lat, wall)
     finally:
@@ -249,30 +251,49 @@ def main() -> None:
         call_lat: list[float] = []
         lock = threading.Lock()
 
-        def counter_loop(n: int) -> None:
+        def counter_loop(n: int, separate_complete: bool) -> None:
+            """Serve until the queue is empty.  The officer's one-tap flow
+            completes the ticket in hand with the next call (one request per
+            citizen); the two-tap flow completes it with its own request."""
             s = requests.Session()
             h = {"Authorization": "Bearer " + tokens[n]}
             cid = creds["counters"][str(n)]
+            body = None if separate_complete else {"complete_current": True}
+            tid = None
             while True:
                 t0 = time.perf_counter()
-                r = s.post(f"{url}/api/v1/counters/{cid}/call-next", headers=h, timeout=60)
+                r = s.post(f"{url}/api/v1/counters/{cid}/call-next", headers=h, timeout=60, json=body)
                 t1 = time.perf_counter()
-                if r.status_code == 409:
+                if r.status_code == 409:  # queue empty: the last one is completed by hand
+                    if tid is not None and not separate_complete:
+                        s.post(f"{url}/api/v1/tickets/{tid}/complete", headers=h, timeout=60)
                     return
                 tid = r.json()["id"]
                 with lock:
                     call_lat.append((t1 - t0) * 1000)
                     returned[tid] = t1
-                s.post(f"{url}/api/v1/tickets/{tid}/complete", headers=h, timeout=60)
+                if separate_complete:
+                    s.post(f"{url}/api/v1/tickets/{tid}/complete", headers=h, timeout=60)
 
-        t0 = time.perf_counter()
-        with cf.ThreadPoolExecutor(args.counters) as pool:
-            list(pool.map(counter_loop, tokens))
-        wall = time.perf_counter() - t0
+        def drain(separate_complete: bool) -> tuple[list[float], float]:
+            call_lat.clear()
+            t0 = time.perf_counter()
+            with cf.ThreadPoolExecutor(args.counters) as pool:
+                list(pool.map(lambda n: counter_loop(n, separate_complete), tokens))
+            return list(call_lat), time.perf_counter() - t0
+
+        lat_c, wall = drain(separate_complete=False)
         called_ids = list(returned)
-        call = summary(f"call next ({args.counters} counters)", call_lat, wall,
+        call = summary(f"call next ({args.counters} counters)", lat_c, wall,
                        f"duplicates {len(called_ids) - len(set(called_ids))}, "
                        f"called {len(called_ids)}/{args.tickets + 300}")
+        # The two-tap flow (call next, then complete as its own request), on a
+        # smaller queue: twice the requests per citizen.
+        hammer(lambda s, i: s.post(url + "/api/v1/tickets", headers=kiosk, timeout=60,
+                                   json={"service_id": sids[i % len(sids)]}), 800, args.clients)
+        lat_2, wall_2 = drain(separate_complete=True)
+        summary("call next + complete (2 req)", lat_2, wall_2,
+                f"{2 * len(lat_2) / wall_2:.0f} requests/s")
         time.sleep(1.0)
         stop.set()
         delivery = [(received[t] - returned[t]) * 1000 for t in returned if t in received]
