@@ -20,7 +20,6 @@ from . import statements as st
 from .defaults import office_settings
 from .engine import DomainError, append_event, not_found, utcnow
 
-CANDIDATE_LIMIT = 200
 
 
 def _counter(s: Session, counter_id: int) -> m.Counter:
@@ -60,22 +59,41 @@ def _release(c: m.Counter | None, t: m.Ticket) -> None:
 
 
 # ----------------------------------------------------------------------- call next
-def _pick_order(weights: dict[int, int], cycle_pos: int, tickets: list[Any],
-                settings: dict[str, Any], now: dt.datetime) -> tuple[list[Any], int]:
-    """Candidates in the order this counter should try to claim them, and the
-    counter's next position in its interleave cycle.
+HEAD_ROWS = 8  # rows read from the head of each lane (more are read if all are taken)
 
-    Priority lane: priority classes plus normal tickets older than the aging
-    limit, by arrival.  Normal lane: by arrival scaled by the counter's weight
-    for the service.  While both lanes have people the counter alternates
-    ``priority_run`` priority calls with ``normal_run`` normal ones."""
-    aging = dt.timedelta(minutes=int(settings["aging_minutes"]))
-    prio, normal = [], []
-    for t in tickets:
-        (prio if t.priority_class or now - t.issued_at >= aging else normal).append(t)
+
+def _lanes(conn: Any, c: Any, weights: dict[int, int], cutoff: dt.datetime,
+           now: dt.datetime) -> tuple[list[Any], list[Any]]:
+    """The heads of the counter's two lanes, each in the order to try them.
+
+    Priority lane: priority classes plus normal tickets waiting longer than
+    the aging limit (issued at or before ``cutoff``), by arrival.  Normal
+    lane: by arrival scaled by the counter's weight for the service.  Within
+    one service both orders are arrival order, so the first few tickets of
+    each service's queue (and of the tickets transferred to this counter)
+    hold the heads of both lanes."""
+    base = {"b_office": c.office_id, "b_counter": c.id, "b_cutoff": cutoff, "b_limit": HEAD_ROWS}
+    rows = conn.execute(st.TARGETED_HEAD, base).all()
+    for sid in weights:
+        params = {**base, "b_service": sid}
+        for stmt in (st.PRIORITY_CLASS_HEAD, st.AGED_HEAD, st.NORMAL_HEAD):
+            rows += conn.execute(stmt, params).all()
+    prio, normal, seen = [], [], set()
+    for t in rows:
+        if t.id not in seen:
+            seen.add(t.id)
+            (prio if t.priority_class or t.issued_at <= cutoff else normal).append(t)
     prio.sort(key=lambda t: (t.issued_at, t.id))
     normal.sort(key=lambda t: (-(now - t.issued_at).total_seconds() * weights.get(t.service_id, 1),
                                t.id))
+    return prio, normal
+
+
+def _interleave(prio: list[Any], normal: list[Any], cycle_pos: int,
+                settings: dict[str, Any]) -> tuple[list[Any], int]:
+    """Candidates in the order to claim them, and the counter's next position
+    in its cycle: while both lanes have people the counter alternates
+    ``priority_run`` priority calls with ``normal_run`` normal ones."""
     p_run, n_run = max(0, int(settings["priority_run"])), max(0, int(settings["normal_run"]))
     if prio and normal and p_run + n_run > 0:
         take_prio = cycle_pos < p_run
@@ -126,28 +144,30 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
                                   409, number=cur.display_number)
             in_hand = c.current_ticket_id
     weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
-    candidates = conn.execute(st.CANDIDATES, {
-        "b_office": c.office_id, "b_counter": c.id, "b_services": list(weights),
-        "b_limit": CANDIDATE_LIMIT}).all()
-    if not candidates:
+    settings = office_settings(conn.execute(st.OFFICE_ROW, {"b_id": c.office_id}).one().settings)
+    cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
+    prio, normal = _lanes(conn, c, weights, cutoff, now)
+    if not (prio or normal):
         raise DomainError("queue_empty", "Nobody is waiting for this counter.")
     if in_hand is not None:
         complete(s, in_hand, c.id, staff_id, now)
         c = _Row({**c._mapping, "current_ticket_id": None})
-    office = conn.execute(st.OFFICE_ROW, {"b_id": c.office_id}).one()
-    order, cycle = _pick_order(weights, c.cycle_pos, candidates,
-                               office_settings(office.settings), now)
-    for row in order:
-        t = conn.execute(st.CLAIM, {"b_id": row.id, "b_counter": c.id, "b_staff": staff_id,
-                                    "b_now": now}).first()
-        if t is not None:
-            conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id, "b_cycle": cycle})
-            _expire(s, m.Ticket, t.id)
-            _expire(s, m.Counter, c.id)
-            summary = {**_fields(c), "current_ticket_id": t.id, "cycle_pos": cycle}
-            append_event(s, c.office_id, "ticket.called", ticket=t,
-                         counter=_Row(summary), staff_id=staff_id, now=now)
-            return t
+    while prio or normal:
+        order, cycle = _interleave(prio, normal, c.cycle_pos, settings)
+        for row in order:
+            t = conn.execute(st.CLAIM, {"b_id": row.id, "b_counter": c.id, "b_staff": staff_id,
+                                        "b_now": now}).first()
+            if t is not None:
+                conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id, "b_cycle": cycle})
+                _expire(s, m.Ticket, t.id)
+                _expire(s, m.Counter, c.id)
+                summary = {**_fields(c), "current_ticket_id": t.id, "cycle_pos": cycle}
+                append_event(s, c.office_id, "ticket.called", ticket=t,
+                             counter=_Row(summary), staff_id=staff_id, now=now)
+                return t
+        # Every head was claimed by other counters meanwhile (PostgreSQL,
+        # READ COMMITTED): read the heads again.
+        prio, normal = _lanes(conn, c, weights, cutoff, now)
     raise DomainError("queue_empty", "Nobody is waiting for this counter.")
 
 

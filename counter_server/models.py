@@ -166,6 +166,10 @@ class NumberSequence(Base):
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
+WAITING_PRIORITY = "status = 'waiting' AND priority_class <> ''"
+WAITING_TARGETED = "status = 'waiting' AND target_counter_id IS NOT NULL"
+
+
 class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (
@@ -176,6 +180,12 @@ class Ticket(Base):
         # Reports scan a period of one office (migration 0004_reports): covering.
         Index("ix_ticket_report", "office_id", "issued_at", "status", "service_id", "counter_id",
               "staff_id", "called_at", "started_at", "finished_at"),
+        # Heads of the queue for call next (migration 0006_queue_heads).
+        Index("ix_ticket_waiting_priority", "office_id", "status", "service_id",
+              "target_counter_id", "issued_at",
+              sqlite_where=text(WAITING_PRIORITY), postgresql_where=text(WAITING_PRIORITY)),
+        Index("ix_ticket_waiting_targeted", "office_id", "status", "target_counter_id", "issued_at",
+              sqlite_where=text(WAITING_TARGETED), postgresql_where=text(WAITING_TARGETED)),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))

@@ -10,7 +10,9 @@ names for the SET clause of UPDATE statements.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, update
 
 from . import models as m
 
@@ -51,15 +53,29 @@ EVENT_LOCK = select(func.pg_advisory_xact_lock(bindparam("b_key")))
 # -------------------------------------------------------------- counter side
 TICKET_STATE = select(TICKET.c.status, TICKET.c.display_number).where(
     TICKET.c.id == bindparam("b_id"))
-CANDIDATES = (
-    select(TICKET.c.id, TICKET.c.issued_at, TICKET.c.priority_class, TICKET.c.service_id)
-    .where(TICKET.c.office_id == bindparam("b_office"), TICKET.c.status == m.WAITING,
-           or_(TICKET.c.target_counter_id == bindparam("b_counter"),
-               and_(TICKET.c.service_id.in_(bindparam("b_services", expanding=True)),
-                    TICKET.c.target_counter_id.is_(None))))
-    .order_by(TICKET.c.issued_at, TICKET.c.id)
-    .limit(bindparam("b_limit"))
-)
+_CANDIDATE_COLS = (TICKET.c.id, TICKET.c.issued_at, TICKET.c.priority_class, TICKET.c.service_id)
+# Literals, not parameters: the planner must see them to use the partial index.
+_WAITING = TICKET.c.status == literal_column(f"'{m.WAITING}'")
+_IN_SERVICE_QUEUE = and_(TICKET.c.office_id == bindparam("b_office"), _WAITING,
+                         TICKET.c.service_id == bindparam("b_service"),
+                         TICKET.c.target_counter_id.is_(None))
+_ARRIVAL = (TICKET.c.issued_at, TICKET.c.id)
+
+
+def _head(*where: Any) -> Any:
+    return select(*_CANDIDATE_COLS).where(*where).order_by(*_ARRIVAL).limit(bindparam("b_limit"))
+
+
+# Heads of a service's queue for call next (engine_counter._lanes): a few rows
+# each, read in arrival order straight from an index, whatever the queue's
+# length or the office's history.
+PRIORITY_CLASS_HEAD = _head(_IN_SERVICE_QUEUE, TICKET.c.priority_class != literal_column("''"))
+AGED_HEAD = _head(_IN_SERVICE_QUEUE, TICKET.c.issued_at <= bindparam("b_cutoff"))
+NORMAL_HEAD = _head(_IN_SERVICE_QUEUE, TICKET.c.priority_class == "",
+                    TICKET.c.issued_at > bindparam("b_cutoff"))
+# Tickets transferred to one counter (few): both lanes.
+TARGETED_HEAD = _head(TICKET.c.office_id == bindparam("b_office"), _WAITING,
+                      TICKET.c.target_counter_id == bindparam("b_counter"))
 CLAIM = (update(TICKET)
          .where(TICKET.c.id == bindparam("b_id"), TICKET.c.status == m.WAITING)
          .values(status=m.CALLED, counter_id=bindparam("b_counter"),

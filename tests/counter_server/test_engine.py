@@ -344,6 +344,56 @@ def test_counter_weights_prefer_a_service(env):
     assert ht.id != bh.id
 
 
+def test_lane_heads_are_found_behind_a_long_queue(env):
+    """Call next reads only the first rows of each lane: a priority ticket, a
+    transferred ticket and a weighted service's ticket far down the queue are
+    still found."""
+    db, creds = env
+    for i in range(30):
+        issue(db, creds, "HT", at=T0 + dt.timedelta(seconds=i))
+    elderly = issue(db, creds, "HT", at=T0 + dt.timedelta(minutes=1), priority_class="elderly")
+    assert call(db, creds, 1, at=T0 + dt.timedelta(minutes=2)).id == elderly.id
+    # A ticket moved to counter 1 from a service it does not serve (DD); it was
+    # issued before the 30 HT tickets, so it comes first.
+    moved = issue(db, creds, "DD", at=T0 - dt.timedelta(minutes=1))
+    call(db, creds, 4, at=T0 + dt.timedelta(minutes=2))
+    with db.write() as s:
+        e.transfer(s, moved.id, ctr(creds, 4), None, to_counter_id=ctr(creds, 1))
+        e.complete(s, elderly.id, ctr(creds, 1), None)
+        office = s.get(m.Office, creds["office_id"])
+        office.settings = {**office.settings, "aging_minutes": 240}
+        for cs in s.get(m.Counter, ctr(creds, 1)).services:
+            cs.weight = 50 if cs.service_id == svc(creds, "BHYT") else 1
+    bh = issue(db, creds, "BHYT", at=T0 + dt.timedelta(minutes=3))
+    later = T0 + dt.timedelta(minutes=4)
+    # Weight 50 for BHYT: one minute of waiting outranks the others' four or five.
+    assert call(db, creds, 1, at=later).id == bh.id
+    with db.write() as s:
+        e.complete(s, bh.id, ctr(creds, 1), None)
+        for cs in s.get(m.Counter, ctr(creds, 1)).services:
+            cs.weight = 1
+    assert call(db, creds, 1, at=later).id == moved.id
+
+
+def test_queue_head_queries_use_the_waiting_indexes(env):
+    """With years of history, call next must not walk the office's tickets:
+    every head query is answered from an index of the waiting queue."""
+    from counter_server import statements as st
+
+    db, _creds = env
+    if not db.is_sqlite:
+        pytest.skip("SQLite plan check")
+    with db.read() as s:
+        conn = s.connection()
+        raw = conn.connection.dbapi_connection
+        for stmt in (st.PRIORITY_CLASS_HEAD, st.AGED_HEAD, st.NORMAL_HEAD, st.TARGETED_HEAD):
+            sql = str(stmt.compile(dialect=conn.dialect))
+            plan = " ".join(r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + sql,
+                                                       [1] * sql.count("?")))
+            assert "ix_ticket_queue" in plan or "ix_ticket_waiting" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+
+
 def test_estimate_uses_recent_service_times_and_open_counters(env):
     db, creds = env
     for i in range(2):
