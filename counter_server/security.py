@@ -87,9 +87,27 @@ _STAFF_BY_TOKEN = (select(m.ApiToken.revoked, m.ApiToken.expires_at, m.ApiToken.
 
 
 def _device_principal(db: Any, token: str, via: str) -> Principal | None:
-    th = hash_token(token)
     with db.lookup() as conn:  # one indexed lookup, no ORM round trip
-        d = conn.execute(_DEVICE_BY_TOKEN, {"b_hash": th}).first()
+        d = conn.execute(_DEVICE_BY_TOKEN, {"b_hash": hash_token(token)}).first()
+    return _from_device(db, d, via)
+
+
+def _bearer_principal(db: Any, token: str) -> Principal | None:
+    """A device's or a staff member's token, looked up on one connection (this
+    runs on every kiosk and counter request)."""
+    th = {"b_hash": hash_token(token)}
+    with db.lookup() as conn:
+        d = conn.execute(_DEVICE_BY_TOKEN, th).first()
+        staff = conn.execute(_STAFF_BY_TOKEN, th).first() if d is None else None
+    if d is not None:
+        return _from_device(db, d, "bearer")
+    if staff is None or staff.revoked or not staff.active or staff.expires_at < m.utcnow():
+        return None
+    return Principal(role=staff.role, office_id=staff.office_id, user_id=staff.id,
+                     counter_id=staff.counter_id, via="bearer", name=staff.full_name)
+
+
+def _from_device(db: Any, d: Any, via: str) -> Principal | None:
     if d is None or d.revoked:
         return None
     p = Principal(role=d.kind, office_id=d.office_id, device_id=d.id,
@@ -102,16 +120,6 @@ def _device_principal(db: Any, token: str, via: str) -> Principal | None:
             if dev is not None:
                 dev.last_seen = m.utcnow()
     return p
-
-
-def _token_principal(db: Any, token: str) -> Principal | None:
-    th = hash_token(token)
-    with db.lookup() as conn:  # narrow rows: this runs on every staff request
-        row = conn.execute(_STAFF_BY_TOKEN, {"b_hash": th}).first()
-    if row is None or row.revoked or not row.active or row.expires_at < m.utcnow():
-        return None
-    return Principal(role=row.role, office_id=row.office_id, user_id=row.id,
-                     counter_id=row.counter_id, via="bearer", name=row.full_name)
 
 
 def session_principal() -> Principal | None:
@@ -137,7 +145,7 @@ def current_principal() -> Principal | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
         token = token.strip()
-        p = _device_principal(db, token, "bearer") or _token_principal(db, token)
+        p = _bearer_principal(db, token)
         if p is None:
             raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
     else:
