@@ -65,6 +65,16 @@ def _make_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+# Bumped after every commit of Database.write() in this process: caches of
+# rarely changing rows (who holds a token) drop their entries.  Ticket
+# transitions (group commits) never change such rows and leave it alone.
+_write_generation = 0
+
+
+def write_generation() -> int:
+    return _write_generation
+
+
 class Database:
     """Two session factories: ``write()`` for transactions that change state
     and ``read()`` for queries.  On PostgreSQL both use one engine."""
@@ -92,10 +102,12 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any error."""
+        global _write_generation
         with self._write_lock:
             with self._write() as session:
                 with session.begin():
                     yield session
+        _write_generation += 1
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

@@ -23,6 +23,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import bindparam, select
 
 from . import models as m
+from .db import write_generation
 
 DEVICE_COOKIE = "motcua_device"
 TOKEN_TTL = dt.timedelta(hours=12)
@@ -92,19 +93,45 @@ def _device_principal(db: Any, token: str, via: str) -> Principal | None:
     return _from_device(db, d, via)
 
 
+TOKEN_CACHE_SECONDS = 1.0
+_token_cache: dict[str, tuple[float, int, Principal, Any]] = {}
+
+
 def _bearer_principal(db: Any, token: str) -> Principal | None:
     """A device's or a staff member's token, looked up on one connection (this
-    runs on every kiosk and counter request)."""
-    th = {"b_hash": hash_token(token)}
+    runs on every kiosk and counter request).
+
+    An accepted token is remembered for a second, and forgotten at once when
+    anything is written outside the ticket hot paths in this process (a
+    revocation, a deactivation, a sign-out...); another server process on the
+    same database sees a revocation within that second."""
+    key = hash_token(token)
+    now = time.monotonic()
+    hit = _token_cache.get(key)
+    if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS and hit[1] == write_generation() \
+            and (hit[3] is None or hit[3] > m.utcnow()):
+        return hit[2]
+    generation = write_generation()
+    p, expires = _lookup_bearer(db, key)
+    if p is not None:
+        if len(_token_cache) > 10_000:
+            _token_cache.clear()
+        _token_cache[key] = (now, generation, p, expires)
+    return p
+
+
+def _lookup_bearer(db: Any, key: str) -> tuple[Principal | None, Any]:
+    th = {"b_hash": key}
     with db.lookup() as conn:
         d = conn.execute(_DEVICE_BY_TOKEN, th).first()
         staff = conn.execute(_STAFF_BY_TOKEN, th).first() if d is None else None
     if d is not None:
-        return _from_device(db, d, "bearer")
+        return _from_device(db, d, "bearer"), None
     if staff is None or staff.revoked or not staff.active or staff.expires_at < m.utcnow():
-        return None
+        return None, None
     return Principal(role=staff.role, office_id=staff.office_id, user_id=staff.id,
-                     counter_id=staff.counter_id, via="bearer", name=staff.full_name)
+                     counter_id=staff.counter_id, via="bearer", name=staff.full_name), \
+        staff.expires_at
 
 
 def _from_device(db: Any, d: Any, via: str) -> Principal | None:

@@ -105,6 +105,27 @@ def test_revoked_device_token_is_refused_at_once(app, client, creds):
     assert r.get_json()["error"]["message"] == "Thông tin xác thực không hợp lệ hoặc đã hết hạn."
 
 
+def test_token_revoked_by_another_process_is_refused_within_a_second(app, client, creds,
+                                                                    sqlite_url):
+    """Accepted tokens are remembered for TOKEN_CACHE_SECONDS; a revocation
+    written by another process (a second server, the CLI) is seen after it."""
+    import sqlite3
+    import time
+
+    from counter_server.security import TOKEN_CACHE_SECONDS
+
+    kiosk = bearer(creds["devices"]["kiosk"]["token"])
+    assert client.get("/api/v1/services", headers=kiosk).status_code == 200
+    raw = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    with raw:  # not through this process's Database: no cache invalidation here
+        raw.execute("UPDATE device SET revoked = 1 WHERE id = ?", (creds["devices"]["kiosk"]["id"],))
+    raw.close()
+    t0 = time.monotonic()
+    while client.get("/api/v1/services", headers=kiosk).status_code == 200:
+        assert time.monotonic() - t0 < TOKEN_CACHE_SECONDS + 0.5
+        time.sleep(0.05)
+
+
 def test_sessions_are_permanent_with_a_lifetime(app, client, creds):
     web_login(client, creds, "canbo1", counter=1)
     cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
