@@ -125,7 +125,7 @@ class Database:
     def batched(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn(session)`` as part of a group commit (SQLite) or in its own
         transaction (PostgreSQL).  ``fn`` must not need the request context:
-        on SQLite it runs on the committer thread."""
+        on SQLite it may run on another request's thread."""
         if not self.is_sqlite:
             with self.write() as s:
                 return fn(s)
@@ -171,54 +171,56 @@ class Notifier:
 
 
 class GroupCommitter:
-    """Group commit for SQLite: one writer thread takes every job queued while
-    the previous commit was reaching the disk, runs each in its own SAVEPOINT
-    (a refused job rolls back alone) and commits them all with one fsync.
+    """Group commit for SQLite, leader and followers: every caller queues its
+    job and takes the write lock; whoever gets it runs, in one transaction,
+    every job queued by then, each in its own SAVEPOINT (a refused job rolls
+    back alone), and commits them with one disk flush.  The others find their
+    job done when the lock comes to them.
 
-    With ``synchronous=FULL`` a commit costs a disk flush (4–5 ms on a cheap
-    PC); sharing it lets throughput grow with load instead of capping at one
-    flush per ticket, while every caller still returns only after its change
-    is durable."""
+    A lone request runs its job on its own thread, without a hand-over; under
+    load the commit (a disk flush with ``synchronous=FULL``) is shared, while
+    every caller still returns only after its change is durable."""
 
     MAX_BATCH = 64
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.jobs: "queue.SimpleQueue[tuple[Callable[[Session], Any], Future] | None]" = \
+        self.jobs: "queue.SimpleQueue[tuple[Callable[[Session], Any], Future]]" = \
             queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._loop, name="motcua-group-commit", daemon=True)
-        self.thread.start()
 
     def run(self, fn: Callable[[Session], T]) -> T:
         fut: Future = Future()
         self.jobs.put((fn, fut))
+        with self.db._write_lock:
+            while not fut.done():  # nobody ran it yet: lead a batch
+                batch = []
+                while len(batch) < self.MAX_BATCH:
+                    try:
+                        batch.append(self.jobs.get_nowait())
+                    except queue.Empty:
+                        break
+                self._run_batch(batch)
         return fut.result()
 
     def stop(self) -> None:
-        self.jobs.put(None)
-        self.thread.join(5)
-
-    def _loop(self) -> None:
-        while True:
-            first = self.jobs.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    nxt = self.jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self.jobs.put(None)
-                    break
-                batch.append(nxt)
-            self._run_batch(batch)
+        """Nothing runs in the background; kept for Database.dispose()."""
 
     def _run_batch(self, batch: list[tuple[Callable[[Session], Any], Future]]) -> None:
+        """Run and commit ``batch``; the caller holds the write lock."""
         outcomes: list[tuple[Future, Any, BaseException | None]] = []
+        if len(batch) == 1:  # alone: no savepoint, a refusal rolls back the transaction
+            fn, fut = batch[0]
+            try:
+                with self.db._write() as session, session.begin():
+                    result = fn(session)
+            except Exception as exc:
+                fut.set_exception(exc)
+            else:
+                self.db.notifier.notify()
+                fut.set_result(result)
+            return
         try:
-            with self.db._write_lock, self.db._write() as session, session.begin():
+            with self.db._write() as session, session.begin():
                 for fn, fut in batch:
                     try:
                         with session.begin_nested():

@@ -147,6 +147,7 @@ def counter_summary(c: m.Counter) -> dict[str, Any]:
 class Issued:
     ticket: Any  # the ticket row as stored (attribute access like the ORM object)
     created: bool
+    service: Any = None  # its service's row, when it was read on the way
 
 
 def _get_office(s: Session, office_id: int) -> m.Office:
@@ -215,7 +216,7 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
         "device_id": device_id,
     }).one()
     append_event(s, office_id, "ticket.issued", ticket=ticket, now=now)
-    return Issued(ticket, True)
+    return Issued(ticket, True, service)
 
 
 # ------------------------------------------------------------------- estimates

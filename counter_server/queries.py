@@ -65,10 +65,13 @@ def services_view(s: Session, office_id: int, now: dt.datetime | None = None) ->
                        "timeout_seconds": st["rating_timeout_seconds"]}}
 
 
-def ticket_view(s: Session, t: Any, *, with_code: bool = False) -> dict[str, Any]:
-    """A ticket as the API shows it; ``t`` is an ORM object or a ticket row."""
+def ticket_view(s: Session, t: Any, *, with_code: bool = False,
+                service: Any = None) -> dict[str, Any]:
+    """A ticket as the API shows it; ``t`` is an ORM object or a ticket row,
+    ``service`` its service's row if the caller has it."""
     conn = s.connection()
-    svc = conn.execute(st.SERVICE_ROW, {"b_id": t.service_id}).one()
+    svc = service if service is not None and service.id == t.service_id else \
+        conn.execute(st.SERVICE_ROW, {"b_id": t.service_id}).one()
     base = e.ticket_summary(s, t)
     waiting = t.status == m.WAITING
     ahead = e.waiting_before(s, t) if waiting else 0

@@ -1,0 +1,71 @@
+"""Group commit (db.GroupCommitter) on a real SQLite file: jobs from many
+threads share commits, each caller gets its own result or error, a refused
+job changes nothing while its batch-mates are stored."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from counter_server import engine as e
+from counter_server import models as m
+from counter_server.db import Database, GroupCommitter
+from tests.conftest import seed_database
+
+
+@pytest.fixture
+def db(sqlite_url):
+    seed_database(sqlite_url)
+    database = Database(sqlite_url, pool_size=4)
+    yield database
+    database.dispose()
+
+
+def test_each_caller_gets_its_own_outcome_and_refusals_change_nothing(db, monkeypatch):
+    with db.read() as s:
+        office_id = s.scalar(select(m.Office.id))
+        services = list(s.scalars(select(m.Service.id).order_by(m.Service.id)))
+    batches: list[int] = []
+    real = GroupCommitter._run_batch
+
+    def counting(self, batch):
+        batches.append(len(batch))
+        return real(self, batch)
+
+    monkeypatch.setattr(GroupCommitter, "_run_batch", counting)
+    results: dict[int, object] = {}
+    start = threading.Barrier(16)
+
+    def worker(i: int) -> None:
+        start.wait()
+        for j in range(25):
+            key = i * 100 + j
+            # Every fifth job asks for a service that does not exist: refused.
+            sid = 10_000 + key if j % 5 == 4 else services[key % len(services)]
+            try:
+                results[key] = db.batched(lambda s: e.issue_ticket(
+                    s, office_id, sid, idempotency_key=f"k{key}").ticket.idempotency_key)
+            except e.DomainError as err:
+                results[key] = err.code
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 16 * 25
+    for key, got in results.items():
+        assert got == ("service_not_found" if key % 100 % 5 == 4 else f"k{key}")
+    with db.read() as s:
+        stored = set(s.scalars(select(m.Ticket.idempotency_key)))
+        events = s.scalar(select(func.count()).select_from(m.Event)
+                          .where(m.Event.type == "ticket.issued"))
+    assert stored == {f"k{k}" for k in results if k % 100 % 5 != 4}
+    assert events == len(stored)
+    assert sum(batches) == 16 * 25 and max(batches) > 1  # commits were shared
+
+
+def test_a_lone_job_runs_on_the_callers_thread(db):
+    caller = threading.get_ident()
+    assert db.batched(lambda s: threading.get_ident()) == caller
