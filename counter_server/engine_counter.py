@@ -72,12 +72,9 @@ def _lanes(conn: Any, c: Any, weights: dict[int, int], cutoff: dt.datetime,
     one service both orders are arrival order, so the first few tickets of
     each service's queue (and of the tickets transferred to this counter)
     hold the heads of both lanes."""
-    base = {"b_office": c.office_id, "b_counter": c.id, "b_cutoff": cutoff, "b_limit": HEAD_ROWS}
-    rows = conn.execute(st.TARGETED_HEAD, base).all()
-    for sid in weights:
-        params = {**base, "b_service": sid}
-        for stmt in (st.PRIORITY_CLASS_HEAD, st.AGED_HEAD, st.NORMAL_HEAD):
-            rows += conn.execute(stmt, params).all()
+    params = {"b_office": c.office_id, "b_counter": c.id, "b_cutoff": cutoff, "b_limit": HEAD_ROWS}
+    params.update((f"b_s{i}", sid) for i, sid in enumerate(weights))
+    rows = conn.execute(st.lane_heads(len(weights)), params).all()
     prio, normal, seen = [], [], set()
     for t in rows:
         if t.id not in seen:
@@ -119,13 +116,16 @@ def _counter_row(s: Session, counter_id: int) -> Any:
 
 
 def call_next(s: Session, counter_id: int, staff_id: int | None,
-              now: dt.datetime | None = None, *, complete_current: bool = False) -> Any:
+              now: dt.datetime | None = None, *, complete_current: bool = False,
+              expected_ticket_id: int | None = None) -> Any:
     """Claim the next ticket for the counter; returns the ticket row as stored.
 
     ``complete_current`` completes the ticket in hand first, in the same
     transaction (the officer's one-tap "done, next"); when nobody is waiting
-    nothing changes, so the ticket in hand stays open.  Core statements on
-    narrow rows: this runs for every citizen served."""
+    nothing changes, so the ticket in hand stays open.  With
+    ``expected_ticket_id`` (the ticket the officer's screen shows) it is
+    refused if another tab or officer changed the ticket in hand meanwhile.
+    Core statements on narrow rows: this runs for every citizen served."""
     now = now or utcnow()
     s.flush()
     conn = s.connection()
@@ -143,6 +143,11 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
                                   "Finish the current ticket {number} before calling the next.",
                                   409, number=cur.display_number)
             in_hand = c.current_ticket_id
+    if complete_current and in_hand is not None and expected_ticket_id not in (None, in_hand):
+        # (Nothing in hand: the ticket on screen was finished elsewhere; calling is wanted.)
+        raise DomainError("ticket_changed",
+                          "The ticket in hand is now {number}; check the screen and try again.",
+                          409, number=cur.display_number)
     weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
     settings = office_settings(conn.execute(st.OFFICE_ROW, {"b_id": c.office_id}).one().settings)
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))

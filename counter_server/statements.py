@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, union_all, update
 
 from . import models as m
 
@@ -56,26 +56,48 @@ TICKET_STATE = select(TICKET.c.status, TICKET.c.display_number).where(
 _CANDIDATE_COLS = (TICKET.c.id, TICKET.c.issued_at, TICKET.c.priority_class, TICKET.c.service_id)
 # Literals, not parameters: the planner must see them to use the partial index.
 _WAITING = TICKET.c.status == literal_column(f"'{m.WAITING}'")
-_IN_SERVICE_QUEUE = and_(TICKET.c.office_id == bindparam("b_office"), _WAITING,
-                         TICKET.c.service_id == bindparam("b_service"),
-                         TICKET.c.target_counter_id.is_(None))
 _ARRIVAL = (TICKET.c.issued_at, TICKET.c.id)
+
+
+def _in_service_queue(service: Any) -> Any:
+    return and_(TICKET.c.office_id == bindparam("b_office"), _WAITING,
+                TICKET.c.service_id == service, TICKET.c.target_counter_id.is_(None))
 
 
 def _head(*where: Any) -> Any:
     return select(*_CANDIDATE_COLS).where(*where).order_by(*_ARRIVAL).limit(bindparam("b_limit"))
 
 
-# Heads of a service's queue for call next (engine_counter._lanes): a few rows
-# each, read in arrival order straight from an index, whatever the queue's
-# length or the office's history.
-PRIORITY_CLASS_HEAD = _head(_IN_SERVICE_QUEUE, TICKET.c.priority_class != literal_column("''"))
-AGED_HEAD = _head(_IN_SERVICE_QUEUE, TICKET.c.issued_at <= bindparam("b_cutoff"))
-NORMAL_HEAD = _head(_IN_SERVICE_QUEUE, TICKET.c.priority_class == "",
-                    TICKET.c.issued_at > bindparam("b_cutoff"))
+def _service_heads(service: Any) -> list[Any]:
+    """The first tickets of one service's queue that can head each lane: a few
+    rows each, read in arrival order straight from an index, whatever the
+    queue's length or the office's history."""
+    queue = _in_service_queue(service)
+    return [_head(queue, TICKET.c.priority_class != literal_column("''")),  # priority classes
+            _head(queue, TICKET.c.issued_at <= bindparam("b_cutoff")),  # aged
+            _head(queue, TICKET.c.priority_class == "",  # normal
+                  TICKET.c.issued_at > bindparam("b_cutoff"))]
+
+
+PRIORITY_CLASS_HEAD, AGED_HEAD, NORMAL_HEAD = _service_heads(bindparam("b_service"))
 # Tickets transferred to one counter (few): both lanes.
 TARGETED_HEAD = _head(TICKET.c.office_id == bindparam("b_office"), _WAITING,
                       TICKET.c.target_counter_id == bindparam("b_counter"))
+_lane_heads: dict[int, Any] = {}
+
+
+def lane_heads(services: int) -> Any:
+    """One statement for call next: the transferred tickets and the heads of
+    ``services`` service queues (parameters ``b_s0``, ``b_s1``...), each part
+    still answered from an index with an early stop."""
+    stmt = _lane_heads.get(services)
+    if stmt is None:
+        parts = [TARGETED_HEAD]
+        for i in range(services):
+            parts += _service_heads(bindparam(f"b_s{i}"))
+        wrapped = [select(*sub.c).select_from(sub) for sub in (p.subquery() for p in parts)]
+        stmt = _lane_heads[services] = union_all(*wrapped)
+    return stmt
 CLAIM = (update(TICKET)
          .where(TICKET.c.id == bindparam("b_id"), TICKET.c.status == m.WAITING)
          .values(status=m.CALLED, counter_id=bindparam("b_counter"),

@@ -41,10 +41,10 @@ def counter(counter_id: int):
 @require("staff")
 def call_next(counter_id: int, json_data):
     user_id = own_counter(counter_id)
-    done_first = json_data["complete_current"]
-    return answer(run_write(lambda s: ticket_view(s, e.call_next(s, counter_id, user_id,
-                                                                 complete_current=done_first)),
-                            batch=True), TicketOut)
+    done_first, expected = json_data["complete_current"], json_data.get("current_ticket_id")
+    return answer(run_write(lambda s: ticket_view(s, e.call_next(
+        s, counter_id, user_id, complete_current=done_first, expected_ticket_id=expected)),
+        batch=True), TicketOut)
 
 
 @bp.post("/counters/<int:counter_id>/recall")

@@ -82,6 +82,10 @@ class CallNextIn(Schema):
         load_default=False,
         metadata={"description": "Complete the ticket in hand first, in the same transaction "
                                  "(nothing changes when nobody is waiting)."})
+    current_ticket_id = Id(
+        load_default=None, allow_none=True, strict=True,
+        metadata={"description": "With complete_current: the ticket the caller believes is in "
+                                 "hand; 409 ticket_changed if it is not."})
 
 
 class PauseIn(Schema):

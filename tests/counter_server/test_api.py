@@ -195,6 +195,16 @@ def test_call_next_completing_the_ticket_in_hand(client, creds, kiosk, staff):
     err(client.post(url, json={"complete_current": True}, headers=s1), 409, "queue_empty")
     assert client.get(f"/api/v1/tickets/{b['code']}").get_json()["status"] == "called"
     err(client.post(url, json={"complete_current": "yes please"}, headers=s1), 400)
+    # The screen still shows ticket a while b is in hand (another tab moved on): refused.
+    c = client.post("/api/v1/tickets", json={"service_id": creds["services"]["HT"]},
+                    headers=kiosk).get_json()
+    r = err(client.post(url, json={"complete_current": True, "current_ticket_id": a["id"]},
+                        headers=s1), 409, "ticket_changed")
+    assert b["display_number"] in r["message"]
+    assert client.get(f"/api/v1/tickets/{b['code']}").get_json()["status"] == "called"
+    nxt = client.post(url, json={"complete_current": True, "current_ticket_id": b["id"]},
+                      headers=s1).get_json()
+    assert nxt["id"] == c["id"]
 
 
 def test_sign_in_errors_and_throttling(client, creds):

@@ -156,7 +156,8 @@
     var tk = cur ? "/api/v1/tickets/" + cur.ticket_id + "/" : null;
     switch (action) {
       case "call-next":
-        return post(ctr + "call-next", inHandTicket() ? { complete_current: true } : null);
+        var inHand = inHandTicket();  // the ticket this screen shows: refused if it changed
+        return post(ctr + "call-next", inHand ? { complete_current: true, current_ticket_id: inHand.ticket_id } : null);
       case "recall": return post(ctr + "recall");
       case "start": case "complete": case "no-show": return tk && post(tk + action);
       case "resume": return post(ctr + "resume");
