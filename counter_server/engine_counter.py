@@ -155,8 +155,8 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
     if not (prio or normal):
         raise DomainError("queue_empty", "Nobody is waiting for this counter.")
     if in_hand is not None:
-        complete(s, in_hand, c.id, staff_id, now)
-        c = _Row({**c._mapping, "current_ticket_id": None})
+        _complete(s, c, in_hand, staff_id, now, release=False)  # the claim below sets it
+        c = _Row({**_fields(c), "current_ticket_id": None})
     while prio or normal:
         order, cycle = _interleave(prio, normal, c.cycle_pos, settings)
         for row in order:
@@ -216,10 +216,15 @@ def complete(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
 
     One conditional update does the check and the change; only a refusal
     loads the ticket to say why."""
-    now = now or utcnow()
     s.flush()
+    return _complete(s, _counter_row(s, counter_id), ticket_id, staff_id, now or utcnow())
+
+
+def _complete(s: Session, c: Any, ticket_id: int, staff_id: int | None, now: dt.datetime,
+              *, release: bool = True) -> Any:
+    """Complete ``ticket_id`` at counter row ``c``; ``release=False`` leaves the
+    counter's ticket-in-hand column to the caller (call next sets it anyway)."""
     conn = s.connection()
-    c = _counter_row(s, counter_id)
     t = conn.execute(st.COMPLETE, {"b_id": ticket_id, "b_office": c.office_id,
                                    "b_counter": c.id, "b_now": now, "b_now2": now}).first()
     if t is None:
@@ -228,12 +233,13 @@ def complete(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
         raise _forbidden(bad, "completed")
     current = c.current_ticket_id
     if current == t.id:
-        conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id})
+        if release:
+            conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id})
         current = None
     _expire(s, m.Ticket, t.id)
     _expire(s, m.Counter, c.id)
     append_event(s, t.office_id, "ticket.completed", ticket=t,
-                 counter=_Row({**c._mapping, "current_ticket_id": current}),
+                 counter=_Row({**_fields(c), "current_ticket_id": current}),
                  staff_id=staff_id, now=now)
     return t
 
