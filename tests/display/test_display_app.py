@@ -31,11 +31,14 @@ class Display:
         env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy",
                "KIVY_NO_ARGS": "1", "KIVY_HOME": tempfile.mkdtemp(prefix="motcua-kivy-"),
                "KIVY_NO_FILELOG": "1"}
-        self.proc = subprocess.Popen(
-            [sys.executable, str(DRIVER), "--server", server.url, "--token",
-             server.token("display"), "--size", size, *extra],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=str(ROOT), env=env, text=True, encoding="utf-8")
+        # The display's log goes to a file: if it dies, the failure shows why.
+        self.log = Path(tempfile.mkdtemp(prefix="motcua-display-log-")) / "stderr.txt"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(DRIVER), "--server", server.url, "--token",
+                 server.token("display"), "--size", size, *extra],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                cwd=str(ROOT), env=env, text=True, encoding="utf-8")
 
     def cmd(self, name: str, **kw: Any) -> dict[str, Any]:
         assert self.proc.stdin and self.proc.stdout
@@ -46,7 +49,9 @@ class Display:
                 out = json.loads(line[2:])
                 assert "error" not in out, out
                 return out
-        raise AssertionError("display process ended")
+        self.proc.wait(10)
+        tail = self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise AssertionError(f"display process ended (exit {self.proc.returncode}):\n{tail}")
 
     def wait_for(self, what: str, pred: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         deadline = time.monotonic() + WAIT
