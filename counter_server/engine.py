@@ -192,11 +192,11 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
             return Issued(conn.execute(st.TICKET_ROW, {"b_id": existing}).one(), False)
     if priority_class and priority_class not in m.PRIORITY_CLASSES:
         raise DomainError("invalid_priority", "Unknown priority class.", 400)
-    office = conn.execute(st.OFFICE_ROW, {"b_id": office_id}).first()
-    if office is None:
-        raise not_found("office")
-    service = conn.execute(st.SERVICE_ROW, {"b_id": service_id}).first()
-    if service is None or service.office_id != office_id:
+    # One row with the service's columns and its office's timezone, settings
+    # and opening hours: it stands for both.
+    service = office = conn.execute(st.SERVICE_IN_OFFICE, {"b_id": service_id,
+                                                            "b_office": office_id}).first()
+    if service is None:
         raise not_found("service")
     is_open, reason = service_open_state(office, service, now)
     if not is_open:

@@ -29,6 +29,11 @@ RATING = m.Rating.__table__
 OFFICE_ROW = select(OFFICE.c.id, OFFICE.c.timezone, OFFICE.c.settings,
                     OFFICE.c.opening_hours).where(OFFICE.c.id == bindparam("b_id"))
 SERVICE_ROW = select(SERVICE).where(SERVICE.c.id == bindparam("b_id"))
+# A service with what issuing needs of its office (one row serves as both).
+SERVICE_IN_OFFICE = (select(SERVICE, OFFICE.c.timezone, OFFICE.c.settings, OFFICE.c.opening_hours)
+                     .join(OFFICE, OFFICE.c.id == SERVICE.c.office_id)
+                     .where(SERVICE.c.id == bindparam("b_id"),
+                            SERVICE.c.office_id == bindparam("b_office")))
 COUNTER_ROW = select(COUNTER.c.id, COUNTER.c.office_id, COUNTER.c.number, COUNTER.c.name,
                      COUNTER.c.state, COUNTER.c.pause_reason, COUNTER.c.staff_id,
                      COUNTER.c.current_ticket_id, COUNTER.c.cycle_pos, COUNTER.c.active,
