@@ -229,6 +229,16 @@ def waiting_before(s: Session, t: Any) -> int:
 _ttl_cache: dict[tuple, tuple[float, Any]] = {}
 
 
+def db_key(s: Session) -> str:
+    """Which database ``s`` talks to, for cache keys (rendering the URL each
+    time costs more than the lookups it keys)."""
+    bind = s.get_bind()
+    key = bind.__dict__.get("_motcua_key")
+    if key is None:
+        key = bind.__dict__["_motcua_key"] = bind.url.render_as_string()
+    return key
+
+
 def cached(key: tuple, ttl: float, compute: Any) -> Any:
     """A few seconds of memo for figures that only feed estimates: they are
     read on every ticket issued and change slowly."""
@@ -247,7 +257,7 @@ def cached(key: tuple, ttl: float, compute: Any) -> Any:
 
 def average_service_minutes(s: Session, service: m.Service, samples: int = 20) -> float:
     """Mean of the service's most recent completed cases (fallback: its default)."""
-    return cached(("avg", str(s.get_bind().url), service.id), 10.0,
+    return cached(("avg", db_key(s), service.id), 10.0,
                   lambda: _average_service_minutes(s, service, samples))
 
 
@@ -262,7 +272,7 @@ def _average_service_minutes(s: Session, service: m.Service, samples: int) -> fl
 
 
 def open_counters_for(s: Session, service_id: int) -> int:
-    return cached(("open", str(s.get_bind().url), service_id), 2.0,
+    return cached(("open", db_key(s), service_id), 2.0,
                   lambda: _open_counters_for(s, service_id))
 
 

@@ -77,7 +77,7 @@ def ticket_view(s: Session, t: Any, *, with_code: bool = False,
     ahead = e.waiting_before(s, t) if waiting else 0
     base.update({
         "service_code": svc.code, "service_name": svc.name,
-        "counters": e.cached(("cbs", str(conn.engine.url), t.office_id), 2.0,
+        "counters": e.cached(("cbs", e.db_key(s), t.office_id), 2.0,
                              lambda: counters_by_service(s, t.office_id)).get(t.service_id, []),
         "waiting_before": ahead,
         "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, ahead) if waiting else 0,
