@@ -59,7 +59,10 @@ def _release(c: m.Counter | None, t: m.Ticket) -> None:
 
 
 # ----------------------------------------------------------------------- call next
-HEAD_ROWS = 8  # rows read from the head of each lane (more are read if all are taken)
+# Rows read from the head of each part of each lane: the first decides, the
+# second is there when another counter (PostgreSQL) took the first meanwhile;
+# if every row read was taken, the heads are read again.
+HEAD_ROWS = 2
 
 
 def _lanes(conn: Any, c: Any, weights: dict[int, int], cutoff: dt.datetime,
@@ -108,8 +111,8 @@ def _expire(s: Session, cls: type, ident: int) -> None:
         s.expire(obj)
 
 
-def _counter_row(s: Session, counter_id: int) -> Any:
-    c = s.connection().execute(st.COUNTER_ROW, {"b_id": counter_id}).first()
+def _counter_row(s: Session, counter_id: int, stmt: Any = st.COUNTER_ROW) -> Any:
+    c = s.connection().execute(stmt, {"b_id": counter_id}).first()
     if c is None or not c.active:
         raise not_found("counter")
     return c
@@ -129,25 +132,23 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
     now = now or utcnow()
     s.flush()
     conn = s.connection()
-    c = _counter_row(s, counter_id)
+    c = _counter_row(s, counter_id, st.COUNTER_ROW_IN_HAND)
     if c.state == "paused":
         raise DomainError("counter_paused", "The counter is paused; resume it first.")
     if c.state != "open":
         raise DomainError("counter_closed", "The counter is closed; sign in to open it.")
     in_hand = None
-    if c.current_ticket_id is not None:
-        cur = conn.execute(st.TICKET_STATE, {"b_id": c.current_ticket_id}).first()
-        if cur is not None and cur.status in (m.CALLED, m.SERVING):
-            if not complete_current:
-                raise DomainError("ticket_in_progress",
-                                  "Finish the current ticket {number} before calling the next.",
-                                  409, number=cur.display_number)
-            in_hand = c.current_ticket_id
+    if c.in_hand_status in (m.CALLED, m.SERVING):
+        if not complete_current:
+            raise DomainError("ticket_in_progress",
+                              "Finish the current ticket {number} before calling the next.",
+                              409, number=c.in_hand_number)
+        in_hand = c.current_ticket_id
     if complete_current and in_hand is not None and expected_ticket_id not in (None, in_hand):
         # (Nothing in hand: the ticket on screen was finished elsewhere; calling is wanted.)
         raise DomainError("ticket_changed",
                           "The ticket in hand is now {number}; check the screen and try again.",
-                          409, number=cur.display_number)
+                          409, number=c.in_hand_number)
     weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
     settings = office_settings(conn.execute(st.OFFICE_ROW, {"b_id": c.office_id}).one().settings)
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))

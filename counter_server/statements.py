@@ -38,6 +38,13 @@ COUNTER_ROW = select(COUNTER.c.id, COUNTER.c.office_id, COUNTER.c.number, COUNTE
                      COUNTER.c.state, COUNTER.c.pause_reason, COUNTER.c.staff_id,
                      COUNTER.c.current_ticket_id, COUNTER.c.cycle_pos, COUNTER.c.active,
                      ).where(COUNTER.c.id == bindparam("b_id"))
+_IN_HAND = TICKET.alias("in_hand")
+# The counter with the state of its ticket in hand (call next checks it).
+COUNTER_ROW_IN_HAND = (
+    select(*COUNTER_ROW.selected_columns, _IN_HAND.c.status.label("in_hand_status"),
+           _IN_HAND.c.display_number.label("in_hand_number"))
+    .select_from(COUNTER.outerjoin(_IN_HAND, _IN_HAND.c.id == COUNTER.c.current_ticket_id))
+    .where(COUNTER.c.id == bindparam("b_id")))
 COUNTER_NUMBER = select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_id"))
 COUNTER_SERVICES = select(COUNTER_SERVICE.c.service_id, COUNTER_SERVICE.c.weight).where(
     COUNTER_SERVICE.c.counter_id == bindparam("b_id"))
@@ -56,8 +63,6 @@ EVENT_INSERT = insert(EVENT)
 EVENT_LOCK = select(func.pg_advisory_xact_lock(bindparam("b_key")))
 
 # -------------------------------------------------------------- counter side
-TICKET_STATE = select(TICKET.c.status, TICKET.c.display_number).where(
-    TICKET.c.id == bindparam("b_id"))
 _CANDIDATE_COLS = (TICKET.c.id, TICKET.c.issued_at, TICKET.c.priority_class, TICKET.c.service_id)
 # Literals, not parameters: the planner must see them to use the partial index.
 _WAITING = TICKET.c.status == literal_column(f"'{m.WAITING}'")
