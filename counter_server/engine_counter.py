@@ -150,7 +150,7 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
                           "The ticket in hand is now {number}; check the screen and try again.",
                           409, number=c.in_hand_number)
     weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
-    settings = office_settings(conn.execute(st.OFFICE_ROW, {"b_id": c.office_id}).one().settings)
+    settings = office_settings(c.office_settings)
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
     prio, normal = _lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):
