@@ -46,8 +46,14 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
+def new_token(nbytes: int = 32) -> str:
+    """Random URL-safe text that never starts with "-": tokens are passed on
+    command lines (``motcua kiosk --token ...``), where a leading dash reads
+    as an option (one token in 64 did)."""
+    while True:
+        token = secrets.token_urlsafe(nbytes)
+        if not token.startswith("-"):
+            return token
 
 
 def hash_token(token: str) -> str:

@@ -5,7 +5,6 @@ stored in clear and none exists by default.
 """
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from .security import hash_password, hash_token, new_token
 
 
 def new_password() -> str:
-    return secrets.token_urlsafe(9)
+    return new_token(9)  # typed after a prompt or pasted on a command line: no leading dash
 
 
 def add_user(s: Session, office_id: int, username: str, role: str, password: str,

@@ -80,3 +80,18 @@ def test_demo_credentials_work_against_a_served_database(tmp_path: Path):
         assert server.staff_token(1)
     finally:
         server.stop()
+
+
+def test_tokens_and_passwords_never_start_with_a_dash():
+    """They go on command lines (`motcua kiosk --token ...`); a leading dash
+    would read as an option.  One random token in 64 starts with one."""
+    import argparse
+
+    from counter_server.security import new_token
+    from counter_server.seed import new_password
+
+    made = [new_token() for _ in range(2000)] + [new_password() for _ in range(2000)]
+    assert not [t for t in made if t.startswith("-")]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--token", required=True)
+    assert all(parser.parse_args(["--token", t]).token == t for t in made[:200])
