@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 import queue
 from concurrent.futures import Future
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -108,6 +108,7 @@ class Database:
                 with session.begin():
                     yield session
         _write_generation += 1
+        self.notifier.notify(session.info.get(EVENT_OFFICES))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -144,30 +145,45 @@ class Database:
             self.read_engine.dispose()
 
 
+# Session.info key: the offices whose events a transaction appended
+# (engine.append_event); their streams are woken when it commits.
+EVENT_OFFICES = "motcua_event_offices"
+
+
 class Notifier:
-    """Wakes event-stream readers in this process as soon as events commit.
+    """Wakes the event-stream readers of an office as soon as a transaction
+    with events of that office commits in this process; the streams of other
+    offices sleep on (a province server holds many).
 
     Streams also poll the event table every second, so events written by
     another process (a second server on the same PostgreSQL) still arrive."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._seq = 0
+        self._lock = threading.Lock()
+        self._conds: dict[int, threading.Condition] = {}
+        self._seqs: dict[int, int] = {}
 
-    def notify(self) -> None:
-        with self._cond:
-            self._seq += 1
-            self._cond.notify_all()
+    def notify(self, offices: Iterable[int] | None = None) -> None:
+        """Wake the streams of ``offices`` (``None``: of every office)."""
+        with self._lock:
+            for office in list(self._conds if offices is None else offices):
+                self._seqs[office] = self._seqs.get(office, 0) + 1
+                cond = self._conds.get(office)
+                if cond is not None:
+                    cond.notify_all()
 
-    @property
-    def seq(self) -> int:
-        return self._seq
+    def seq(self, office: int) -> int:
+        return self._seqs.get(office, 0)
 
-    def wait(self, seen: int, timeout: float) -> int:
-        with self._cond:
-            if self._seq == seen:
-                self._cond.wait(timeout)
-            return self._seq
+    def wait(self, office: int, seen: int, timeout: float) -> int:
+        """Sleep until ``office`` has news after ``seen`` or ``timeout`` passes."""
+        with self._lock:
+            if self._seqs.get(office, 0) == seen:
+                cond = self._conds.get(office)
+                if cond is None:
+                    cond = self._conds[office] = threading.Condition(self._lock)
+                cond.wait(timeout)
+            return self._seqs.get(office, 0)
 
 
 class GroupCommitter:
@@ -216,7 +232,7 @@ class GroupCommitter:
             except Exception as exc:
                 fut.set_exception(exc)
             else:
-                self.db.notifier.notify()
+                self.db.notifier.notify(session.info.get(EVENT_OFFICES))
                 fut.set_result(result)
             return
         try:
@@ -231,7 +247,7 @@ class GroupCommitter:
             outcomes = [(fut, None, exc) for _fn, fut in batch]
         else:
             if any(err is None for _f, _r, err in outcomes):
-                self.db.notifier.notify()
+                self.db.notifier.notify(session.info.get(EVENT_OFFICES))
         for fut, result, err in outcomes:
             if err is None:
                 fut.set_result(result)

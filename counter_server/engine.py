@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import models as m
 from . import statements as st
+from .db import EVENT_OFFICES
 from .defaults import office_settings
 
 
@@ -97,6 +98,7 @@ def append_event(s: Session, office_id: int, type_: str, *, ticket: Any = None,
     ``ticket`` and ``counter`` may be ORM objects or rows with the same
     attribute names (the hot paths use Core rows)."""
     s.flush()  # pending ORM changes first: the insert below bypasses the unit of work
+    s.info.setdefault(EVENT_OFFICES, set()).add(office_id)  # woken at commit (db.Database)
     body = dict(payload or {})
     if ticket is not None:
         body.setdefault("ticket", ticket_summary(s, ticket, counter))

@@ -135,9 +135,3 @@ def display_snapshot(s: Session, office_id: int, recent: int = 10) -> dict[str, 
             "voice": {k: office_settings(office.settings)[k] for k in
                       ("announcement_template", "voice_engine", "voice_number_mode",
                        "voice_repeat")}}
-
-
-def event_json(ev: m.Event) -> dict[str, Any]:
-    return {"id": ev.id, "type": ev.type, "ticket_id": ev.ticket_id,
-            "counter_id": ev.counter_id, "staff_id": ev.staff_id,
-            "created_at": e.iso(ev.created_at), "payload": ev.payload}

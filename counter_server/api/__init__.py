@@ -20,7 +20,8 @@ def get_db() -> Database:
 
 
 def run_write(fn: Callable[[Any], T], retries: int = 4, *, batch: bool = False) -> T:
-    """Run ``fn(session)`` in one write transaction, then wake event streams.
+    """Run ``fn(session)`` in one write transaction (its commit wakes the
+    event streams of the offices it wrote events for).
 
     ``batch=True`` lets SQLite share the commit (and its disk flush) with
     other requests (see db.GroupCommitter); only for functions that use
@@ -31,14 +32,9 @@ def run_write(fn: Callable[[Any], T], retries: int = 4, *, batch: bool = False) 
     for attempt in range(retries):
         try:
             if batch:
-                result = db.batched(fn)
-                if not db.is_sqlite:
-                    db.notifier.notify()
-                return result
+                return db.batched(fn)
             with db.write() as s:
-                result = fn(s)
-            db.notifier.notify()
-            return result
+                return fn(s)
         except (IntegrityError, OperationalError):
             if attempt == retries - 1:
                 raise

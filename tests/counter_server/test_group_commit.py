@@ -69,3 +69,28 @@ def test_each_caller_gets_its_own_outcome_and_refusals_change_nothing(db, monkey
 def test_a_lone_job_runs_on_the_callers_thread(db):
     caller = threading.get_ident()
     assert db.batched(lambda s: threading.get_ident()) == caller
+
+
+def test_commits_wake_the_streams_of_their_office_only(db):
+    import time
+
+    with db.read() as s:
+        office = s.scalar(select(m.Office.id))
+    other = office + 1  # a second office's streams (a province server)
+    n = db.notifier
+    mine, theirs = n.seq(office), n.seq(other)
+    with db.write() as s:
+        e.append_event(s, office, "admin.test")
+    db.batched(lambda s: e.append_event(s, office, "admin.test"))
+    with db.write() as s:
+        s.get(m.Office, office)  # a write without events wakes nobody
+    assert (n.seq(office), n.seq(other)) == (mine + 2, theirs)
+    t0 = time.monotonic()
+    assert n.wait(other, theirs, 0.3) == theirs  # slept through the other office's news
+    assert time.monotonic() - t0 >= 0.25
+    seen = n.seq(office)
+    threading.Timer(0.05, lambda: db.batched(
+        lambda s: e.append_event(s, office, "admin.test"))).start()
+    t0 = time.monotonic()
+    assert n.wait(office, seen, 10) == seen + 1
+    assert time.monotonic() - t0 < 5
