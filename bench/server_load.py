@@ -54,6 +54,19 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
         return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (the server's cost per
+    request is steadier than throughput on a machine whose speed drifts)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        import psutil  # Windows and macOS
+
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -125,8 +138,11 @@ def run_ceiling(tmp: Path, count: int, clients: int, sync: str) -> dict:
         wait_up(url + "/issue", proc)
         lat1, wall1, _ = hammer(lambda s, i: s.post(url + "/issue", timeout=30), 300, 1)
         summary(f"ceiling 1 client (sync={sync})", lat1, wall1)
+        cpu0 = cpu_seconds(proc.pid)
         lat, wall, _ = hammer(lambda s, i: s.post(url + "/issue", timeout=30), count, clients)
-        return summary(f"ceiling (bare, sync={sync})", lat, wall)
+        cpu = (cpu_seconds(proc.pid) - cpu0) / len(lat) * 1000
+        return summary(f"ceiling (bare, sync={sync})", lat, wall,
+                       f"server CPU {cpu:.2f} ms/request")
     finally:
         proc.terminate()
         proc.wait(10)
@@ -221,11 +237,14 @@ def main() -> None:
         summary("issue ticket (1 client)", lat1, wall1)
 
         # ---- issue
+        cpu0 = cpu_seconds(server.pid)
         lat, wall, res = hammer(lambda s, i: s.post(
             url + "/api/v1/tickets", headers=kiosk, timeout=60,
             json={"service_id": sids[i % len(sids)]}).json(), args.tickets, args.clients)
+        cpu_issue = (cpu_seconds(server.pid) - cpu0) / len(lat) * 1000
         keys = [(r["service_id"], r["number"]) for r in res + _r + _r0]
-        issue = summary("issue ticket", lat, wall, f"duplicates {len(keys) - len(set(keys))}")
+        issue = summary("issue ticket", lat, wall, f"duplicates {len(keys) - len(set(keys))}, "
+                        f"server CPU {cpu_issue:.2f} ms/request")
 
         # ---- call next with 8 counters + event delivery
         tokens = {}
@@ -287,11 +306,14 @@ def main() -> None:
                 list(pool.map(lambda n: counter_loop(n, separate_complete), tokens))
             return list(call_lat), time.perf_counter() - t0
 
+        cpu0 = cpu_seconds(server.pid)
         lat_c, wall = drain(separate_complete=False)
+        cpu_call = (cpu_seconds(server.pid) - cpu0) / len(lat_c) * 1000
         called_ids = list(returned)
         call = summary(f"call next ({args.counters} counters)", lat_c, wall,
                        f"duplicates {len(called_ids) - len(set(called_ids))}, "
-                       f"called {len(called_ids)}/{args.tickets + 400}")
+                       f"called {len(called_ids)}/{args.tickets + 400}, "
+                       f"server CPU {cpu_call:.2f} ms/request (event stream included)")
         # The two-tap flow (call next, then complete as its own request), on a
         # smaller queue: twice the requests per citizen.
         hammer(lambda s, i: s.post(url + "/api/v1/tickets", headers=kiosk, timeout=60,
