@@ -96,8 +96,7 @@ class Database:
         # of this process queue on a mutex instead and hand over at once
         # (another process on the same file still falls back to busy_timeout).
         self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
-        self._committer: GroupCommitter | None = None
-        self._committer_lock = threading.Lock()
+        self._committer = GroupCommitter(self) if self.is_sqlite else None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
@@ -108,7 +107,7 @@ class Database:
                 with session.begin():
                     yield session
         _write_generation += 1
-        self.notifier.notify(session.info.get(EVENT_OFFICES))
+        self.notifier.notify(session.info.get(EVENT_OFFICES, ()))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -130,16 +129,9 @@ class Database:
         if not self.is_sqlite:
             with self.write() as s:
                 return fn(s)
-        if self._committer is None:
-            with self._committer_lock:
-                if self._committer is None:
-                    self._committer = GroupCommitter(self)
         return self._committer.run(fn)
 
     def dispose(self) -> None:
-        if self._committer is not None:
-            self._committer.stop()
-            self._committer = None
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
@@ -163,10 +155,10 @@ class Notifier:
         self._conds: dict[int, threading.Condition] = {}
         self._seqs: dict[int, int] = {}
 
-    def notify(self, offices: Iterable[int] | None = None) -> None:
-        """Wake the streams of ``offices`` (``None``: of every office)."""
+    def notify(self, offices: Iterable[int]) -> None:
+        """Wake the streams of ``offices``."""
         with self._lock:
-            for office in list(self._conds if offices is None else offices):
+            for office in offices:
                 self._seqs[office] = self._seqs.get(office, 0) + 1
                 cond = self._conds.get(office)
                 if cond is not None:
@@ -218,9 +210,6 @@ class GroupCommitter:
                 self._run_batch(batch)
         return fut.result()
 
-    def stop(self) -> None:
-        """Nothing runs in the background; kept for Database.dispose()."""
-
     def _run_batch(self, batch: list[tuple[Callable[[Session], Any], Future]]) -> None:
         """Run and commit ``batch``; the caller holds the write lock."""
         outcomes: list[tuple[Future, Any, BaseException | None]] = []
@@ -232,7 +221,7 @@ class GroupCommitter:
             except Exception as exc:
                 fut.set_exception(exc)
             else:
-                self.db.notifier.notify(session.info.get(EVENT_OFFICES))
+                self.db.notifier.notify(session.info.get(EVENT_OFFICES, ()))
                 fut.set_result(result)
             return
         try:
@@ -247,7 +236,7 @@ class GroupCommitter:
             outcomes = [(fut, None, exc) for _fn, fut in batch]
         else:
             if any(err is None for _f, _r, err in outcomes):
-                self.db.notifier.notify(session.info.get(EVENT_OFFICES))
+                self.db.notifier.notify(session.info.get(EVENT_OFFICES, ()))
         for fut, result, err in outcomes:
             if err is None:
                 fut.set_result(result)

@@ -152,13 +152,6 @@ class Issued:
     service: Any = None  # its service's row, when it was read on the way
 
 
-def _get_office(s: Session, office_id: int) -> m.Office:
-    office = s.get(m.Office, office_id)
-    if office is None:
-        raise not_found("office")
-    return office
-
-
 def _next_number(s: Session, service_id: int, day: dt.date) -> int:
     """Atomically take the next sequence value for (service, day)."""
     conn = s.connection()
@@ -189,9 +182,9 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
     conn = s.connection()
     if idempotency_key:
         existing = conn.execute(st.TICKET_BY_KEY, {"b_office": office_id,
-                                                   "b_key": idempotency_key}).scalar()
+                                                   "b_key": idempotency_key}).first()
         if existing is not None:
-            return Issued(conn.execute(st.TICKET_ROW, {"b_id": existing}).one(), False)
+            return Issued(existing, False)
     if priority_class and priority_class not in m.PRIORITY_CLASSES:
         raise DomainError("invalid_priority", "Unknown priority class.", 400)
     # One row with the service's columns and its office's timezone, settings
@@ -225,7 +218,7 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
 def waiting_before(s: Session, t: Any) -> int:
     return s.connection().execute(st.WAITING_BEFORE, {
         "b_office": t.office_id, "b_service": t.service_id, "b_at": t.issued_at,
-        "b_at2": t.issued_at, "b_id": t.id}).scalar() or 0
+        "b_id": t.id}).scalar() or 0
 
 
 _ttl_cache: dict[tuple, tuple[float, Any]] = {}

@@ -226,7 +226,7 @@ def _complete(s: Session, c: Any, ticket_id: int, staff_id: int | None, now: dt.
     counter's ticket-in-hand column to the caller (call next sets it anyway)."""
     conn = s.connection()
     t = conn.execute(st.COMPLETE, {"b_id": ticket_id, "b_office": c.office_id,
-                                   "b_counter": c.id, "b_now": now, "b_now2": now}).first()
+                                   "b_counter": c.id, "b_now": now}).first()
     if t is None:
         bad = _ticket(s, ticket_id)
         _ensure_at_counter(c, bad)

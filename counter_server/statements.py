@@ -26,8 +26,6 @@ SEQUENCE = m.NumberSequence.__table__
 RATING = m.Rating.__table__
 
 # ------------------------------------------------------------------ config rows
-OFFICE_ROW = select(OFFICE.c.id, OFFICE.c.timezone, OFFICE.c.settings,
-                    OFFICE.c.opening_hours).where(OFFICE.c.id == bindparam("b_id"))
 SERVICE_ROW = select(SERVICE).where(SERVICE.c.id == bindparam("b_id"))
 # A service with what issuing needs of its office (one row serves as both).
 SERVICE_IN_OFFICE = (select(SERVICE, OFFICE.c.timezone, OFFICE.c.settings, OFFICE.c.opening_hours)
@@ -53,15 +51,14 @@ COUNTER_SERVICES = select(COUNTER_SERVICE.c.service_id, COUNTER_SERVICE.c.weight
     COUNTER_SERVICE.c.counter_id == bindparam("b_id"))
 
 # ----------------------------------------------------------------------- issue
-TICKET_BY_KEY = select(TICKET.c.id).where(TICKET.c.office_id == bindparam("b_office"),
-                                          TICKET.c.idempotency_key == bindparam("b_key"))
+TICKET_BY_KEY = select(TICKET).where(TICKET.c.office_id == bindparam("b_office"),
+                                    TICKET.c.idempotency_key == bindparam("b_key"))
 SEQUENCE_BUMP = (update(SEQUENCE)
                  .where(SEQUENCE.c.service_id == bindparam("b_service"),
                         SEQUENCE.c.service_day == bindparam("b_day"))
                  .values(last_number=SEQUENCE.c.last_number + 1)
                  .returning(SEQUENCE.c.last_number))
 TICKET_INSERT = insert(TICKET).returning(*TICKET.c)
-TICKET_ROW = select(TICKET).where(TICKET.c.id == bindparam("b_id"))
 EVENT_INSERT = insert(EVENT)
 EVENT_LOCK = select(func.pg_advisory_xact_lock(bindparam("b_key")))
 
@@ -92,7 +89,6 @@ def _service_heads(service: Any) -> list[Any]:
                   TICKET.c.issued_at > bindparam("b_cutoff"))]
 
 
-PRIORITY_CLASS_HEAD, AGED_HEAD, NORMAL_HEAD = _service_heads(bindparam("b_service"))
 # Tickets transferred to one counter (few): both lanes.
 TARGETED_HEAD = _head(TICKET.c.office_id == bindparam("b_office"), _WAITING,
                       TICKET.c.target_counter_id == bindparam("b_counter"))
@@ -125,7 +121,7 @@ COMPLETE = (update(TICKET)
                    TICKET.c.status.in_((m.CALLED, m.SERVING)))
             .values(status=m.DONE, finished_at=bindparam("b_now"),
                     started_at=func.coalesce(TICKET.c.started_at, TICKET.c.called_at,
-                                             bindparam("b_now2")))
+                                             bindparam("b_now")))
             .returning(*TICKET.c))
 COUNTER_RELEASE = (update(COUNTER)
                    .where(COUNTER.c.id == bindparam("b_id"),
@@ -137,6 +133,6 @@ WAITING_BEFORE = select(func.count()).select_from(TICKET).where(
     TICKET.c.office_id == bindparam("b_office"), TICKET.c.service_id == bindparam("b_service"),
     TICKET.c.status == m.WAITING,
     or_(TICKET.c.issued_at < bindparam("b_at"),
-        and_(TICKET.c.issued_at == bindparam("b_at2"), TICKET.c.id < bindparam("b_id"))))
+        and_(TICKET.c.issued_at == bindparam("b_at"), TICKET.c.id < bindparam("b_id"))))
 RATED = select(func.count()).select_from(RATING).where(
     RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))

@@ -79,6 +79,8 @@ def test_commits_wake_the_streams_of_their_office_only(db):
     other = office + 1  # a second office's streams (a province server)
     n = db.notifier
     mine, theirs = n.seq(office), n.seq(other)
+    for o, seen in ((office, mine), (other, theirs)):  # both offices have a stream waiting
+        n.wait(o, seen, 0.01)
     with db.write() as s:
         e.append_event(s, office, "admin.test")
     db.batched(lambda s: e.append_event(s, office, "admin.test"))
