@@ -140,6 +140,9 @@ class Database:
 # Session.info key: the offices whose events a transaction appended
 # (engine.append_event); their streams are woken when it commits.
 EVENT_OFFICES = "motcua_event_offices"
+# Session.info key: the event rows appended and not yet inserted (they go in
+# just before the commit, engine._insert_pending_events).
+PENDING_EVENTS = "motcua_pending_events"
 
 
 class Notifier:
@@ -181,9 +184,9 @@ class Notifier:
 class GroupCommitter:
     """Group commit for SQLite, leader and followers: every caller queues its
     job and takes the write lock; whoever gets it runs, in one transaction,
-    every job queued by then, each in its own SAVEPOINT (a refused job rolls
-    back alone), and commits them with one disk flush.  The others find their
-    job done when the lock comes to them.
+    every job queued by then and commits them with one disk flush (a refused
+    job makes the batch run again with a SAVEPOINT per job, so it rolls back
+    alone).  The others find their job done when the lock comes to them.
 
     A lone request runs its job on its own thread, without a hand-over; under
     load the commit (a disk flush with ``synchronous=FULL``) is shared, while
@@ -211,32 +214,53 @@ class GroupCommitter:
         return fut.result()
 
     def _run_batch(self, batch: list[tuple[Callable[[Session], Any], Future]]) -> None:
-        """Run and commit ``batch``; the caller holds the write lock."""
-        outcomes: list[tuple[Future, Any, BaseException | None]] = []
-        if len(batch) == 1:  # alone: no savepoint, a refusal rolls back the transaction
-            fn, fut = batch[0]
-            try:
-                with self.db._write() as session, session.begin():
-                    result = fn(session)
-            except Exception as exc:
-                fut.set_exception(exc)
-            else:
-                self.db.notifier.notify(session.info.get(EVENT_OFFICES, ()))
-                fut.set_result(result)
+        """Run and commit ``batch``; the caller holds the write lock.
+
+        First all jobs run straight in one transaction.  Should one of them be
+        refused or fail, that transaction is rolled back and the batch runs
+        again with a SAVEPOINT around each job, so the refusal rolls back
+        alone (refusals are rare under load: savepoints cost every job)."""
+        if self._run_plain(batch) or len(batch) == 1:
             return
+        outcomes: list[tuple[Future, Any, BaseException | None]] = []
         try:
             with self.db._write() as session, session.begin():
+                pending = session.info.setdefault(PENDING_EVENTS, [])
                 for fn, fut in batch:
+                    mark = len(pending)
                     try:
                         with session.begin_nested():
                             outcomes.append((fut, fn(session), None))
                     except Exception as exc:  # refused or failed: this job only
+                        del pending[mark:]  # its events go with its savepoint
                         outcomes.append((fut, None, exc))
         except Exception as exc:  # the commit itself failed: nothing was stored
             outcomes = [(fut, None, exc) for _fn, fut in batch]
         else:
             if any(err is None for _f, _r, err in outcomes):
                 self.db.notifier.notify(session.info.get(EVENT_OFFICES, ()))
+        self._settle(outcomes)
+
+    def _run_plain(self, batch: list[tuple[Callable[[Session], Any], Future]]) -> bool:
+        """Every job of ``batch`` in one transaction without savepoints; False
+        (nothing stored, nothing settled) when a job of a larger batch failed.
+        A lone job's failure is its own outcome."""
+        results = []
+        try:
+            with self.db._write() as session, session.begin():
+                for fn, _fut in batch:
+                    results.append(fn(session))
+        except Exception as exc:
+            if len(batch) > 1 and len(results) < len(batch):
+                return False  # a job failed: the batch runs again, job by job
+            self._settle([(fut, None, exc) for _fn, fut in batch])  # the commit failed
+            return True
+        self.db.notifier.notify(session.info.get(EVENT_OFFICES, ()))
+        self._settle([(fut, r, None) for (_fn, fut), r in zip(batch, results)])
+        return True
+
+    @staticmethod
+    def _settle(outcomes: list[tuple[Future, Any, BaseException | None]]) -> None:
         for fut, result, err in outcomes:
             if err is None:
                 fut.set_result(result)

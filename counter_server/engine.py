@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import event as sa_event, func, select
 from sqlalchemy.orm import Session
 
 from . import models as m
 from . import statements as st
-from .db import EVENT_OFFICES
+from .db import EVENT_OFFICES, PENDING_EVENTS, write_generation
 from .defaults import office_settings
 
 
@@ -93,27 +94,54 @@ CLOSED_MESSAGES = {
 def append_event(s: Session, office_id: int, type_: str, *, ticket: Any = None,
                  counter: Any = None, staff_id: int | None = None,
                  payload: dict[str, Any] | None = None, now: dt.datetime | None = None) -> None:
-    """Append one event row in the caller's transaction.
+    """Append one event row to the caller's transaction.
 
     ``ticket`` and ``counter`` may be ORM objects or rows with the same
-    attribute names (the hot paths use Core rows)."""
-    s.flush()  # pending ORM changes first: the insert below bypasses the unit of work
+    attribute names (the hot paths use Core rows).  The row is inserted when
+    the transaction commits, with every other event of the transaction (see
+    :func:`_insert_pending_events`); a rolled-back transaction drops it."""
+    s.flush()  # pending ORM changes first: ids and states as they will be stored
     s.info.setdefault(EVENT_OFFICES, set()).add(office_id)  # woken at commit (db.Database)
     body = dict(payload or {})
     if ticket is not None:
         body.setdefault("ticket", ticket_summary(s, ticket, counter))
     if counter is not None:
         body.setdefault("counter", counter_summary(counter))
-    conn = s.connection()
-    if conn.dialect.name == "postgresql":
-        # Event ids must become visible in id order so a stream that resumes
-        # "after id N" never skips a slower transaction's smaller id: take a
-        # per-office lock from the id's allocation until commit.
-        conn.execute(st.EVENT_LOCK, {"b_key": 7_000_000 + office_id})
-    conn.execute(st.EVENT_INSERT, {
+    s.info.setdefault(PENDING_EVENTS, []).append({
         "office_id": office_id, "type": type_, "ticket_id": ticket.id if ticket else None,
         "counter_id": counter.id if counter is not None else (ticket.counter_id if ticket else None),
         "staff_id": staff_id, "created_at": now or utcnow(), "payload": body})
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _insert_pending_events(s: Session) -> None:
+    """The transaction's events, inserted in the order appended as its last
+    statement (one ``executemany``).
+
+    Last, because on PostgreSQL event ids must become visible in id order (a
+    stream that resumes "after id N" must never skip a slower transaction's
+    smaller id): each office's event lock is taken here and held until the
+    commit.  Taken after every row lock of the transaction, it can never
+    close a deadlock cycle with them."""
+    if s.in_nested_transaction():
+        return  # a savepoint of a group commit: the whole batch's events go at its end
+    rows = s.info.pop(PENDING_EVENTS, None)
+    if not rows:
+        return
+    s.flush()  # the ORM's row changes (and their locks) before the event lock
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        for office_id in sorted({r["office_id"] for r in rows}):
+            conn.execute(st.EVENT_LOCK, {"b_key": 7_000_000 + office_id})
+    conn.execute(st.EVENT_INSERT, rows)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _drop_pending_events(s: Session, transaction: Any) -> None:
+    """A transaction that ended without committing leaves no event behind.
+    (A group commit drops the events of a refused job itself.)"""
+    if transaction.parent is None:
+        s.info.pop(PENDING_EVENTS, None)
 
 
 def iso(t: dt.datetime | None) -> str | None:
@@ -127,8 +155,10 @@ def ticket_summary(s: Session, t: Any, counter: Any = None) -> dict[str, Any]:
         if counter is not None and counter.id == t.counter_id:
             counter_number = counter.number
         else:
-            counter_number = s.connection().execute(st.COUNTER_NUMBER,
-                                                    {"b_id": t.counter_id}).scalar()
+            counter_number = cached(
+                ("counter_number", db_key(s), t.counter_id), CONFIG_CACHE_SECONDS,
+                lambda: s.connection().execute(st.COUNTER_NUMBER, {"b_id": t.counter_id}).scalar(),
+                config=True)
     return {
         "id": t.id, "number": t.number, "display_number": t.display_number,
         "service_id": t.service_id, "status": t.status, "priority_class": t.priority_class,
@@ -221,7 +251,9 @@ def waiting_before(s: Session, t: Any) -> int:
         "b_id": t.id}).scalar() or 0
 
 
-_ttl_cache: dict[tuple, tuple[float, Any]] = {}
+_ttl_cache: dict[tuple, tuple[float, int, Any]] = {}
+# How long a set-up change made through another server process may go unseen.
+CONFIG_CACHE_SECONDS = 2.0
 
 
 def db_key(s: Session) -> str:
@@ -234,19 +266,24 @@ def db_key(s: Session) -> str:
     return key
 
 
-def cached(key: tuple, ttl: float, compute: Any) -> Any:
+def cached(key: tuple, ttl: float, compute: Any, *, config: bool = False) -> Any:
     """A few seconds of memo for figures that only feed estimates: they are
-    read on every ticket issued and change slowly."""
-    import time
+    read on every ticket issued and change slowly.
 
+    ``config=True`` is for the office's set-up (a counter's services, a
+    service's names), read on every call and changed by an administrator now
+    and then: such an entry also goes at the next write of this process
+    (administrators' changes are Database.write transactions); ``ttl`` bounds
+    how long a change made through another server process goes unseen."""
     now = time.monotonic()
+    generation = write_generation() if config else 0
     hit = _ttl_cache.get(key)
-    if hit is not None and now - hit[0] < ttl:
-        return hit[1]
+    if hit is not None and now - hit[0] < ttl and hit[1] == generation:
+        return hit[2]
     value = compute()
     if len(_ttl_cache) > 4096:
         _ttl_cache.clear()
-    _ttl_cache[key] = (now, value)
+    _ttl_cache[key] = (now, generation, value)
     return value
 
 

@@ -17,19 +17,22 @@ from sqlalchemy.orm import Session
 from . import models as m
 from . import statements as st
 from .defaults import office_settings
-from .engine import DomainError, append_event, not_found, utcnow
+from .engine import (CONFIG_CACHE_SECONDS, DomainError, append_event, cached, db_key,
+                     not_found, utcnow)
 
 
 
 def _counter(s: Session, counter_id: int) -> m.Counter:
-    c = s.get(m.Counter, counter_id)
+    """The counter, row-locked until commit (statements.COUNTER_ROW_LOCKED)."""
+    c = s.get(m.Counter, counter_id, with_for_update=True)
     if c is None or not c.active:
         raise not_found("counter")
     return c
 
 
 def _ticket(s: Session, ticket_id: int) -> m.Ticket:
-    t = s.get(m.Ticket, ticket_id)
+    """The ticket, row-locked until commit; take its counter's lock first."""
+    t = s.get(m.Ticket, ticket_id, with_for_update=True)
     if t is None:
         raise not_found("ticket")
     return t
@@ -131,6 +134,8 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
     now = now or utcnow()
     s.flush()
     conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(st.COUNTER_LOCK, {"b_id": counter_id})
     c = _counter_row(s, counter_id, st.COUNTER_ROW_IN_HAND)
     if c.state == "paused":
         raise DomainError("counter_paused", "The counter is paused; resume it first.")
@@ -148,14 +153,17 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
         raise DomainError("ticket_changed",
                           "The ticket in hand is now {number}; check the screen and try again.",
                           409, number=c.in_hand_number)
-    weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
+    weights = cached(("weights", db_key(s), c.id), CONFIG_CACHE_SECONDS, lambda: {
+        sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})},
+        config=True)
     settings = office_settings(c.office_settings)
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
     prio, normal = _lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):
         raise DomainError("queue_empty", "Nobody is waiting for this counter.")
     if in_hand is not None:
-        _complete(s, c, in_hand, staff_id, now, release=False)  # the claim below sets it
+        _complete(s, c, in_hand, staff_id, now, release=False,  # the claim below sets it
+                  stmt=st.COMPLETE_BRIEF)
         c = _Row({**_fields(c), "current_ticket_id": None})
     while prio or normal:
         order, cycle = _interleave(prio, normal, c.cycle_pos, settings)
@@ -201,7 +209,7 @@ def recall(s: Session, counter_id: int, staff_id: int | None,
 # -------------------------------------------------------------- ticket transitions
 def start(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
           now: dt.datetime | None = None) -> m.Ticket:
-    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    c, t = _counter(s, counter_id), _ticket(s, ticket_id)
     _ensure_at_counter(c, t)
     if t.status != m.CALLED:
         raise _forbidden(t, "started")
@@ -217,15 +225,17 @@ def complete(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
     One conditional update does the check and the change; only a refusal
     loads the ticket to say why."""
     s.flush()
-    return _complete(s, _counter_row(s, counter_id), ticket_id, staff_id, now or utcnow())
+    return _complete(s, _counter_row(s, counter_id, st.COUNTER_ROW_LOCKED), ticket_id, staff_id,
+                     now or utcnow())
 
 
 def _complete(s: Session, c: Any, ticket_id: int, staff_id: int | None, now: dt.datetime,
-              *, release: bool = True) -> Any:
+              *, release: bool = True, stmt: Any = st.COMPLETE) -> Any:
     """Complete ``ticket_id`` at counter row ``c``; ``release=False`` leaves the
-    counter's ticket-in-hand column to the caller (call next sets it anyway)."""
+    counter's ticket-in-hand column to the caller (call next sets it anyway).
+    Returns the ticket's row as ``stmt`` returns it."""
     conn = s.connection()
-    t = conn.execute(st.COMPLETE, {"b_id": ticket_id, "b_office": c.office_id,
+    t = conn.execute(stmt, {"b_id": ticket_id, "b_office": c.office_id,
                                    "b_counter": c.id, "b_now": now}).first()
     if t is None:
         bad = _ticket(s, ticket_id)
@@ -247,7 +257,7 @@ def _complete(s: Session, c: Any, ticket_id: int, staff_id: int | None, now: dt.
 def no_show(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
             now: dt.datetime | None = None) -> m.Ticket:
     now = now or utcnow()
-    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    c, t = _counter(s, counter_id), _ticket(s, ticket_id)
     _ensure_at_counter(c, t)
     if t.status != m.CALLED:
         raise _forbidden(t, "marked as no-show")
@@ -260,7 +270,7 @@ def no_show(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
 def reactivate(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
                now: dt.datetime | None = None) -> m.Ticket:
     """A no-show citizen came back: back in the queue with the original issue time."""
-    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    c, t = _counter(s, counter_id), _ticket(s, ticket_id)
     if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
         raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
     if t.status != m.NO_SHOW:
@@ -277,7 +287,7 @@ def transfer(s: Session, ticket_id: int, counter_id: int, staff_id: int | None, 
     """Move a ticket to another service's queue or to one counter; it keeps its
     number and original issue time, so it is not sent to the back."""
     now = now or utcnow()
-    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    c, t = _counter(s, counter_id), _ticket(s, ticket_id)
     if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
         raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
     if t.status not in (m.WAITING, m.CALLED, m.SERVING):
@@ -309,7 +319,7 @@ def transfer(s: Session, ticket_id: int, counter_id: int, staff_id: int | None, 
 def cancel(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
            now: dt.datetime | None = None) -> m.Ticket:
     now = now or utcnow()
-    t, c = _ticket(s, ticket_id), _counter(s, counter_id)
+    c, t = _counter(s, counter_id), _ticket(s, ticket_id)
     if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
         raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
     if t.status not in (m.WAITING, m.CALLED, m.SERVING):

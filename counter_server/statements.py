@@ -46,6 +46,14 @@ COUNTER_ROW_IN_HAND = (
     .select_from(COUNTER.join(OFFICE, OFFICE.c.id == COUNTER.c.office_id)
                  .outerjoin(_IN_HAND, _IN_HAND.c.id == COUNTER.c.current_ticket_id))
     .where(COUNTER.c.id == bindparam("b_id")))
+# Every counter transition locks its counter row first (PostgreSQL; SQLite
+# writers queue anyway): two presses at one counter (two tabs, a double tap)
+# run one after the other and the second sees what the first did.  Row locks
+# are taken counter first, then tickets; events lock last, at commit.  (A
+# join read FOR UPDATE would re-check only the locked row after waiting, not
+# the joined ticket: call next locks first, then reads in a new statement.)
+COUNTER_ROW_LOCKED = COUNTER_ROW.with_for_update()
+COUNTER_LOCK = select(COUNTER.c.id).where(COUNTER.c.id == bindparam("b_id")).with_for_update()
 COUNTER_NUMBER = select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_id"))
 COUNTER_SERVICES = select(COUNTER_SERVICE.c.service_id, COUNTER_SERVICE.c.weight).where(
     COUNTER_SERVICE.c.counter_id == bindparam("b_id"))
@@ -115,14 +123,18 @@ CLAIM = (update(TICKET)
          .returning(*TICKET.c))
 COUNTER_TAKE = (update(COUNTER).where(COUNTER.c.id == bindparam("b_id"))
                 .values(current_ticket_id=bindparam("b_ticket"), cycle_pos=bindparam("b_cycle")))
-COMPLETE = (update(TICKET)
-            .where(TICKET.c.id == bindparam("b_id"), TICKET.c.office_id == bindparam("b_office"),
-                   TICKET.c.counter_id == bindparam("b_counter"),
-                   TICKET.c.status.in_((m.CALLED, m.SERVING)))
-            .values(status=m.DONE, finished_at=bindparam("b_now"),
-                    started_at=func.coalesce(TICKET.c.started_at, TICKET.c.called_at,
-                                             bindparam("b_now")))
-            .returning(*TICKET.c))
+_COMPLETE = (update(TICKET)
+             .where(TICKET.c.id == bindparam("b_id"), TICKET.c.office_id == bindparam("b_office"),
+                    TICKET.c.counter_id == bindparam("b_counter"),
+                    TICKET.c.status.in_((m.CALLED, m.SERVING)))
+             .values(status=m.DONE, finished_at=bindparam("b_now"),
+                     started_at=func.coalesce(TICKET.c.started_at, TICKET.c.called_at,
+                                              bindparam("b_now"))))
+COMPLETE = _COMPLETE.returning(*TICKET.c)
+# What the event needs (engine.ticket_summary), when nobody shows the ticket.
+COMPLETE_BRIEF = _COMPLETE.returning(*(TICKET.c[n] for n in (
+    "id", "office_id", "number", "display_number", "service_id", "status", "priority_class",
+    "counter_id", "recall_count", "issued_at", "called_at")))
 COUNTER_RELEASE = (update(COUNTER)
                    .where(COUNTER.c.id == bindparam("b_id"),
                           COUNTER.c.current_ticket_id == bindparam("b_ticket"))

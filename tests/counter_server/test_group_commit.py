@@ -96,3 +96,81 @@ def test_commits_wake_the_streams_of_their_office_only(db):
     t0 = time.monotonic()
     assert n.wait(office, seen, 10) == seen + 1
     assert time.monotonic() - t0 < 5
+
+
+def _hammer_events(db, office: int, refuse) -> tuple[dict[int, object], list[int]]:
+    """16 threads × 20 jobs, each appending one event then maybe refused."""
+    results: dict[int, object] = {}
+    start = threading.Barrier(16)
+
+    def job(key: int):
+        def fn(s):
+            s.execute(select(m.Office.id)).first()  # a real job reads and writes
+            e.append_event(s, office, "admin.test", payload={"key": key})
+            if refuse(key):
+                raise e.DomainError("refused", "Refused after writing.")
+            return key
+        return fn
+
+    def worker(i: int) -> None:
+        start.wait()
+        for j in range(20):
+            key = i * 100 + j
+            try:
+                results[key] = db.batched(job(key))
+            except e.DomainError as err:
+                results[key] = err.code
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.read() as s:
+        stored = [ev.payload["key"] for ev in s.scalars(
+            select(m.Event).where(m.Event.type == "admin.test").order_by(m.Event.id))]
+    return results, stored
+
+
+def test_a_job_refused_after_writing_leaves_no_event_and_others_keep_theirs(db):
+    with db.read() as s:
+        office = s.scalar(select(m.Office.id))
+    results, stored = _hammer_events(db, office, lambda key: key % 7 == 3)
+    assert len(results) == 320
+    kept = {k for k, v in results.items() if v == k}
+    assert {k for k, v in results.items() if v == "refused"} == {k for k in results if k % 7 == 3}
+    assert sorted(stored) == sorted(kept)  # each kept job's event once, no refused job's
+
+
+def test_batches_without_refusals_use_no_savepoint(db):
+    from sqlalchemy import event as sa_event
+
+    savepoints = []
+    sa_event.listen(db.write_engine, "savepoint", lambda *a: savepoints.append(a))
+    with db.read() as s:
+        office = s.scalar(select(m.Office.id))
+    results, stored = _hammer_events(db, office, lambda key: False)
+    assert sorted(stored) == sorted(results) and len(stored) == 320
+    assert savepoints == []
+    # A refusal in a batch: the batch runs again, each job in its savepoint.
+    from concurrent.futures import Future
+
+    def job(key, refused=False):
+        def fn(s):
+            s.execute(select(m.Office.id)).first()  # a real job reads and writes
+            e.append_event(s, office, "admin.test", payload={"key": key})
+            if refused:
+                raise e.DomainError("refused", "Refused after writing.")
+            return key
+        return fn, Future()
+
+    batch = [job(1001), job(1002, refused=True), job(1003)]
+    with db._write_lock:
+        db._committer._run_batch(batch)
+    assert [f.result() for _fn, f in (batch[0], batch[2])] == [1001, 1003]
+    assert batch[1][1].exception().code == "refused"
+    assert len(savepoints) == 3
+    with db.read() as s:
+        last = [ev.payload["key"] for ev in s.scalars(
+            select(m.Event).where(m.Event.type == "admin.test").order_by(m.Event.id))][-2:]
+    assert last == [1001, 1003]
