@@ -61,10 +61,11 @@ def _release(c: m.Counter | None, t: m.Ticket) -> None:
 
 
 # ----------------------------------------------------------------------- call next
-# Rows read from the head of each part of each lane: the first decides, the
-# second is there when another counter (PostgreSQL) took the first meanwhile;
-# if every row read was taken, the heads are read again.
-HEAD_ROWS = 2
+# Rows read from the head of each part of each lane: the first decides.  On
+# PostgreSQL a second is there when another counter took the first meanwhile
+# (if every row read was taken, the heads are read again); SQLite runs one
+# writer at a time, so nobody can take a head between the read and the claim.
+HEAD_ROWS = {"postgresql": 2}
 
 
 def _lanes(conn: Any, c: Any, weights: dict[int, int], cutoff: dt.datetime,
@@ -77,7 +78,8 @@ def _lanes(conn: Any, c: Any, weights: dict[int, int], cutoff: dt.datetime,
     one service both orders are arrival order, so the first few tickets of
     each service's queue (and of the tickets transferred to this counter)
     hold the heads of both lanes."""
-    params = {"b_office": c.office_id, "b_counter": c.id, "b_cutoff": cutoff, "b_limit": HEAD_ROWS}
+    params = {"b_office": c.office_id, "b_counter": c.id, "b_cutoff": cutoff,
+              "b_limit": HEAD_ROWS.get(conn.dialect.name, 1)}
     params.update((f"b_s{i}", sid) for i, sid in enumerate(weights))
     rows = conn.execute(st.lane_heads(len(weights)), params).all()
     prio, normal, seen = [], [], set()

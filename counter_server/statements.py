@@ -71,6 +71,8 @@ EVENT_INSERT = insert(EVENT)
 EVENT_LOCK = select(func.pg_advisory_xact_lock(bindparam("b_key")))
 
 # -------------------------------------------------------------- counter side
+# Literals, not an expanding IN: its list would be re-rendered on every call.
+_IN_HAND_STATES = (literal_column(f"'{m.CALLED}'"), literal_column(f"'{m.SERVING}'"))
 _CANDIDATE_COLS = (TICKET.c.id, TICKET.c.issued_at, TICKET.c.priority_class, TICKET.c.service_id)
 # Literals, not parameters: the planner must see them to use the partial index.
 _WAITING = TICKET.c.status == literal_column(f"'{m.WAITING}'")
@@ -126,7 +128,7 @@ COUNTER_TAKE = (update(COUNTER).where(COUNTER.c.id == bindparam("b_id"))
 _COMPLETE = (update(TICKET)
              .where(TICKET.c.id == bindparam("b_id"), TICKET.c.office_id == bindparam("b_office"),
                     TICKET.c.counter_id == bindparam("b_counter"),
-                    TICKET.c.status.in_((m.CALLED, m.SERVING)))
+                    TICKET.c.status.in_(_IN_HAND_STATES))
              .values(status=m.DONE, finished_at=bindparam("b_now"),
                      started_at=func.coalesce(TICKET.c.started_at, TICKET.c.called_at,
                                               bindparam("b_now"))))
