@@ -68,24 +68,30 @@ def _issue_many(url: str, token: str, service_ids: list[int], count: int, thread
 
 
 def _drain(url: str, tokens: dict[int, str], counter_ids: dict[str, int]) -> dict[int, list[int]]:
-    """Every counter calls next (and completes) until the queue is empty."""
+    """Every counter calls next until the queue is empty: odd counters press
+    "call next" then "complete", even ones the one-tap "done, next" (which
+    completes the ticket in hand in the same transaction)."""
     barrier = threading.Barrier(len(tokens))
 
     def counter_loop(n: int) -> list[int]:
         sess, got = requests.Session(), []
-        cid = counter_ids[str(n)]
+        cid, auth, one_tap = counter_ids[str(n)], bearer(tokens[n]), n % 2 == 0
         barrier.wait()
         while True:
-            r = sess.post(f"{url}/api/v1/counters/{cid}/call-next", headers=bearer(tokens[n]),
-                          timeout=30)
+            r = sess.post(f"{url}/api/v1/counters/{cid}/call-next", headers=auth, timeout=30,
+                          json={"complete_current": True} if one_tap else None)
             if r.status_code == 409 and r.json()["error"]["code"] == "queue_empty":
+                if one_tap and got:  # the last ticket stays in hand: finish it
+                    done = sess.post(f"{url}/api/v1/tickets/{got[-1]}/complete", headers=auth,
+                                     timeout=30)
+                    assert done.status_code == 200, done.text
                 return got
             assert r.status_code == 200, r.text
             tid = r.json()["id"]
             got.append(tid)
-            done = sess.post(f"{url}/api/v1/tickets/{tid}/complete", headers=bearer(tokens[n]),
-                             timeout=30)
-            assert done.status_code == 200, done.text
+            if not one_tap:
+                done = sess.post(f"{url}/api/v1/tickets/{tid}/complete", headers=auth, timeout=30)
+                assert done.status_code == 200, done.text
 
     with cf.ThreadPoolExecutor(len(tokens)) as pool:
         futures = {n: pool.submit(counter_loop, n) for n in tokens}
