@@ -218,9 +218,11 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
     if priority_class and priority_class not in m.PRIORITY_CLASSES:
         raise DomainError("invalid_priority", "Unknown priority class.", 400)
     # One row with the service's columns and its office's timezone, settings
-    # and opening hours: it stands for both.
-    service = office = conn.execute(st.SERVICE_IN_OFFICE, {"b_id": service_id,
-                                                            "b_office": office_id}).first()
+    # and opening hours: it stands for both (set-up, cached until a change).
+    service = office = cached(
+        ("service_in_office", db_key(s), service_id, office_id), CONFIG_CACHE_SECONDS,
+        lambda: conn.execute(st.SERVICE_IN_OFFICE, {"b_id": service_id,
+                                                    "b_office": office_id}).first(), config=True)
     if service is None:
         raise not_found("service")
     is_open, reason = service_open_state(office, service, now)

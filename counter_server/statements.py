@@ -143,10 +143,11 @@ COUNTER_RELEASE = (update(COUNTER)
                    .values(current_ticket_id=None))
 
 # ----------------------------------------------------------------------- views
+# Tickets ahead in the service's queue: a range of the queue index (the
+# status a literal, the arrival bound a range the index can stop at).
 WAITING_BEFORE = select(func.count()).select_from(TICKET).where(
-    TICKET.c.office_id == bindparam("b_office"), TICKET.c.service_id == bindparam("b_service"),
-    TICKET.c.status == m.WAITING,
-    or_(TICKET.c.issued_at < bindparam("b_at"),
-        and_(TICKET.c.issued_at == bindparam("b_at"), TICKET.c.id < bindparam("b_id"))))
+    TICKET.c.office_id == bindparam("b_office"), _WAITING,
+    TICKET.c.service_id == bindparam("b_service"), TICKET.c.issued_at <= bindparam("b_at"),
+    or_(TICKET.c.issued_at < bindparam("b_at"), TICKET.c.id < bindparam("b_id")))
 RATED = select(func.count()).select_from(RATING).where(
     RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))
