@@ -2,10 +2,10 @@
 
 SQLite is tuned for an office PC that can lose power: WAL, synchronous=FULL,
 a busy timeout, foreign keys on.  Write transactions start with
-``BEGIN IMMEDIATE`` (SQLAlchemy's documented pysqlite recipe) so that two
-writers queue on the lock instead of failing with "database is locked" half
-way through; read-only work uses a second engine with plain deferred BEGIN so
-readers never wait for writers.
+``BEGIN IMMEDIATE`` (SQLAlchemy's pysqlite recipe, said from a session event)
+so that two writers queue on the lock instead of failing with "database is
+locked" half way through; read-only work uses a second engine with plain
+deferred BEGIN so readers never wait for writers.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def default_sqlite_url(instance_dir: Path) -> str:
     return f"sqlite:///{(instance_dir / 'motcua.sqlite3').as_posix()}"
 
 
-def _make_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
+def _make_engine(url: str, *, pool_size: int) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -44,7 +44,8 @@ def _make_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
-            # Let SQLAlchemy's "begin" event issue BEGIN itself.
+            # The driver's own transaction handling off: sessions say BEGIN
+            # themselves (_begin_with below).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -53,16 +54,26 @@ def _make_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn):  # pragma: no cover - trivial
-            if conn.get_execution_options().get("single_read"):
-                return  # one SELECT is its own consistent snapshot: no BEGIN/ROLLBACK
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _begin_with(sql: str) -> Callable[..., None]:
+    """SQLite: a session's transaction starts with ``sql`` (BEGIN IMMEDIATE
+    for writers, so they queue for the lock before reading what they will
+    change).  SQLAlchemy's recipe does this in the engine's "begin" event;
+    any engine event makes every statement dispatch its execute events, so
+    here it is a session event of our two session factories.  Connections
+    used outside them (``Database.lookup``) run their single read without a
+    transaction."""
+
+    def after_begin(_session: Session, transaction: Any, connection: Any) -> None:
+        if not transaction.nested:
+            connection.exec_driver_sql(sql)
+
+    return after_begin
 
 
 # Bumped after every commit of Database.write() in this process: caches of
@@ -82,14 +93,15 @@ class Database:
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.write_engine = _make_engine(url, immediate=True, pool_size=pool_size)
+        self.write_engine = _make_engine(url, pool_size=pool_size)
         self.read_engine = (
-            _make_engine(url, immediate=False, pool_size=pool_size)
-            if self.is_sqlite
-            else self.write_engine
+            _make_engine(url, pool_size=pool_size) if self.is_sqlite else self.write_engine
         )
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        if self.is_sqlite:
+            event.listen(self._write, "after_begin", _begin_with("BEGIN IMMEDIATE"))
+            event.listen(self._read, "after_begin", _begin_with("BEGIN"))
         self.notifier = Notifier()
         # SQLite has one writer at a time; its busy handler polls with growing
         # sleeps, which under load turns a 10 ms wait into a second.  Writers
@@ -120,7 +132,7 @@ class Database:
         """A connection for one read statement (token checks on every request):
         on SQLite it runs without an explicit transaction."""
         with self.read_engine.connect() as conn:
-            yield conn.execution_options(single_read=True)
+            yield conn
 
     def batched(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn(session)`` as part of a group commit (SQLite) or in its own
