@@ -110,6 +110,8 @@ def _interleave(prio: list[Any], normal: list[Any], cycle_pos: int,
 
 def _expire(s: Session, cls: type, ident: int) -> None:
     """Core statements bypass the session: drop a stale copy it may hold."""
+    if not s.identity_map:  # the hot paths' sessions hold no objects at all
+        return
     obj = s.identity_map.get(s.identity_key(cls, ident))
     if obj is not None:
         s.expire(obj)
@@ -158,7 +160,10 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
     weights = cached(("weights", db_key(s), c.id), CONFIG_CACHE_SECONDS, lambda: {
         sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})},
         config=True)
-    settings = office_settings(c.office_settings)
+    settings = cached(  # read only: shared by every call until the set-up changes
+        ("office_settings", db_key(s), c.office_id), CONFIG_CACHE_SECONDS,
+        lambda: office_settings(conn.execute(st.OFFICE_SETTINGS, {"b_id": c.office_id}).scalar()),
+        config=True)
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
     prio, normal = _lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):
