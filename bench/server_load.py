@@ -25,15 +25,13 @@ import threading
 import time
 from pathlib import Path
 
-import http.client
-from urllib.parse import urlsplit
-
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from counter_server.client import ApiClient  # noqa: E402
+from light_client import LightSession  # noqa: E402  (bench/, beside this script)
 
 
 def free_port() -> int:
@@ -149,59 +147,6 @@ def run_ceiling(tmp: Path, count: int, clients: int, sync: str) -> dict:
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-# ------------------------------------------------------------------- clients
-class LightResponse:
-    def __init__(self, status: int, body: bytes) -> None:
-        self.status_code, self.content = status, body
-
-    def json(self):
-        return json.loads(self.content)
-
-
-_dumps = json.dumps  # (request()'s keyword ``json`` hides the module, as in requests)
-
-
-class LightSession:
-    """A keep-alive HTTP/1.1 client on the standard library's http.client with
-    the part of requests.Session the bench uses.  The load generator shares
-    the machine's cores with the server it measures: requests spends about a
-    millisecond of CPU per call, http.client a fraction of that."""
-
-    def __init__(self) -> None:
-        self._conns: dict[str, http.client.HTTPConnection] = {}
-
-    def request(self, method: str, url: str, headers: dict | None = None, json=None,
-                timeout: float = 60) -> LightResponse:
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        hdrs = dict(headers or {})
-        body = None
-        if json is not None:
-            body = _dumps(json).encode()
-            hdrs["Content-Type"] = "application/json"
-        for attempt in (0, 1):
-            conn = self._conns.get(parts.netloc)
-            if conn is None:
-                conn = self._conns[parts.netloc] = http.client.HTTPConnection(
-                    parts.hostname, parts.port, timeout=timeout)
-            try:
-                conn.request(method, path, body=body, headers=hdrs)
-                resp = conn.getresponse()
-                return LightResponse(resp.status, resp.read())
-            except (http.client.RemoteDisconnected, ConnectionError):
-                conn.close()  # the server closed an idle connection: open another
-                del self._conns[parts.netloc]
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-    def post(self, url: str, **kw) -> LightResponse:
-        return self.request("POST", url, **kw)
-
-    def get(self, url: str, **kw) -> LightResponse:
-        return self.request("GET", url, **kw)
 
 
 CLIENTS = {"light": LightSession, "requests": requests.Session}

@@ -232,7 +232,7 @@ class GroupCommitter:
         refused or fail, that transaction is rolled back and the batch runs
         again with a SAVEPOINT around each job, so the refusal rolls back
         alone (refusals are rare under load: savepoints cost every job)."""
-        if self._run_plain(batch) or len(batch) == 1:
+        if self._run_plain(batch):
             return
         outcomes: list[tuple[Future, Any, BaseException | None]] = []
         try:

@@ -155,10 +155,8 @@ def ticket_summary(s: Session, t: Any, counter: Any = None) -> dict[str, Any]:
         if counter is not None and counter.id == t.counter_id:
             counter_number = counter.number
         else:
-            counter_number = cached(
-                ("counter_number", db_key(s), t.counter_id), CONFIG_CACHE_SECONDS,
-                lambda: s.connection().execute(st.COUNTER_NUMBER, {"b_id": t.counter_id}).scalar(),
-                config=True)
+            counter_number = setup_cached(s, ("counter_number", t.counter_id), lambda: (
+                s.connection().execute(st.COUNTER_NUMBER, {"b_id": t.counter_id}).scalar()))
     return {
         "id": t.id, "number": t.number, "display_number": t.display_number,
         "service_id": t.service_id, "status": t.status, "priority_class": t.priority_class,
@@ -219,10 +217,8 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
         raise DomainError("invalid_priority", "Unknown priority class.", 400)
     # One row with the service's columns and its office's timezone, settings
     # and opening hours: it stands for both (set-up, cached until a change).
-    service = office = cached(
-        ("service_in_office", db_key(s), service_id, office_id), CONFIG_CACHE_SECONDS,
-        lambda: conn.execute(st.SERVICE_IN_OFFICE, {"b_id": service_id,
-                                                    "b_office": office_id}).first(), config=True)
+    service = office = setup_cached(s, ("service_in_office", service_id, office_id), lambda: (
+        conn.execute(st.SERVICE_IN_OFFICE, {"b_id": service_id, "b_office": office_id}).first()))
     if service is None:
         raise not_found("service")
     is_open, reason = service_open_state(office, service, now)
@@ -287,6 +283,12 @@ def cached(key: tuple, ttl: float, compute: Any, *, config: bool = False) -> Any
         _ttl_cache.clear()
     _ttl_cache[key] = (now, generation, value)
     return value
+
+
+def setup_cached(s: Session, key: tuple, compute: Any) -> Any:
+    """A row or figure of the office's set-up, cached per database (see
+    :func:`cached` with ``config=True``)."""
+    return cached((*key, db_key(s)), CONFIG_CACHE_SECONDS, compute, config=True)
 
 
 def average_service_minutes(s: Session, service: m.Service, samples: int = 20) -> float:

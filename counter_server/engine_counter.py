@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from . import models as m
 from . import statements as st
 from .defaults import office_settings
-from .engine import (CONFIG_CACHE_SECONDS, DomainError, append_event, cached, db_key,
-                     not_found, utcnow)
+from .engine import DomainError, append_event, not_found, setup_cached, utcnow
 
 
 
 def _counter(s: Session, counter_id: int) -> m.Counter:
-    """The counter, row-locked until commit (statements.COUNTER_ROW_LOCKED)."""
+    """The counter, row-locked until commit (PostgreSQL): counter transitions
+    lock their counter first, then the ticket (see statements.COUNTER_LOCK)."""
     c = s.get(m.Counter, counter_id, with_for_update=True)
     if c is None or not c.active:
         raise not_found("counter")
@@ -157,13 +157,11 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
         raise DomainError("ticket_changed",
                           "The ticket in hand is now {number}; check the screen and try again.",
                           409, number=c.in_hand_number)
-    weights = cached(("weights", db_key(s), c.id), CONFIG_CACHE_SECONDS, lambda: {
-        sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})},
-        config=True)
-    settings = cached(  # read only: shared by every call until the set-up changes
-        ("office_settings", db_key(s), c.office_id), CONFIG_CACHE_SECONDS,
-        lambda: office_settings(conn.execute(st.OFFICE_SETTINGS, {"b_id": c.office_id}).scalar()),
-        config=True)
+    weights = setup_cached(s, ("weights", c.id), lambda: {
+        sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})})
+    settings = setup_cached(  # read only: shared by every call until the set-up changes
+        s, ("office_settings", c.office_id), lambda: office_settings(
+            conn.execute(st.OFFICE_SETTINGS, {"b_id": c.office_id}).scalar()))
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
     prio, normal = _lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):

@@ -1,4 +1,5 @@
 """Request rate limits (Flask-Limiter, in-memory: one office server)."""
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -36,6 +37,4 @@ UNLIMITED_HOT_ENDPOINTS = frozenset({
 
 @limiter.request_filter
 def _hot_endpoint() -> bool:
-    from flask import request
-
     return request.endpoint in UNLIMITED_HOT_ENDPOINTS

@@ -14,6 +14,47 @@ from counter_server.db import Database, GroupCommitter
 from tests.conftest import seed_database
 
 
+def _hammer(db, jobs_per_thread: int, make_job) -> dict[int, object]:
+    """16 threads start together; thread ``i`` runs ``make_job(i * 100 + j)``
+    through the group committer for each ``j``.  Returns each key's result or
+    the code of its refusal."""
+    results: dict[int, object] = {}
+    start = threading.Barrier(16)
+
+    def worker(i: int) -> None:
+        start.wait()
+        for j in range(jobs_per_thread):
+            key = i * 100 + j
+            try:
+                results[key] = db.batched(make_job(key))
+            except e.DomainError as err:
+                results[key] = err.code
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _event_job(office: int, key: int, refused: bool = False):
+    """A job that reads, appends one event, then is maybe refused."""
+    def fn(s):
+        s.execute(select(m.Office.id)).first()  # a real job reads and writes
+        e.append_event(s, office, "admin.test", payload={"key": key})
+        if refused:
+            raise e.DomainError("refused", "Refused after writing.")
+        return key
+    return fn
+
+
+def _event_keys(db) -> list[int]:
+    with db.read() as s:
+        return [ev.payload["key"] for ev in s.scalars(
+            select(m.Event).where(m.Event.type == "admin.test").order_by(m.Event.id))]
+
+
 @pytest.fixture
 def db(sqlite_url):
     seed_database(sqlite_url)
@@ -34,26 +75,14 @@ def test_each_caller_gets_its_own_outcome_and_refusals_change_nothing(db, monkey
         return real(self, batch)
 
     monkeypatch.setattr(GroupCommitter, "_run_batch", counting)
-    results: dict[int, object] = {}
-    start = threading.Barrier(16)
 
-    def worker(i: int) -> None:
-        start.wait()
-        for j in range(25):
-            key = i * 100 + j
-            # Every fifth job asks for a service that does not exist: refused.
-            sid = 10_000 + key if j % 5 == 4 else services[key % len(services)]
-            try:
-                results[key] = db.batched(lambda s: e.issue_ticket(
-                    s, office_id, sid, idempotency_key=f"k{key}").ticket.idempotency_key)
-            except e.DomainError as err:
-                results[key] = err.code
+    def make_job(key: int):
+        # Every fifth job asks for a service that does not exist: refused.
+        sid = 10_000 + key if key % 100 % 5 == 4 else services[key % len(services)]
+        return lambda s: e.issue_ticket(
+            s, office_id, sid, idempotency_key=f"k{key}").ticket.idempotency_key
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = _hammer(db, 25, make_job)
     assert len(results) == 16 * 25
     for key, got in results.items():
         assert got == ("service_not_found" if key % 100 % 5 == 4 else f"k{key}")
@@ -100,36 +129,8 @@ def test_commits_wake_the_streams_of_their_office_only(db):
 
 def _hammer_events(db, office: int, refuse) -> tuple[dict[int, object], list[int]]:
     """16 threads × 20 jobs, each appending one event then maybe refused."""
-    results: dict[int, object] = {}
-    start = threading.Barrier(16)
-
-    def job(key: int):
-        def fn(s):
-            s.execute(select(m.Office.id)).first()  # a real job reads and writes
-            e.append_event(s, office, "admin.test", payload={"key": key})
-            if refuse(key):
-                raise e.DomainError("refused", "Refused after writing.")
-            return key
-        return fn
-
-    def worker(i: int) -> None:
-        start.wait()
-        for j in range(20):
-            key = i * 100 + j
-            try:
-                results[key] = db.batched(job(key))
-            except e.DomainError as err:
-                results[key] = err.code
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    with db.read() as s:
-        stored = [ev.payload["key"] for ev in s.scalars(
-            select(m.Event).where(m.Event.type == "admin.test").order_by(m.Event.id))]
-    return results, stored
+    results = _hammer(db, 20, lambda key: _event_job(office, key, refuse(key)))
+    return results, _event_keys(db)
 
 
 def test_a_job_refused_after_writing_leaves_no_event_and_others_keep_theirs(db):
@@ -155,22 +156,11 @@ def test_batches_without_refusals_use_no_savepoint(db):
     # A refusal in a batch: the batch runs again, each job in its savepoint.
     from concurrent.futures import Future
 
-    def job(key, refused=False):
-        def fn(s):
-            s.execute(select(m.Office.id)).first()  # a real job reads and writes
-            e.append_event(s, office, "admin.test", payload={"key": key})
-            if refused:
-                raise e.DomainError("refused", "Refused after writing.")
-            return key
-        return fn, Future()
-
-    batch = [job(1001), job(1002, refused=True), job(1003)]
+    batch = [(_event_job(office, key, refused=key == 1002), Future())
+             for key in (1001, 1002, 1003)]
     with db._write_lock:
         db._committer._run_batch(batch)
     assert [f.result() for _fn, f in (batch[0], batch[2])] == [1001, 1003]
     assert batch[1][1].exception().code == "refused"
     assert len(savepoints) == 3
-    with db.read() as s:
-        last = [ev.payload["key"] for ev in s.scalars(
-            select(m.Event).where(m.Event.type == "admin.test").order_by(m.Event.id))][-2:]
-    assert last == [1001, 1003]
+    assert _event_keys(db)[-2:] == [1001, 1003]
