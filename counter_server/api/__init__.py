@@ -19,7 +19,8 @@ def get_db() -> Database:
     return current_app.extensions["motcua_db"]
 
 
-def run_write(fn: Callable[[Any], T], retries: int = 4, *, batch: bool = False) -> T:
+def run_write(fn: Callable[[Any], T], retries: int = 4, *, batch: bool = False,
+              db: Database | None = None) -> T:
     """Run ``fn(session)`` in one write transaction (its commit wakes the
     event streams of the offices it wrote events for).
 
@@ -27,8 +28,9 @@ def run_write(fn: Callable[[Any], T], retries: int = 4, *, batch: bool = False) 
     other requests (see db.GroupCommitter); only for functions that use
     nothing from the request context.  Retried on the rare conflicts a
     concurrent writer can cause (a duplicate idempotency key racing on
-    PostgreSQL, a serialisation failure); a DomainError is never retried."""
-    db = get_db()
+    PostgreSQL, a serialisation failure); a DomainError is never retried.
+    ``db`` defaults to the current app's."""
+    db = db or get_db()
     for attempt in range(retries):
         try:
             if batch:
@@ -48,12 +50,17 @@ def answer(data: dict[str, Any], schema: type, status: int = 200) -> Response:
     for the OpenAPI document; ``data`` must already be exactly what the schema
     would dump, and under TESTING every such answer is checked against it."""
     if current_app.testing:
-        dumped = schema().dump(data)
-        if dumped != data:
-            raise AssertionError(f"answer differs from {schema.__name__}: {dumped} != {data}")
+        check_answer(data, schema)
     response = current_app.json.response(data)
     response.status_code = status
     return response
+
+
+def check_answer(data: dict[str, Any], schema: type) -> None:
+    """Under TESTING: ``data`` is exactly what ``schema`` dumps of it."""
+    dumped = schema().dump(data)
+    if dumped != data:
+        raise AssertionError(f"answer differs from {schema.__name__}: {dumped} != {data}")
 
 
 from . import misc, tickets, counters, live  # noqa: E402,F401  (routes)

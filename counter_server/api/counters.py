@@ -1,6 +1,8 @@
 """Counter actions: staff act only on the counter they signed in at."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from .. import engine as e, models as m
 from ..queries import counter_view, ticket_view
 from ..security import AuthError, Principal, current_principal, require
@@ -40,11 +42,16 @@ def counter(counter_id: int):
                 "complete the one in hand first")
 @require("staff")
 def call_next(counter_id: int, json_data):
-    user_id = own_counter(counter_id)
+    return answer(run_write(call_next_job(counter_id, own_counter(counter_id), json_data),
+                            batch=True), TicketOut)
+
+
+def call_next_job(counter_id: int, user_id: int | None, json_data: dict) -> Callable[[Any], dict]:
+    """The write job of call next (the view's and the hot lane's): the answer
+    about the ticket called."""
     done_first, expected = json_data["complete_current"], json_data.get("current_ticket_id")
-    return answer(run_write(lambda s: ticket_view(s, e.call_next(
-        s, counter_id, user_id, complete_current=done_first, expected_ticket_id=expected)),
-        batch=True), TicketOut)
+    return lambda s: ticket_view(s, e.call_next(
+        s, counter_id, user_id, complete_current=done_first, expected_ticket_id=expected))
 
 
 @bp.post("/counters/<int:counter_id>/recall")
