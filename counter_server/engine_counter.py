@@ -78,10 +78,9 @@ def _lanes(conn: Any, c: Any, weights: dict[int, int], cutoff: dt.datetime,
     one service both orders are arrival order, so the first few tickets of
     each service's queue (and of the tickets transferred to this counter)
     hold the heads of both lanes."""
-    params = {"b_office": c.office_id, "b_counter": c.id, "b_cutoff": cutoff,
-              "b_limit": HEAD_ROWS.get(conn.dialect.name, 1)}
-    params.update((f"b_s{i}", sid) for i, sid in enumerate(weights))
-    rows = conn.execute(st.lane_heads(len(weights)), params).all()
+    stmt = st.lane_heads(conn.dialect, c.office_id, tuple(weights),
+                         HEAD_ROWS.get(conn.dialect.name, 1))
+    rows = conn.execute(stmt, {"b_counter": c.id, "b_cutoff": cutoff}).all()
     prio, normal, seen = [], [], set()
     for t in rows:
         if t.id not in seen:
