@@ -13,8 +13,6 @@ import contextlib
 import os
 import threading
 from pathlib import Path
-import queue
-from concurrent.futures import Future
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event
@@ -193,40 +191,95 @@ class Notifier:
             return self._seqs.get(office, 0)
 
 
+class _Slot:
+    """One caller's place in the group commit: its job's outcome (set by the
+    leader that runs it, like a Future's) and ``wake``, a lock held until the
+    caller may go on: its job is done, or it is to lead the next batch."""
+
+    __slots__ = ("_done", "_result", "_error", "wake")
+
+    def __init__(self) -> None:
+        self._done, self._result, self._error = False, None, None
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+    def set_result(self, result: Any) -> None:
+        self._result, self._done = result, True
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error, self._done = error, True
+
+    def done(self) -> bool:
+        return self._done
+
+    def exception(self) -> BaseException | None:
+        return self._error
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
 class GroupCommitter:
     """Group commit for SQLite, leader and followers: every caller queues its
-    job and takes the write lock; whoever gets it runs, in one transaction,
-    every job queued by then and commits them with one disk flush (a refused
-    job makes the batch run again with a SAVEPOINT per job, so it rolls back
-    alone).  The others find their job done when the lock comes to them.
+    job; when no batch is being run, the caller leads: it takes the write lock
+    and runs, in one transaction, every job queued by then and commits them
+    with one disk flush (a refused job makes the batch run again with a
+    SAVEPOINT per job, so it rolls back alone).  Callers arriving meanwhile
+    sleep until their job is done; the first of them still queued when a
+    batch ends is woken to lead the next one.
 
     A lone request runs its job on its own thread, without a hand-over; under
     load the commit (a disk flush with ``synchronous=FULL``) is shared, while
-    every caller still returns only after its change is durable."""
+    every caller still returns only after its change is durable.  Each
+    follower is woken once, by the leader that ran its job (they used to
+    queue on the write lock after their batch, one by one, behind the next
+    batch)."""
 
     MAX_BATCH = 64
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.jobs: "queue.SimpleQueue[tuple[Callable[[Session], Any], Future]]" = \
-            queue.SimpleQueue()
+        self._mutex = threading.Lock()  # guards the two below
+        self._queue: list[tuple[Callable[[Session], Any], _Slot]] = []
+        self._leading = False
 
     def run(self, fn: Callable[[Session], T]) -> T:
-        fut: Future = Future()
-        self.jobs.put((fn, fut))
-        with self.db._write_lock:
-            while not fut.done():  # nobody ran it yet: lead a batch
-                batch = []
-                while len(batch) < self.MAX_BATCH:
-                    try:
-                        batch.append(self.jobs.get_nowait())
-                    except queue.Empty:
-                        break
-                self._run_batch(batch)
-        return fut.result()
+        slot = _Slot()
+        with self._mutex:
+            self._queue.append((fn, slot))
+            follow, self._leading = self._leading, True
+        if follow:
+            slot.wake.acquire()  # until done, or handed the lead
+        if not slot.done():
+            self._lead()
+        return slot.result()
 
-    def _run_batch(self, batch: list[tuple[Callable[[Session], Any], Future]]) -> None:
-        """Run and commit ``batch``; the caller holds the write lock.
+    def _lead(self) -> None:
+        """Run the queue's first jobs (the caller's own first), then wake
+        their callers and hand the lead to the next queued caller."""
+        with self._mutex:
+            batch = self._queue[:self.MAX_BATCH]
+            del self._queue[:self.MAX_BATCH]
+        try:
+            with self.db._write_lock:
+                self._run_batch(batch)
+        finally:
+            for _fn, slot in batch:
+                if not slot.done():  # _run_batch itself broke (never expected)
+                    slot.set_exception(RuntimeError("group commit failed"))
+            for _fn, slot in batch[1:]:  # (the first is the leader's own)
+                slot.wake.release()
+            with self._mutex:
+                if self._queue:
+                    self._queue[0][1].wake.release()  # its caller leads next
+                else:
+                    self._leading = False
+
+    def _run_batch(self, batch: list[tuple[Callable[[Session], Any], Any]]) -> None:
+        """Run and commit ``batch`` (jobs and their slots or Futures); the
+        caller holds the write lock.
 
         First all jobs run straight in one transaction.  Should one of them be
         refused or fail, that transaction is rolled back and the batch runs
@@ -234,7 +287,7 @@ class GroupCommitter:
         alone (refusals are rare under load: savepoints cost every job)."""
         if self._run_plain(batch):
             return
-        outcomes: list[tuple[Future, Any, BaseException | None]] = []
+        outcomes: list[tuple[Any, Any, BaseException | None]] = []
         try:
             with self.db._write() as session, session.begin():
                 pending = session.info.setdefault(PENDING_EVENTS, [])
@@ -253,7 +306,7 @@ class GroupCommitter:
                 self.db.notifier.notify(session.info.get(EVENT_OFFICES, ()))
         self._settle(outcomes)
 
-    def _run_plain(self, batch: list[tuple[Callable[[Session], Any], Future]]) -> bool:
+    def _run_plain(self, batch: list[tuple[Callable[[Session], Any], Any]]) -> bool:
         """Every job of ``batch`` in one transaction without savepoints; False
         (nothing stored, nothing settled) when a job of a larger batch failed.
         A lone job's failure is its own outcome."""
@@ -272,7 +325,7 @@ class GroupCommitter:
         return True
 
     @staticmethod
-    def _settle(outcomes: list[tuple[Future, Any, BaseException | None]]) -> None:
+    def _settle(outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
         for fut, result, err in outcomes:
             if err is None:
                 fut.set_result(result)

@@ -164,3 +164,54 @@ def test_batches_without_refusals_use_no_savepoint(db):
     assert batch[1][1].exception().code == "refused"
     assert len(savepoints) == 3
     assert _event_keys(db)[-2:] == [1001, 1003]
+
+
+def test_followers_are_woken_by_the_batch_that_ran_their_job(db):
+    """A caller queued behind a running batch returns when the batch that ran
+    its job commits: it never waits for the write lock behind the next batch
+    (with the lock as the hand-over, some callers waited out several batches)."""
+    import time
+
+    committer = db._committer
+    gates = {k: threading.Event() for k in ("a", "b", "d")}
+    started = {k: threading.Event() for k in gates}
+    done: dict[str, object] = {}
+
+    def job(key):
+        def work(s):
+            if key in gates:
+                started[key].set()
+                assert gates[key].wait(20)
+            return key
+        return work
+
+    def call(key):
+        t = threading.Thread(target=lambda: done.setdefault(key, db.batched(job(key))))
+        t.start()
+        return t
+
+    def queued(n):
+        for _ in range(2000):
+            if len(committer._queue) == n:
+                return
+            time.sleep(0.005)
+        raise AssertionError(f"expected {n} queued jobs")
+
+    ta = call("a")
+    assert started["a"].wait(10)  # a leads a batch of its own, held open
+    tb, tc = call("b"), None
+    queued(1)
+    tc = call("c")
+    queued(2)
+    gates["a"].set()  # b's caller leads the next batch: b and c, held open by b
+    assert started["b"].wait(10)
+    td = call("d")
+    queued(1)
+    gates["b"].set()  # b and c commit; d's caller leads next, held open by d
+    assert started["d"].wait(10)
+    tc.join(10)
+    assert not tc.is_alive() and done["c"] == "c"  # while d's batch holds the write lock
+    gates["d"].set()
+    for t in (ta, tb, td):
+        t.join(10)
+    assert done == {"a": "a", "b": "b", "c": "c", "d": "d"}
