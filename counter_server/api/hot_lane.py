@@ -1,14 +1,16 @@
-"""The hot lane: the two requests every citizen costs, without Flask's
+"""The hot lane: the requests every citizen costs, without Flask's
 per-request machinery.
 
-A kiosk issuing a ticket and an officer's "call next" are what the server
-does all day.  Flask's request context, routing, session, login, CSRF and
-limiter hooks and the view decorators cost about a third of such a request's
-CPU (bench/README.md).  This WSGI middleware answers the plain, successful
-form of these two requests itself, with the very parts the views use: the
-token check (``security._bearer_principal``), the access sets declared on the
-views, the input schemas, the write jobs (``issue_job``, ``call_next_job``),
-the group commit and Flask's JSON provider for the answer.
+A kiosk issuing a ticket and an officer's "call next" (and, in the two-tap
+flow, "start" and "complete") are what the server does all day.  Flask's
+request context, routing, session, login, CSRF and limiter hooks and the view
+decorators cost about a third of such a request's CPU (bench/README.md).
+This WSGI middleware answers the plain, successful form of these requests
+itself, with the very parts the views use: the token check
+(``security._bearer_principal``), the access sets declared on the views, the
+input schemas, the write jobs (``issue_job``, ``call_next_job``,
+``ticket_action_job``), the group commit and Flask's JSON provider for the
+answer.
 
 Everything else goes to Flask as it came: another path or method, a cookie
 (a console session: CSRF and Flask-Login apply), a body that is not a small
@@ -25,13 +27,18 @@ import json
 import re
 from typing import Any, Callable, Iterable
 
+from .. import engine as e
 from ..security import _bearer_principal, access_of
 from . import check_answer, run_write
 from .counters import call_next_job
 from .schemas import CallNextIn, TicketIn, TicketOut
-from .tickets import issue_job
+from .tickets import issue_job, ticket_action_job
 
-_CALL_NEXT = re.compile(r"/api/v1/counters/([1-9][0-9]{0,17})/call-next")
+_ID = r"([1-9][0-9]{0,17})"  # what BoundedInt accepts, leading zeros aside
+
+
+def _ok(result: dict) -> tuple[dict, int]:
+    return result, 200
 
 
 class HotLane:
@@ -40,52 +47,97 @@ class HotLane:
     def __init__(self, app: Any, wsgi_app: Callable, max_body: int) -> None:
         self.app, self.wsgi_app, self.max_body = app, wsgi_app, max_body
         self.db = app.extensions["motcua_db"]
-        views = app.view_functions
-        self.issue_roles = access_of(views["api.issue"])
-        self.call_next_roles = access_of(views["api.call_next"])
-        self.issue_in, self.call_next_in = TicketIn(), CallNextIn()
+        roles = {name: access_of(view) for name, view in app.view_functions.items()}
+        issue_in, call_next_in = TicketIn(), CallNextIn()
+
+        # A handler gives the write job and how its result becomes (answer,
+        # status), or None when Flask is to answer (a wrong counter).
+        def issue(p: Any, body: dict, _m: Any) -> tuple[Callable, Callable] | None:
+            # (200 when an idempotency key found the ticket issued before)
+            return issue_job(p, issue_in.load(body)), lambda r: (r[0], 201 if r[1] else 200)
+
+        def call_next(p: Any, body: dict, m: Any) -> tuple[Callable, Callable] | None:
+            if p.counter_id != int(m[1]):
+                return None
+            return call_next_job(p.counter_id, p.user_id, call_next_in.load(body)), _ok
+
+        def action(fn: Callable) -> Callable:
+            def handler(p: Any, _body: None, m: Any) -> tuple[Callable, Callable] | None:
+                if p.counter_id is None:
+                    return None
+                return ticket_action_job(fn, int(m[1]), p.counter_id, p.user_id), _ok
+            return handler
+
+        # (path, its view's access set, handler, whether the view reads a JSON body)
+        self.routes = [
+            (re.compile(r"/api/v1/tickets"), roles["api.issue"], issue, True),
+            (re.compile(rf"/api/v1/counters/{_ID}/call-next"), roles["api.call_next"],
+             call_next, True),
+            (re.compile(rf"/api/v1/tickets/{_ID}/start"), roles["api.ticket_start"],
+             action(e.start), False),
+            (re.compile(rf"/api/v1/tickets/{_ID}/complete"), roles["api.ticket_complete"],
+             action(e.complete), False),
+        ]
         self.served = 0  # answered here (tests check the lane is really taken)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST" and "HTTP_COOKIE" not in environ:
             path = environ.get("PATH_INFO", "")
-            if path == "/api/v1/tickets":
-                return self._serve(environ, start_response, self._issue, None)
-            found = _CALL_NEXT.fullmatch(path)
-            if found:
-                return self._serve(environ, start_response, self._call_next, int(found[1]))
+            for pattern, allowed, handler, reads_body in self.routes:
+                found = pattern.fullmatch(path)
+                if found:
+                    answered = self._serve(environ, start_response, allowed, handler,
+                                           reads_body, found)
+                    if answered is not None:
+                        return answered
+                    break
         return self.wsgi_app(environ, start_response)
 
-    def _serve(self, environ: dict[str, Any], start_response: Callable,
-               handler: Callable, arg: Any) -> Iterable[bytes]:
-        raw = self._body(environ)
-        if raw is not None:
-            auth = environ.get("HTTP_AUTHORIZATION", "")
-            scheme, _, token = auth.partition(" ")
-            token = token.strip()
-            if scheme.lower() == "bearer" and token:
-                try:
-                    body = json.loads(raw)
-                    answer = handler(_bearer_principal(self.db, token), body, arg) \
-                        if isinstance(body, dict) else None
-                except Exception:  # noqa: BLE001 - Flask says what was wrong
-                    answer = None  # (a refused job stored nothing: safe to run again)
-                if answer is not None:
-                    self.served += 1
-                    data, status = answer
-                    if self.app.testing:
-                        check_answer(data, TicketOut)
-                    response = self.app.json.response(data)
-                    response.status_code = status
-                    response.vary.add("Cookie")  # as Flask's session interface says
-                    return response(environ, start_response)
-            environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads the body again
-        return self.wsgi_app(environ, start_response)
+    def _serve(self, environ: dict[str, Any], start_response: Callable, allowed: frozenset,
+               handler: Callable, reads_body: bool, found: Any) -> Iterable[bytes] | None:
+        """The answer, or None for Flask to answer (the body put back)."""
+        body: Any = None
+        if reads_body:
+            raw = self._body(environ)
+            if raw is None:
+                return None
+            environ["wsgi.input"] = io.BytesIO(raw)  # should Flask read it after all
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            if reads_body:
+                body = json.loads(raw) if raw else {}
+                if not isinstance(body, dict):
+                    return None
+            p = _bearer_principal(self.db, token)
+            if p is None or p.role not in allowed:
+                return None
+            work = handler(p, body, found)
+            if work is None:
+                return None
+            job, to_answer = work
+            result = run_write(job, batch=True, db=self.db)
+        except Exception:  # noqa: BLE001 - Flask says what was wrong
+            return None  # (a refused job stored nothing: safe to run again)
+        data, status = to_answer(result)  # (stored: nothing may send it to Flask now)
+        self.served += 1
+        if self.app.testing:
+            check_answer(data, TicketOut)
+        response = self.app.json.response(data)
+        response.status_code = status
+        response.vary.add("Cookie")  # as Flask's session interface says
+        return response(environ, start_response)
 
     def _body(self, environ: dict[str, Any]) -> bytes | None:
-        """The JSON body, read whole, or None (left unread) for anything else."""
-        mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+        """The JSON body read whole (b"" when the request has none), or None
+        (left unread) for anything else."""
         length = environ.get("CONTENT_LENGTH", "")
+        ctype = environ.get("CONTENT_TYPE", "")
+        if not ctype and length in ("", "0"):
+            return b""  # no body: the view's defaults apply
+        mimetype = ctype.partition(";")[0].strip().lower()
         if mimetype != "application/json" or not length.isdigit():
             return None
         size = int(length)
@@ -93,20 +145,3 @@ class HotLane:
             return None
         raw = environ["wsgi.input"].read(size)
         return raw if len(raw) == size else None
-
-    # Each handler: the answer and its status, or None to let Flask answer.
-    # Any exception means the same (the job's transaction rolled back).
-    def _issue(self, p: Any, body: dict, _arg: None) -> tuple[dict, int] | None:
-        if p is None or p.role not in self.issue_roles:
-            return None
-        data = self.issue_in.load(body)
-        view, created = run_write(issue_job(p, data), batch=True, db=self.db)
-        return view, 201 if created else 200
-
-    def _call_next(self, p: Any, body: dict, counter_id: int) -> tuple[dict, int] | None:
-        if p is None or p.role not in self.call_next_roles or p.counter_id != counter_id:
-            return None
-        data = self.call_next_in.load(body)
-        return run_write(call_next_job(counter_id, p.user_id, data), batch=True,
-                         db=self.db), 200
-

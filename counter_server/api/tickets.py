@@ -58,10 +58,17 @@ def staff_counter() -> tuple[int, int]:
     return p.counter_id, p.user_id
 
 
+def ticket_action_job(fn: Callable, ticket_id: int, counter_id: int,
+                      user_id: int | None) -> Callable[[Any], dict]:
+    """The write job of a ticket action at the officer's counter (the view's
+    and, for start and complete, the hot lane's): the answer about the ticket."""
+    return lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id))
+
+
 def _ticket_action(fn: Callable) -> Callable:
     def view(ticket_id: int):
         counter_id, user_id = staff_counter()
-        return answer(run_write(lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id)),
+        return answer(run_write(ticket_action_job(fn, ticket_id, counter_id, user_id),
                                 batch=True), TicketOut)
     return view
 

@@ -142,6 +142,43 @@ def test_refused_calls_are_answered_by_flask(app, client, lane, creds, kiosk):
     assert lane.served == served
 
 
+def test_two_tap_flow_through_the_lane(app, client, flask_only, lane, creds, kiosk):
+    """Call next without a body, then start and complete: all answered by the
+    lane, like Flask; a wrong ticket or counter goes to Flask."""
+    hs, c1 = creds["services"]["HT"], creds["counters"]["1"]
+    staff, other = staff_token(client, creds, 1), staff_token(client, creds, 2)
+    t1, t2 = (client.post("/api/v1/tickets", json={"service_id": hs}, headers=kiosk).get_json()
+              for _ in range(2))
+    served = lane.served
+    called = client.post(f"/api/v1/counters/{c1}/call-next", headers=staff)  # no body at all
+    assert called.status_code == 200 and called.get_json()["id"] == t1["id"]
+    started = client.post(f"/api/v1/tickets/{t1['id']}/start", headers=staff)
+    assert started.get_json()["status"] == "serving"
+    assert lane.served == served + 2
+
+    def refused(path, headers, status, code):
+        before = lane.served
+        r = client.post(path, headers=headers)
+        assert r.status_code == status, r.get_data(as_text=True)
+        assert r.get_json()["error"]["code"] == code and lane.served == before
+
+    refused(f"/api/v1/tickets/{t1['id']}/complete", other, 403, "not_your_ticket")
+    refused(f"/api/v1/tickets/{t1['id']}/complete", kiosk, 403, "forbidden")
+    refused(f"/api/v1/tickets/{t2['id']}/start", staff, 403, "not_your_ticket")
+    refused("/api/v1/tickets/99999999/complete", staff, 404, "ticket_not_found")
+
+    done = client.post(f"/api/v1/tickets/{t1['id']}/complete", headers=staff)
+    assert done.get_json()["status"] == "done" and lane.served == served + 3
+    refused(f"/api/v1/tickets/{t1['id']}/complete", staff, 409, "invalid_transition")
+    # Flask's answer to the same two taps has the same shape.
+    flask_called = flask_only.post(f"/api/v1/counters/{c1}/call-next", headers=staff)
+    same_answer(called, flask_called)
+    same_answer(started, flask_only.post(f"/api/v1/tickets/{t2['id']}/start", headers=staff))
+    same_answer(done, flask_only.post(f"/api/v1/tickets/{t2['id']}/complete", headers=staff))
+    with app.extensions["motcua_db"].read() as s:
+        assert {s.get(m.Ticket, t["id"]).status for t in (t1, t2)} == {m.DONE}
+
+
 def test_a_cookie_sends_the_request_to_flask(app, client, lane, creds, kiosk):
     """A console session (cookie) gets Flask's CSRF and login checks."""
     client.set_cookie("session", "whatever")
