@@ -37,6 +37,9 @@ from .tickets import issue_job, ticket_action_job
 _ID = r"([1-9][0-9]{0,17})"  # what BoundedInt accepts, leading zeros aside
 
 
+_STATUS = {200: "200 OK", 201: "201 CREATED"}
+
+
 def _ok(result: dict) -> tuple[dict, int]:
     return result, 200
 
@@ -125,10 +128,12 @@ class HotLane:
         self.served += 1
         if self.app.testing:
             check_answer(data, TicketOut)
-        response = self.app.json.response(data)
-        response.status_code = status
-        response.vary.add("Cookie")  # as Flask's session interface says
-        return response(environ, start_response)
+        # What Flask sends for a view's JSON: compact, a final newline, and
+        # "Vary: Cookie" from its session interface.
+        body = f"{self.app.json.dumps(data, separators=(',', ':'))}\n".encode()
+        start_response(_STATUS[status], [("Content-Type", "application/json"),
+                                         ("Content-Length", str(len(body))), ("Vary", "Cookie")])
+        return [body]
 
     def _body(self, environ: dict[str, Any]) -> bytes | None:
         """The JSON body read whole (b"" when the request has none), or None

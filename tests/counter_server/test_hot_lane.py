@@ -50,7 +50,9 @@ def same_answer(a, b) -> None:
     assert a.headers["Content-Type"] == b.headers["Content-Type"] == "application/json"
     ja, jb = a.get_json(), b.get_json()
     assert sorted(ja) == sorted(jb)
-    assert a.get_data().endswith(b"\n") and b.get_data().endswith(b"\n")
+    for r, j in ((a, ja), (b, jb)):  # the same bytes for the same data: compact, sorted, UTF-8
+        assert r.get_data() == (json.dumps(j, ensure_ascii=False, sort_keys=True,
+                                           separators=(",", ":")) + "\n").encode()
     for key in ("status", "service_id", "service_name", "counter_id", "counter_number"):
         assert ja.get(key) == jb.get(key), key
 
