@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import direct
@@ -37,6 +38,29 @@ def _ticket(s: Session, ticket_id: int) -> m.Ticket:
     if t is None:
         raise not_found("ticket")
     return t
+
+
+def _counters_and_ticket(s: Session, counter_id: int,
+                         ticket_id: int) -> tuple[m.Counter, m.Ticket, m.Counter | None]:
+    """The acting counter, the ticket, and the counter holding the ticket (if
+    another), all row-locked: for the actions that may take a ticket from
+    another counter's hand (transfer, cancel).  The two counters are locked in
+    id order, before the ticket: a transition at the other counter locks that
+    counter first too, so the two wait in a line, never in a circle."""
+    for _attempt in range(3):
+        held = s.scalar(select(m.Ticket.counter_id).where(m.Ticket.id == ticket_id))
+        locked = {cid: s.get(m.Counter, cid, with_for_update=True)
+                  for cid in sorted({counter_id, held} - {None})}
+        c = locked[counter_id]
+        if c is None or not c.active:
+            raise not_found("counter")
+        t = _ticket(s, ticket_id)
+        if t.counter_id == held:  # (else it moved meanwhile: lock its new counter)
+            break
+    holder = None
+    if t.counter_id is not None:
+        holder = locked.get(t.counter_id) or s.get(m.Counter, t.counter_id)
+    return c, t, holder
 
 
 def _forbidden(t: m.Ticket, action: str) -> DomainError:
@@ -292,7 +316,7 @@ def transfer(s: Session, ticket_id: int, counter_id: int, staff_id: int | None, 
     """Move a ticket to another service's queue or to one counter; it keeps its
     number and original issue time, so it is not sent to the back."""
     now = now or utcnow()
-    c, t = _counter(s, counter_id), _ticket(s, ticket_id)
+    c, t, holder = _counters_and_ticket(s, counter_id, ticket_id)
     if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
         raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
     if t.status not in (m.WAITING, m.CALLED, m.SERVING):
@@ -313,7 +337,7 @@ def transfer(s: Session, ticket_id: int, counter_id: int, staff_id: int | None, 
             raise not_found("counter")
         t.target_counter_id = target.id
         hop["to_counter_id"] = target.id
-    _release(s.get(m.Counter, t.counter_id) if t.counter_id else None, t)
+    _release(holder, t)
     t.transfer_chain = [*t.transfer_chain, hop]
     t.status, t.counter_id, t.called_at, t.started_at = m.WAITING, None, None, None
     append_event(s, t.office_id, "ticket.transferred", ticket=t, counter=c, staff_id=staff_id,
@@ -324,12 +348,12 @@ def transfer(s: Session, ticket_id: int, counter_id: int, staff_id: int | None, 
 def cancel(s: Session, ticket_id: int, counter_id: int, staff_id: int | None,
            now: dt.datetime | None = None) -> m.Ticket:
     now = now or utcnow()
-    c, t = _counter(s, counter_id), _ticket(s, ticket_id)
+    c, t, holder = _counters_and_ticket(s, counter_id, ticket_id)
     if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
         raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
     if t.status not in (m.WAITING, m.CALLED, m.SERVING):
         raise _forbidden(t, "cancelled")
-    _release(s.get(m.Counter, t.counter_id) if t.counter_id else None, t)
+    _release(holder, t)
     t.status, t.finished_at = m.CANCELLED, now
     append_event(s, t.office_id, "ticket.cancelled", ticket=t, counter=c, staff_id=staff_id, now=now)
     return t
