@@ -18,6 +18,7 @@ from kivy.properties import (BooleanProperty, DictProperty, ListProperty, Numeri
                              ObjectProperty, StringProperty)
 from kivy.uix.screenmanager import Screen, ScreenManager
 
+from . import vi_keyboard  # noqa: F401  (VietKeyboard, used by rating.kv)
 from .rating_widgets import FaceButton, hex_color, tr
 
 KV_DIR = Path(__file__).resolve().parent
@@ -67,6 +68,9 @@ class RateReasonsScreen(Screen):
     def on_chosen(self, _screen: Screen, chosen: list[str]) -> None:
         for btn in self.ids.reasons_grid.children:
             btn.state = "down" if btn.code in chosen else "normal"
+
+    def on_leave(self, *_args: Any) -> None:
+        self.ids.comment.focus = False  # (the comment keeps it: see rating.kv)
 
 
 class RateThanksScreen(Screen):

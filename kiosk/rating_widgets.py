@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import colorsys
 from pathlib import Path
+from typing import Any
 
 from kivy.graphics import Color, Ellipse, Line
 from kivy.metrics import mm
 from kivy.properties import (BooleanProperty, ColorProperty, ListProperty, ObjectProperty,
                              StringProperty)
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 from kivy.utils import get_color_from_hex
 
@@ -50,6 +52,15 @@ def initials(full_name: str) -> str:
     if len(parts) == 1:
         return parts[0][:2].upper()
     return (parts[0][0] + parts[-1][0]).upper()
+
+
+class Fold(BoxLayout):
+    """A box that folds to nothing (height 0, opacity 0) while something else
+    needs its room.  Folded, its contents stick out of it unseen: they must
+    not catch touches either, so it passes on only the touches inside it."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        return bool(self.collide_point(*touch.pos) and super().on_touch_down(touch))
 
 
 class FaceButton(ButtonBehavior, Widget):

@@ -63,8 +63,20 @@ def main_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.tap(lambda: next(b for b in rs().ids.reasons_grid.children if b.code == "long_wait"))
     d.tap(lambda: next(b for b in rs().ids.reasons_grid.children if b.code == "attitude"))
     d.tap(lambda: next(b for b in rs().ids.reasons_grid.children if b.code == "attitude"))
-    d.ui(lambda: setattr(rs().ids.comment, "text", "Chờ lâu quá"))
     d.shot("reasons")
+    # The comment typed on the on-screen Vietnamese keyboard: C-h-ơ + grave...
+    d.tap(lambda: rs().ids.comment)
+    d.wait(lambda: rs().ids.comment.focus and rs().ids.keyboard.opacity == 1, "keyboard shown")
+    d.data["reasons_hidden"] = d.ui(lambda: rs().ids.reasons_grid.parent.height == 0)
+    keys = lambda: rs().ids.keyboard.keys  # noqa: E731
+    for key in ("shift", "c", "h", "ơ", "grave", "space", "l", "â", "u", "space", "q", "u",
+                "a", "acute", "space", "x", "back"):
+        d.tap(lambda key=key: next(b for b in keys() if b.key == key))
+    d.data["typed"] = d.ui(lambda: rs().ids.comment.text)
+    d.shot("reasons_keyboard")
+    d.tap(lambda: next(b for b in keys() if b.key == "done"))
+    d.wait(lambda: not rs().ids.comment.focus and rs().ids.keyboard.opacity == 0,
+           "keyboard hidden")
     d.tap(lambda: rs().ids.send)
     d.wait_screen("rate_thanks")
     d.shot("thanks")

@@ -60,6 +60,8 @@ def test_tablet_rates_completed_tickets_with_the_right_officer(live_server, tmp_
     assert data["idle"] == {"counter": "Quầy 1", "officer": "Nguyễn Thị Hoa", "avatar": "NH"}
     assert "Nguyễn Thị Hoa" in data["faces_subtitle"]
     assert {"rate_faces", "rate_reasons", "rate_thanks", "idle"} <= set(data["screens"])
+    # Typed on the on-screen keyboard (the reasons make room for it meanwhile).
+    assert data["typed"] == "Chờ lâu quá " and data["reasons_hidden"]
 
     rows = ratings_rows(live_server)
     by_code: dict = {}
