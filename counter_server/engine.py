@@ -342,6 +342,8 @@ def issued_today(s: Session, office: m.Office, now: dt.datetime) -> dict[int, in
 
 from .engine_counter import (  # noqa: E402  (split for size; same public surface)
     call_next, recall, start, complete, no_show, reactivate, transfer, cancel,
+)
+from .engine_counter_state import (  # noqa: E402
     pause, resume, sign_in_counter, sign_out_counter,
 )
 
