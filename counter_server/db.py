@@ -212,9 +212,6 @@ class _Slot:
     def done(self) -> bool:
         return self._done
 
-    def exception(self) -> BaseException | None:
-        return self._error
-
     def result(self) -> Any:
         if self._error is not None:
             raise self._error

@@ -135,11 +135,10 @@ def execute(conn: Any, stmt: Any, params: dict[str, Any] | list[dict[str, Any]] 
             ) -> Any:
     """``conn.execute(stmt, params)``, run straight on SQLite's connection
     when ``conn`` is SQLite's (a list of parameter sets: executemany, no rows)."""
-    if conn.dialect.name != "sqlite":
-        return conn.execute(stmt, params)
     many = isinstance(params, list)
-    plan = _plan(stmt, conn.dialect, (params[0] if many else params) or {}) \
-        if not many or params else None
+    if conn.dialect.name != "sqlite" or (many and not params):
+        return conn.execute(stmt, params)
+    plan = _plan(stmt, conn.dialect, params[0] if many else (params or {}))
     if plan is None or (many and plan.row is not None):
         return conn.execute(stmt, params)
     raw = conn.connection.driver_connection

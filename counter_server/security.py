@@ -103,7 +103,7 @@ TOKEN_CACHE_SECONDS = 1.0
 _token_cache: dict[str, tuple[float, int, Principal, Any]] = {}
 
 
-def _bearer_principal(db: Any, token: str) -> Principal | None:
+def bearer_principal(db: Any, token: str) -> Principal | None:
     """A device's or a staff member's token, looked up on one connection (this
     runs on every kiosk and counter request).
 
@@ -178,7 +178,7 @@ def current_principal() -> Principal | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
         token = token.strip()
-        p = _bearer_principal(db, token)
+        p = bearer_principal(db, token)
         if p is None:
             raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
     else:

@@ -19,7 +19,7 @@ from .rating_widgets import Fold, hex_color, min_touch, tr
 from .vi_typing import tone_last_word
 
 LETTER_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm,.", "ăâđêôơư")
-TONE_KEYS = (("acute", "á"), ("grave", "à"), ("hook", "ả"), ("tilde", "ã"), ("dot", "ạ"))
+TONE_KEYS = {"acute": "á", "grave": "à", "hook": "ả", "tilde": "ã", "dot": "ạ"}  # key: label
 
 
 class KeyButton(Button):
@@ -48,13 +48,13 @@ class VietKeyboard(Fold):
         rows: list[list[tuple[str, str]]] = [[(c, c) for c in r] for r in LETTER_ROWS]
         rows[0].append(("back", tr("Delete")))
         rows[2].insert(0, ("shift", "ABC"))
-        rows[3] += [(tone, label) for tone, label in TONE_KEYS]
+        rows[3] += list(TONE_KEYS.items())
         rows.append([("space", tr("Space")), ("done", tr("Done"))])
         for row in rows:
             line = BoxLayout(spacing=dp(6), size_hint_y=None, height=key_height)
             for key, label in row:
                 button = KeyButton(key, label, size_hint_x=4 if key == "space" else
-                                   1.6 if len(key) > 1 and key not in dict(TONE_KEYS) else 1)
+                                   1.6 if len(key) > 1 and key not in TONE_KEYS else 1)
                 button.bind(on_release=lambda b: self.press(b.key))
                 line.add_widget(button)
                 self.keys.append(button)
@@ -78,7 +78,7 @@ class VietKeyboard(Fold):
             t.focus = False
         elif key == "shift":
             self.shift = not self.shift
-        elif key in dict(TONE_KEYS):
+        elif key in TONE_KEYS:
             at = t.cursor_index()
             before = tone_last_word(t.text[:at], key)
             t.text = before + t.text[at:]

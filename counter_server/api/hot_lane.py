@@ -7,7 +7,7 @@ request context, routing, session, login, CSRF and limiter hooks and the view
 decorators cost about a quarter of such a request's CPU (bench/README.md).
 This WSGI middleware answers the plain, successful form of these requests
 itself, with the very parts the views use: the token check
-(``security._bearer_principal``), the access sets declared on the views, the
+(``security.bearer_principal``), the access sets declared on the views, the
 input schemas, the write jobs (``issue_job``, ``call_next_job``,
 ``ticket_action_job``), the group commit and Flask's JSON provider for the
 answer.
@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 
 from .. import engine as e
 from ..limits import UNLIMITED_HOT_ENDPOINTS
-from ..security import _bearer_principal, access_of
+from ..security import bearer_principal, access_of
 from . import check_answer, run_write
 from .counters import call_next_job
 from .schemas import CallNextIn, TicketIn, TicketOut
@@ -119,7 +119,7 @@ class HotLane:
                 body = json.loads(raw) if raw else {}
                 if not isinstance(body, dict):
                     return None
-            p = _bearer_principal(self.db, token)
+            p = bearer_principal(self.db, token)
             if p is None or p.role not in allowed:
                 return None
             work = handler(p, body, found)

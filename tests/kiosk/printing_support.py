@@ -8,6 +8,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import zxingcpp
 from PIL import Image
 
@@ -100,3 +101,9 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def vietnamese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tickets print in Vietnamese whatever the machine's MOTCUA_LANG (autouse where imported)."""
+    monkeypatch.setenv("MOTCUA_LANG", "vi")

@@ -17,7 +17,7 @@ from PIL import Image
 from kiosk.printers import classify
 from kiosk.printing import PrinterError, TicketPrinter, make_printer
 from tests.kiosk.escpos_decoder import decode
-from tests.kiosk.printing_support import (
+from tests.kiosk.printing_support import (  # noqa: F401  (vietnamese: a fixture)
     FakeNetworkPrinter,
     PAPER_LOW,
     PAPER_OUT,
@@ -25,12 +25,8 @@ from tests.kiosk.printing_support import (
     closed_port,
     make_ticket,
     qr_texts,
+    vietnamese,
 )
-
-
-@pytest.fixture(autouse=True)
-def vietnamese(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOTCUA_LANG", "vi")
 
 
 @pytest.fixture

@@ -20,17 +20,13 @@ from kiosk.printing import (
     wrap_text,
 )
 from tests.kiosk.escpos_decoder import UnknownCommand, decode
-from tests.kiosk.printing_support import (
+from tests.kiosk.printing_support import (  # noqa: F401  (vietnamese: a fixture)
     assert_raster_only,
     make_ticket,
     qr_texts,
     save_artifact,
+    vietnamese,
 )
-
-
-@pytest.fixture(autouse=True)
-def vietnamese(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOTCUA_LANG", "vi")
 
 
 # --- rendering ---------------------------------------------------------------------------
