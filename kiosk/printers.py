@@ -11,7 +11,6 @@ citizen is standing in front of the screen waiting.
 """
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import socket
@@ -25,10 +24,10 @@ from typing import Any, Callable, Mapping, TypeVar
 from escpos.capabilities import get_profile
 from escpos.config import Config
 from escpos.escpos import Escpos
-from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import LP, CupsPrinter, Dummy, File, Network, Serial, Usb, Win32Raw
 from PIL import Image
 
+from kiosk.printer_errors import classify
 from kiosk.printing import (PAPER_DOTS, PrinterError, PrinterStatus, PrintResult, TicketData, _,
                             render_ticket)
 
@@ -55,56 +54,6 @@ _KINDS: dict[str, tuple[type[Escpos] | None, set[str], set[str], str]] = {
 }
 # Only these read real ESC/POS status bytes back (CupsPrinter._read answers its queue state).
 _STATUS_CAPABLE = (Network, Serial, Usb)
-_OFFLINE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE,
-                   errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN,
-                   getattr(errno, "EHOSTDOWN", errno.EHOSTUNREACH)}
-_MISSING_ERRNOS = {errno.ENOENT, errno.ENODEV, errno.ENXIO}
-
-
-def _exception_chain(exc: BaseException) -> list[BaseException]:
-    chain, seen, todo = [], set(), [exc]
-    while todo:
-        item = todo.pop(0)
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        chain.append(item)
-        todo += [e for e in (item.__cause__, item.__context__) if e is not None]
-    return chain
-
-
-def classify(exc: BaseException) -> PrinterError:
-    """Map whatever a transport raised (socket, pyusb, pyserial, CUPS, python-escpos) to a code.
-
-    python-escpos wraps the OS error of a failed ``open()`` in DeviceNotFoundError,
-    so the whole chain of causes is inspected, most specific first.
-    """
-    if isinstance(exc, PrinterError):
-        return exc
-    chain = _exception_chain(exc)
-    detail = " <- ".join(f"{type(e).__name__}: {e}".strip() for e in chain)[:500]
-
-    def has(test: Callable[[BaseException], bool]) -> bool:
-        return any(test(e) for e in chain)
-
-    def errno_in(e: BaseException, codes: set[int]) -> bool:
-        return isinstance(getattr(e, "errno", None), int) and e.errno in codes  # type: ignore[attr-defined]
-
-    if has(lambda e: isinstance(e, TimeoutError) or "timeout" in type(e).__name__.lower()
-           or errno_in(e, {errno.ETIMEDOUT})):
-        code = "printer_timeout"
-    elif has(lambda e: isinstance(e, ConnectionError) or errno_in(e, _OFFLINE_ERRNOS)):
-        code = "printer_offline"
-    elif has(lambda e: isinstance(e, PermissionError) or errno_in(e, {errno.EACCES, errno.EPERM})):
-        code = "printer_error"
-    elif has(lambda e: isinstance(e, (socket.gaierror, FileNotFoundError, DeviceNotFoundError))
-             or errno_in(e, _MISSING_ERRNOS)):
-        code = "printer_missing"
-    else:
-        code = "printer_error"
-    return PrinterError(code, detail)
-
-
 def _validated(settings: Mapping[str, Any]) -> dict[str, Any]:
     cfg = dict(settings)
     kind = cfg.setdefault("kind", "preview")

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 
 from .. import engine as e
 from ..limits import UNLIMITED_HOT_ENDPOINTS
-from ..security import bearer_principal, access_of
+from ..security import access_of, bearer_principal
 from . import check_answer, run_write
 from .counters import call_next_job
 from .schemas import CallNextIn, TicketIn, TicketOut

@@ -16,6 +16,7 @@ from ..engine import DomainError
 from ..security import current_principal, require
 from . import cache
 from . import figures as fg
+from . import tables as tb
 from .period import PeriodError, make_period
 
 reports_api = APIBlueprint("reports_api", __name__, url_prefix="/api/v1/reports", tag="Reports")
@@ -95,8 +96,8 @@ def summary(q: dict[str, Any]) -> dict[str, Any]:
                    bool(q["include_misuse"]))
         if current_app.config.get("REPORT_CACHE", True):
             cache.attach(c)  # stored days as they are, missing days computed live
-        total = fg.totals(c)
-        rows = fg.grouped(c, q["group_by"])
+        total = tb.totals(c)
+        rows = tb.grouped(c, q["group_by"])
     return {"office_id": office.id, "from_": period.first.isoformat(),
             "to": period.last.isoformat(), "timezone": office.timezone,
             "group_by": q["group_by"], "total": _row(total), "rows": [_row(r) for r in rows],

@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from . import figures as fg
+from . import tables as tb
 
 SHEETS = (("staff", "Cán bộ"), ("counter", "Quầy"), ("service", "Lĩnh vực"), ("day", "Ngày"))
 GROUP_HEADER = {"staff": "Cán bộ", "counter": "Quầy", "service": "Lĩnh vực", "day": "Ngày",
@@ -88,12 +89,12 @@ def _sheet(ws: Any, c: fg.Ctx, group: str | None, rows: list[dict[str, Any]]) ->
 def workbook(c: fg.Ctx) -> Workbook:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Tổng hợp")
-    total = fg.totals(c)
+    total = tb.totals(c)
     _sheet(ws, c, None, [total])
     ws.append([])
     ws.append(["Đánh giá lạm dụng (không tính)", total["misuse_total"]])
     for group, title in SHEETS:
-        _sheet(wb.create_sheet(title), c, group, fg.grouped(c, group))
+        _sheet(wb.create_sheet(title), c, group, tb.grouped(c, group))
     low = wb.create_sheet("Đánh giá thấp")
     for col, w in zip("ABCDEFGH", (17, 9, 15, 30, 40, 22, 7, 24)):
         low.column_dimensions[col].width = w
@@ -119,7 +120,7 @@ def csv_text(c: fg.Ctx, group: str) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow([GROUP_HEADER[group]] + [h for h, _f, _g in cols])
-    for r in fg.grouped(c, group):
+    for r in tb.grouped(c, group):
         vals = [get(r) for _h, _f, get in cols]
         w.writerow([r["label"]] + ["" if v is None else (round(v, 4) if isinstance(v, float) else v)
                                    for v in vals])

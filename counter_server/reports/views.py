@@ -12,6 +12,7 @@ from .. import models as m
 from ..security import current_principal, require
 from . import bp, cache, charts, excel
 from . import figures as fg
+from . import tables as tb
 from .period import KINDS, Period, PeriodError, make_period
 
 PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month",
@@ -59,13 +60,13 @@ def build_dashboard(s: Any, office: m.Office, period: Period, filters: fg.Filter
                     include_misuse: bool = False) -> dict[str, Any]:
     """Every figure and chart of one dashboard page (shared with the bench)."""
     c = make_ctx(s, office, period, filters, include_misuse)
-    total = fg.totals(c)
+    total = tb.totals(c)
     # p90 only for the totals; per-group tables show counts, averages and shares.
-    by = {g: fg.grouped(c, g, percentiles=False) for g in ("staff", "day")}  # one cube scan
+    by = {g: tb.grouped(c, g, percentiles=False) for g in ("staff", "day")}  # one cube scan
     # counter and service charts need only the rating shares
     for g in ("counter", "service"):
         rs = fg.rating_stats(c, g)
-        names = fg.labels(c, g, rs)
+        names = tb.labels(c, g, rs)
         by[g] = sorted(({"key": k, "label": names.get(k, "—"), **v} for k, v in rs.items()),
                        key=lambda r: r["label"])
     levels = c.levels

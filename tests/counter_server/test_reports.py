@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from counter_server import models as m
 from counter_server.db import Database
 from counter_server.reports import figures as fg
+from counter_server.reports import tables as tb
 from counter_server.reports.period import make_period
 from tests.conftest import seed_database
 
@@ -30,7 +31,7 @@ def test_figures_hand_computed_both_databases(db_url: str) -> None:
     db = Database(db_url, pool_size=1)
     try:
         with db.read() as s:
-            t = fg.totals(_ctx(s, creds))
+            t = tb.totals(_ctx(s, creds))
             assert (t["issued"], t["served"], t["no_show"], t["cancelled"]) == (7, 5, 1, 1)
             assert t["avg_wait"] == pytest.approx(750)
             assert t["p90_wait"] == pytest.approx(1500)
@@ -43,10 +44,10 @@ def test_figures_hand_computed_both_databases(db_url: str) -> None:
             assert t["misuse"] == {"too_fast": 1}
 
             # misuse included on request: the extra level-1 press counts
-            t2 = fg.totals(_ctx(s, creds, include_misuse=True))
+            t2 = tb.totals(_ctx(s, creds, include_misuse=True))
             assert t2["levels"][1] == 2 and t2["rated"] == 5
 
-            by_staff = {r["label"]: r for r in fg.grouped(_ctx(s, creds), "staff")}
+            by_staff = {r["label"]: r for r in tb.grouped(_ctx(s, creds), "staff")}
             hoa, minh = by_staff["Nguyễn Thị Hoa"], by_staff["Trần Văn Minh"]
             assert (hoa["issued"], hoa["served"], hoa["rated"]) == (3, 3, 3)
             assert hoa["p90_wait"] == pytest.approx(540)  # [0, 300, 600]
@@ -56,17 +57,17 @@ def test_figures_hand_computed_both_databases(db_url: str) -> None:
             assert minh["coverage"] == pytest.approx(0.5)
 
             # filters: one officer
-            only = fg.totals(_ctx(s, creds, filters=fg.Filters(staff_id=creds["users"]["canbo2"]["id"])))
+            only = tb.totals(_ctx(s, creds, filters=fg.Filters(staff_id=creds["users"]["canbo2"]["id"])))
             assert (only["issued"], only["levels"][1], only["rated"]) == (3, 1, 1)
 
             # across midnight: 10 and 11 March local hold t6 (00:30 on the 11th)
-            days = {r["key"]: r for r in fg.grouped(_ctx(s, creds, "2026-03-10", "2026-03-11"), "day")}
+            days = {r["key"]: r for r in tb.grouped(_ctx(s, creds, "2026-03-10", "2026-03-11"), "day")}
             assert days["2026-03-10"]["issued"] == 7 and days["2026-03-11"]["issued"] == 1
             assert days["2026-03-11"]["levels"][4] == 1
-            prev = fg.totals(_ctx(s, creds, "2026-03-09"))
+            prev = tb.totals(_ctx(s, creds, "2026-03-09"))
             assert prev["issued"] == 1  # t7 at 23:59 local on the 9th
 
-            hours = {r["key"]: r["issued"] for r in fg.grouped(_ctx(s, creds), "hour")}
+            hours = {r["key"]: r["issued"] for r in tb.grouped(_ctx(s, creds), "hour")}
             assert hours == {0: 1, 8: 1, 9: 1, 10: 1, 11: 1, 12: 1, 13: 1}
             heat = fg.heatmap(_ctx(s, creds))
             assert heat == {(1, h): 1 for h in (0, 8, 9, 10, 11, 12, 13)}  # a Tuesday

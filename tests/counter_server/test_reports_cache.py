@@ -14,6 +14,7 @@ from counter_server.db import Database
 from counter_server.engine import append_event
 from counter_server.reports import cache
 from counter_server.reports import figures as fg
+from counter_server.reports import tables as tb
 from counter_server.reports.cache_models import ReportCacheState, ReportDay
 from counter_server.reports.period import make_period
 from tests.conftest import seed_database
@@ -30,11 +31,11 @@ def _ctx(s: Any, oid: int, first: str, last: str, cached: bool, **kw: Any) -> fg
 
 
 def _figures(s: Any, oid: int, first: str, last: str, cached: bool, **kw: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"total": fg.totals(_ctx(s, oid, first, last, cached, **kw)),
+    out: dict[str, Any] = {"total": tb.totals(_ctx(s, oid, first, last, cached, **kw)),
                            "heat": fg.heatmap(_ctx(s, oid, first, last, cached, **kw)),
                            "bands": fg.wait_bands(_ctx(s, oid, first, last, cached, **kw))}
     for g in ("staff", "counter", "service", "day"):
-        out[g] = fg.grouped(_ctx(s, oid, first, last, cached, **kw), g)
+        out[g] = tb.grouped(_ctx(s, oid, first, last, cached, **kw), g)
     return out
 
 
@@ -88,7 +89,7 @@ def test_cache_matches_live_and_invalidates(db_url: str) -> None:
                 for kw in variants:
                     _same(_figures(s, oid, first, last, True, **kw),
                           _figures(s, oid, first, last, False, **kw))
-            t = fg.totals(_ctx(s, oid, "2026-03-10", "2026-03-10", True))
+            t = tb.totals(_ctx(s, oid, "2026-03-10", "2026-03-10", True))
             assert t["issued"] == 7 and t["p90_wait"] == pytest.approx(1500)
             assert t["p90_service"] == pytest.approx(960)
             assert t["misuse"] == {"too_fast": 1}
@@ -105,15 +106,15 @@ def test_cache_matches_live_and_invalidates(db_url: str) -> None:
             append_event(s, oid, "rating.created", ticket=t7,
                          now=dt.datetime(2026, 3, 9, 16, 59, 30))
         with db.read() as s:  # stale until refreshed: the stored day still says 7
-            assert fg.totals(_ctx(s, oid, "2026-03-10", "2026-03-10", True))["issued"] == 7
+            assert tb.totals(_ctx(s, oid, "2026-03-10", "2026-03-10", True))["issued"] == 7
         assert cache.refresh(db, oid, FIRST, LAST) == 2  # exactly 09/03 and 10/03 rebuilt
         with db.read() as s:
             state = s.get(ReportCacheState, oid)
             assert state.last_event_id == s.scalar(select(m.Event.id).order_by(m.Event.id.desc()))
-            day10 = fg.totals(_ctx(s, oid, "2026-03-10", "2026-03-10", True))
+            day10 = tb.totals(_ctx(s, oid, "2026-03-10", "2026-03-10", True))
             assert (day10["issued"], day10["served"]) == (8, 6)
             assert day10["p90_wait"] == pytest.approx(2280)  # [0,300,600,600,1200,1800,3000]: 1800+0.4*1200
-            assert fg.totals(_ctx(s, oid, "2026-03-09", "2026-03-09", True))["levels"][1] == 1
+            assert tb.totals(_ctx(s, oid, "2026-03-09", "2026-03-09", True))["levels"][1] == 1
             _same(_figures(s, oid, "2026-03-08", "2026-03-12", True),
                   _figures(s, oid, "2026-03-08", "2026-03-12", False))
     finally:
@@ -134,6 +135,6 @@ def test_today_is_live_and_never_stored(sqlite_url: str) -> None:
         with db.read() as s:
             assert s.scalar(select(ReportDay.day).where(ReportDay.office_id == oid)) is None
             c = cache.attach(fg.Ctx(s, s.get(m.Office, oid), make_period("today", TZ)))
-            assert fg.totals(c)["issued"] == 1
+            assert tb.totals(c)["issued"] == 1
     finally:
         db.dispose()

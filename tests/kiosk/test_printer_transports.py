@@ -14,7 +14,7 @@ from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Usb
 from PIL import Image
 
-from kiosk.printers import classify
+from kiosk.printer_errors import classify
 from kiosk.printing import PrinterError, TicketPrinter, make_printer
 from tests.kiosk.escpos_decoder import decode
 from tests.kiosk.printing_support import (  # noqa: F401  (vietnamese: a fixture)
