@@ -6,11 +6,17 @@ so the target is at most 100 ms per ticket.  Run: ``python bench/printing.py``.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from kiosk.printers import encode_ticket
-from kiosk.printing import PAPER_DOTS, TicketData, ticket_fonts
+# Run as a script, bench/ comes first on sys.path, and bench/kiosk.py would
+# stand in for the kiosk package: the repository goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kiosk.printers import encode_ticket  # noqa: E402
+from kiosk.printing import PAPER_DOTS, TicketData, ticket_fonts  # noqa: E402
 
 TARGET_MS = 100.0
 
