@@ -103,8 +103,7 @@ def _lanes(conn: Any, c: Any, weights: dict[int, int], cutoff: dt.datetime,
     one service both orders are arrival order, so the first few tickets of
     each service's queue (and of the tickets transferred to this counter)
     hold the heads of both lanes."""
-    stmt = st.lane_heads(conn.dialect, c.office_id, tuple(weights),
-                         HEAD_ROWS.get(conn.dialect.name, 1))
+    stmt = st.lane_heads(c.office_id, tuple(weights), HEAD_ROWS.get(conn.dialect.name, 1))
     rows = direct.execute(conn, stmt, {"b_counter": c.id, "b_cutoff": cutoff}).all()
     prio, normal, seen = [], [], set()
     for t in rows:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (and_, bindparam, func, insert, literal_column, or_, select, text, union_all,
-                        update)
+from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, union_all, update
 
 from . import models as m
 
@@ -102,14 +101,14 @@ def _service_heads(office: Any, service: Any, limit: Any) -> list[Any]:
                   TICKET.c.issued_at > bindparam("b_cutoff"))]
 
 
-_lane_heads: dict[tuple[str, int, tuple[int, ...], int], Any] = {}
+_lane_heads: dict[tuple[int, tuple[int, ...], int], Any] = {}
 
 
 def _int(value: int) -> Any:
     return literal_column(str(int(value)))
 
 
-def lane_heads(dialect: Any, office_id: int, service_ids: tuple[int, ...], limit: int) -> Any:
+def lane_heads(office_id: int, service_ids: tuple[int, ...], limit: int) -> Any:
     """One statement for call next: the tickets transferred to the counter
     (parameter ``b_counter``) and the heads of its services' queues, each part
     still answered from an index with an early stop.
@@ -117,10 +116,8 @@ def lane_heads(dialect: Any, office_id: int, service_ids: tuple[int, ...], limit
     The office, the services and the row limit are written into the statement
     (integers, one statement per counter set-up): bound, they made SQLAlchemy
     bind and convert some seventy parameters per call, several times the cost
-    of running the query.  On SQLite it runs as the text it compiles to:
-    SQLAlchemy looks a Core statement up in its compiled cache by a key that
-    it hashes on every call, and this one's key is large."""
-    key = (dialect.name, office_id, service_ids, limit)
+    of running the query."""
+    key = (office_id, service_ids, limit)
     stmt = _lane_heads.get(key)
     if stmt is None:
         office, rows = _int(office_id), _int(limit)
@@ -129,15 +126,9 @@ def lane_heads(dialect: Any, office_id: int, service_ids: tuple[int, ...], limit
         for sid in service_ids:
             parts += _service_heads(office, _int(sid), rows)
         wrapped = [select(*sub.c).select_from(sub) for sub in (p.subquery() for p in parts)]
-        stmt = union_all(*wrapped)
-        if dialect.name == "sqlite":
-            sql = str(stmt.compile(dialect=type(dialect)(paramstyle="named")))
-            stmt = text(sql).bindparams(
-                bindparam("b_counter", type_=TICKET.c.target_counter_id.type),
-                bindparam("b_cutoff", type_=TICKET.c.issued_at.type)).columns(*_CANDIDATE_COLS)
         if len(_lane_heads) > 1024:
             _lane_heads.clear()
-        _lane_heads[key] = stmt
+        stmt = _lane_heads[key] = union_all(*wrapped)
     return stmt
 
 

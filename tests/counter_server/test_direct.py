@@ -44,7 +44,7 @@ def _script(run, conn, office: int, service: int, counter: int) -> list:
     out.append(run(conn, st.WAITING_BEFORE, {"b_office": office, "b_service": service,
                                              "b_at": NOW + dt.timedelta(seconds=4),
                                              "b_id": first + 3}).scalar())
-    lanes = st.lane_heads(conn.dialect, office, (service,), 1)
+    lanes = st.lane_heads(office, (service,), 1)
     out.append(sorted(map(tuple, run(conn, lanes, {"b_counter": counter, "b_cutoff": NOW}).all())))
     out.append(tuple(run(conn, st.COUNTER_ROW_IN_HAND, {"b_id": counter}).first()))
     claimed = run(conn, st.CLAIM, {"b_id": first, "b_counter": counter, "b_staff": None,

@@ -117,8 +117,7 @@ def test_queue_head_queries_use_the_waiting_indexes(sqlite_url):
     with db.read() as s:
         conn = s.connection()
         raw = conn.connection.dbapi_connection
-        for stmt in (st.lane_heads(conn.dialect, 1, (1,), 1),
-                     st.lane_heads(conn.dialect, 1, (1, 2, 3), 2)):
+        for stmt in (st.lane_heads(1, (1,), 1), st.lane_heads(1, (1, 2, 3), 2)):
             sql = str(stmt.compile(dialect=conn.dialect))
             plan = [r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + sql, [1] * sql.count("?"))]
             searches = [step for step in plan if step.startswith(("SEARCH", "SCAN ticket"))]
