@@ -187,10 +187,6 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     from .security import guard_views
 
     guard_views(app)  # declared access before any other view decorator (input validation)
-    if app.config.get("HOT_LANE", True):
-        from .api.hot_lane import HotLane
-
-        app.wsgi_app = HotLane(app, app.wsgi_app, API_MAX_BODY)  # type: ignore[method-assign]
     return app
 
 

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event as sa_event, func, select
 from sqlalchemy.orm import Session
 
-from . import direct
 from . import models as m
 from . import statements as st
 from .db import EVENT_OFFICES, PENDING_EVENTS, write_generation
@@ -134,7 +133,7 @@ def _insert_pending_events(s: Session) -> None:
     if conn.dialect.name == "postgresql":
         for office_id in sorted({r["office_id"] for r in rows}):
             conn.execute(st.EVENT_LOCK, {"b_key": 7_000_000 + office_id})
-    direct.execute(conn, st.EVENT_INSERT, rows)
+    conn.execute(st.EVENT_INSERT, rows)
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
@@ -185,7 +184,7 @@ def _next_number(s: Session, service_id: int, day: dt.date) -> int:
     """Atomically take the next sequence value for (service, day)."""
     conn = s.connection()
     params = {"b_service": service_id, "b_day": day}
-    row = direct.execute(conn, st.SEQUENCE_BUMP, params).first()
+    row = conn.execute(st.SEQUENCE_BUMP, params).first()
     if row is None:  # first ticket of the day: create the row (racing creators are fine)
         if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
@@ -193,7 +192,7 @@ def _next_number(s: Session, service_id: int, day: dt.date) -> int:
             from sqlalchemy.dialects.sqlite import insert
         conn.execute(insert(m.NumberSequence).values(service_id=service_id, service_day=day,
                                                      last_number=0).on_conflict_do_nothing())
-        row = direct.execute(conn, st.SEQUENCE_BUMP, params).one()
+        row = conn.execute(st.SEQUENCE_BUMP, params).one()
     return int(row[0])
 
 
@@ -210,7 +209,7 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
     s.flush()
     conn = s.connection()
     if idempotency_key:
-        existing = direct.execute(conn, st.TICKET_BY_KEY, {"b_office": office_id,
+        existing = conn.execute(st.TICKET_BY_KEY, {"b_office": office_id,
                                                            "b_key": idempotency_key}).first()
         if existing is not None:
             return Issued(existing, False)
@@ -230,7 +229,7 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
     number = service.number_start + seq - 1
     if (service.daily_cap is not None and seq > service.daily_cap) or number > service.number_end:
         raise DomainError("daily_cap_reached", CLOSED_MESSAGES["daily_cap_reached"])
-    ticket = direct.execute(conn, st.TICKET_INSERT, {
+    ticket = conn.execute(st.TICKET_INSERT, {
         "office_id": office_id, "service_id": service.id, "issued_service_id": service.id,
         "service_day": day, "number": number, "display_number": format_number(service, number),
         "priority_class": priority_class, "status": m.WAITING, "issued_at": now,
@@ -245,7 +244,7 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
 
 # ------------------------------------------------------------------- estimates
 def waiting_before(s: Session, t: Any) -> int:
-    return direct.execute(s.connection(), st.WAITING_BEFORE, {
+    return s.connection().execute(st.WAITING_BEFORE, {
         "b_office": t.office_id, "b_service": t.service_id, "b_at": t.issued_at,
         "b_id": t.id}).scalar() or 0
 

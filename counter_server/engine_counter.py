@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import direct
 from . import models as m
 from . import statements as st
 from .defaults import office_settings
@@ -104,7 +103,7 @@ def _lanes(conn: Any, c: Any, weights: dict[int, int], cutoff: dt.datetime,
     each service's queue (and of the tickets transferred to this counter)
     hold the heads of both lanes."""
     stmt = st.lane_heads(c.office_id, tuple(weights), HEAD_ROWS.get(conn.dialect.name, 1))
-    rows = direct.execute(conn, stmt, {"b_counter": c.id, "b_cutoff": cutoff}).all()
+    rows = conn.execute(stmt, {"b_counter": c.id, "b_cutoff": cutoff}).all()
     prio, normal, seen = [], [], set()
     for t in rows:
         if t.id not in seen:
@@ -141,7 +140,7 @@ def _expire(s: Session, cls: type, ident: int) -> None:
 
 
 def _counter_row(s: Session, counter_id: int, stmt: Any = st.COUNTER_ROW) -> Any:
-    c = direct.execute(s.connection(), stmt, {"b_id": counter_id}).first()
+    c = s.connection().execute(stmt, {"b_id": counter_id}).first()
     if c is None or not c.active:
         raise not_found("counter")
     return c
@@ -196,10 +195,10 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
     while prio or normal:
         order, cycle = _interleave(prio, normal, c.cycle_pos, settings)
         for row in order:
-            t = direct.execute(conn, st.CLAIM, {"b_id": row.id, "b_counter": c.id, "b_staff": staff_id,
+            t = conn.execute(st.CLAIM, {"b_id": row.id, "b_counter": c.id, "b_staff": staff_id,
                                         "b_now": now}).first()
             if t is not None:
-                direct.execute(conn, st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id, "b_cycle": cycle})
+                conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id, "b_cycle": cycle})
                 _expire(s, m.Ticket, t.id)
                 _expire(s, m.Counter, c.id)
                 summary = {**_fields(c), "current_ticket_id": t.id, "cycle_pos": cycle}
@@ -263,7 +262,7 @@ def _complete(s: Session, c: Any, ticket_id: int, staff_id: int | None, now: dt.
     counter's ticket-in-hand column to the caller (call next sets it anyway).
     Returns the ticket's row as ``stmt`` returns it."""
     conn = s.connection()
-    t = direct.execute(conn, stmt, {"b_id": ticket_id, "b_office": c.office_id,
+    t = conn.execute(stmt, {"b_id": ticket_id, "b_office": c.office_id,
                                     "b_counter": c.id, "b_now": now}).first()
     if t is None:
         bad = _ticket(s, ticket_id)
@@ -272,7 +271,7 @@ def _complete(s: Session, c: Any, ticket_id: int, staff_id: int | None, now: dt.
     current = c.current_ticket_id
     if current == t.id:
         if release:
-            direct.execute(conn, st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id})
+            conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id})
         current = None
     _expire(s, m.Ticket, t.id)
     _expire(s, m.Counter, c.id)

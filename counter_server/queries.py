@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import direct
 from . import engine as e
 from . import models as m
 from . import statements as st
@@ -85,7 +84,7 @@ def ticket_view(s: Session, t: Any, *, with_code: bool = False,
         "waiting_before": ahead,
         "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, ahead) if waiting else 0,
         "status_path": f"/t/{t.code}", "transfer_chain": t.transfer_chain,
-        "rated": t.status == m.DONE and direct.execute(conn, st.RATED, {"b_id": t.id}).scalar() > 0,
+        "rated": t.status == m.DONE and conn.execute(st.RATED, {"b_id": t.id}).scalar() > 0,
     })
     if with_code:
         base["code"] = t.code
