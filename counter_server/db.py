@@ -74,9 +74,8 @@ def _begin_with(sql: str) -> Callable[..., None]:
     return after_begin
 
 
-# Bumped after every commit of Database.write() in this process: caches of
-# rarely changing rows (who holds a token) drop their entries.  Ticket
-# transitions (group commits) never change such rows and leave it alone.
+# Bumped after every commit of Database.write() in this process; only
+# security.py's token cache reads it (it goes with that cache).
 _write_generation = 0
 
 

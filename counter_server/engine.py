@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from . import models as m
 from . import statements as st
-from .db import EVENT_OFFICES, PENDING_EVENTS, write_generation
+from .db import EVENT_OFFICES, PENDING_EVENTS
 from .defaults import office_settings
 
 
@@ -155,8 +154,8 @@ def ticket_summary(s: Session, t: Any, counter: Any = None) -> dict[str, Any]:
         if counter is not None and counter.id == t.counter_id:
             counter_number = counter.number
         else:
-            counter_number = setup_cached(s, ("counter_number", t.counter_id), lambda: (
-                s.connection().execute(st.COUNTER_NUMBER, {"b_id": t.counter_id}).scalar()))
+            counter_number = s.connection().execute(st.COUNTER_NUMBER,
+                                                    {"b_id": t.counter_id}).scalar()
     return {
         "id": t.id, "number": t.number, "display_number": t.display_number,
         "service_id": t.service_id, "status": t.status, "priority_class": t.priority_class,
@@ -216,9 +215,9 @@ def issue_ticket(s: Session, office_id: int, service_id: int, *, priority_class:
     if priority_class and priority_class not in m.PRIORITY_CLASSES:
         raise DomainError("invalid_priority", "Unknown priority class.", 400)
     # One row with the service's columns and its office's timezone, settings
-    # and opening hours: it stands for both (set-up, cached until a change).
-    service = office = setup_cached(s, ("service_in_office", service_id, office_id), lambda: (
-        conn.execute(st.SERVICE_IN_OFFICE, {"b_id": service_id, "b_office": office_id}).first()))
+    # and opening hours: it stands for both.
+    service = office = conn.execute(st.SERVICE_IN_OFFICE, {"b_id": service_id,
+                                                           "b_office": office_id}).first()
     if service is None:
         raise not_found("service")
     is_open, reason = service_open_state(office, service, now)
@@ -249,55 +248,8 @@ def waiting_before(s: Session, t: Any) -> int:
         "b_id": t.id}).scalar() or 0
 
 
-_ttl_cache: dict[tuple, tuple[float, int, Any]] = {}
-# How long a set-up change made through another server process may go unseen.
-CONFIG_CACHE_SECONDS = 2.0
-
-
-def db_key(s: Session) -> str:
-    """Which database ``s`` talks to, for cache keys (rendering the URL each
-    time costs more than the lookups it keys)."""
-    bind = s.get_bind()
-    key = bind.__dict__.get("_motcua_key")
-    if key is None:
-        key = bind.__dict__["_motcua_key"] = bind.url.render_as_string()
-    return key
-
-
-def cached(key: tuple, ttl: float, compute: Any, *, config: bool = False) -> Any:
-    """A few seconds of memo for figures that only feed estimates: they are
-    read on every ticket issued and change slowly.
-
-    ``config=True`` is for the office's set-up (a counter's services, a
-    service's names), read on every call and changed by an administrator now
-    and then: such an entry also goes at the next write of this process
-    (administrators' changes are Database.write transactions); ``ttl`` bounds
-    how long a change made through another server process goes unseen."""
-    now = time.monotonic()
-    generation = write_generation() if config else 0
-    hit = _ttl_cache.get(key)
-    if hit is not None and now - hit[0] < ttl and hit[1] == generation:
-        return hit[2]
-    value = compute()
-    if len(_ttl_cache) > 4096:
-        _ttl_cache.clear()
-    _ttl_cache[key] = (now, generation, value)
-    return value
-
-
-def setup_cached(s: Session, key: tuple, compute: Any) -> Any:
-    """A row or figure of the office's set-up, cached per database (see
-    :func:`cached` with ``config=True``)."""
-    return cached((*key, db_key(s)), CONFIG_CACHE_SECONDS, compute, config=True)
-
-
 def average_service_minutes(s: Session, service: m.Service, samples: int = 20) -> float:
     """Mean of the service's most recent completed cases (fallback: its default)."""
-    return cached(("avg", db_key(s), service.id), 10.0,
-                  lambda: _average_service_minutes(s, service, samples))
-
-
-def _average_service_minutes(s: Session, service: m.Service, samples: int) -> float:
     rows = s.execute(
         select(m.Ticket.started_at, m.Ticket.finished_at)
         .where(m.Ticket.office_id == service.office_id, m.Ticket.service_id == service.id,
@@ -308,11 +260,6 @@ def _average_service_minutes(s: Session, service: m.Service, samples: int) -> fl
 
 
 def open_counters_for(s: Session, service_id: int) -> int:
-    return cached(("open", db_key(s), service_id), 2.0,
-                  lambda: _open_counters_for(s, service_id))
-
-
-def _open_counters_for(s: Session, service_id: int) -> int:
     return s.scalar(select(func.count()).select_from(m.Counter).join(m.CounterService).where(
         m.CounterService.service_id == service_id, m.Counter.state == "open",
         m.Counter.active.is_(True))) or 0

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import models as m
 from . import statements as st
 from .defaults import office_settings
-from .engine import DomainError, append_event, not_found, setup_cached, utcnow
+from .engine import DomainError, append_event, not_found, utcnow
 
 
 
@@ -179,11 +179,8 @@ def call_next(s: Session, counter_id: int, staff_id: int | None,
         raise DomainError("ticket_changed",
                           "The ticket in hand is now {number}; check the screen and try again.",
                           409, number=c.in_hand_number)
-    weights = setup_cached(s, ("weights", c.id), lambda: {
-        sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})})
-    settings = setup_cached(  # read only: shared by every call until the set-up changes
-        s, ("office_settings", c.office_id), lambda: office_settings(
-            conn.execute(st.OFFICE_SETTINGS, {"b_id": c.office_id}).scalar()))
+    weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
+    settings = office_settings(conn.execute(st.OFFICE_SETTINGS, {"b_id": c.office_id}).scalar())
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
     prio, normal = _lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):

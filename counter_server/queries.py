@@ -70,17 +70,14 @@ def ticket_view(s: Session, t: Any, *, with_code: bool = False,
     """A ticket as the API shows it; ``t`` is an ORM object or a ticket row,
     ``service`` its service's row if the caller has it."""
     conn = s.connection()
-    svc = service if service is not None and service.id == t.service_id else e.setup_cached(
-        s, ("service", t.service_id),
-        lambda: conn.execute(st.SERVICE_ROW, {"b_id": t.service_id}).one())
+    svc = service if service is not None and service.id == t.service_id else conn.execute(
+        st.SERVICE_ROW, {"b_id": t.service_id}).one()
     base = e.ticket_summary(s, t)
     waiting = t.status == m.WAITING
     ahead = e.waiting_before(s, t) if waiting else 0
     base.update({
         "service_code": svc.code, "service_name": svc.name,
-        "counters": e.setup_cached(s, ("cbs", t.office_id),
-                                   lambda: counters_by_service(s, t.office_id)
-                                   ).get(t.service_id, []),
+        "counters": list(conn.execute(st.SERVICE_COUNTERS, {"b_service": t.service_id}).scalars()),
         "waiting_before": ahead,
         "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, ahead) if waiting else 0,
         "status_path": f"/t/{t.code}", "transfer_chain": t.transfer_chain,

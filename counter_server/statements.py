@@ -53,6 +53,12 @@ COUNTER_ROW_LOCKED = COUNTER_ROW.with_for_update()
 COUNTER_LOCK = select(COUNTER.c.id).where(COUNTER.c.id == bindparam("b_id")).with_for_update()
 OFFICE_SETTINGS = select(OFFICE.c.settings).where(OFFICE.c.id == bindparam("b_id"))
 COUNTER_NUMBER = select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_id"))
+# The numbers of the active counters serving a service (a ticket's view).
+SERVICE_COUNTERS = (select(COUNTER.c.number)
+                    .join(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id)
+                    .where(COUNTER_SERVICE.c.service_id == bindparam("b_service"),
+                           COUNTER.c.active.is_(True))
+                    .order_by(COUNTER.c.number))
 COUNTER_SERVICES = select(COUNTER_SERVICE.c.service_id, COUNTER_SERVICE.c.weight).where(
     COUNTER_SERVICE.c.counter_id == bindparam("b_id"))
 
