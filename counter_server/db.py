@@ -10,14 +10,19 @@ deferred BEGIN so readers never wait for writers.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, bindparam, create_engine, event, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from . import models as m
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
@@ -83,6 +88,61 @@ def write_generation() -> int:
     return _write_generation
 
 
+class Tx(Session):
+    """The session of one write transaction (``Database.write()``), through
+    which the engine emits its events.
+
+    An emitted event is held here and inserted by ``Database.write()`` when
+    the transaction's work is done, as its last statement; a transaction that
+    fails drops it with everything else.  Last, because on PostgreSQL event
+    ids must become visible in id order (a stream that resumes "after id N"
+    must never skip a slower transaction's smaller id): each office's event
+    lock is taken just before the insert and held until the commit.  Taken
+    after every row lock of the transaction (counters in id order, then
+    tickets), it can never close a deadlock cycle with them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.events: list[dict[str, Any]] = []
+
+    def emit(self, office_id: int, type_: str, *, ticket_id: int | None = None,
+             counter_id: int | None = None, staff_id: int | None = None,
+             payload: dict[str, Any] | None = None,
+             created_at: dt.datetime | None = None) -> None:
+        """Add one event row to this transaction."""
+        self.events.append({
+            "office_id": office_id, "type": type_, "ticket_id": ticket_id,
+            "counter_id": counter_id, "staff_id": staff_id,
+            "created_at": created_at or m.utcnow(), "payload": payload or {}})
+
+    def offices(self) -> set[int]:
+        """The offices this transaction emitted events for."""
+        return {ev["office_id"] for ev in self.events}
+
+    def insert_events(self) -> None:
+        """Store the emitted events (see the class's doc for why last)."""
+        if not self.events:
+            return
+        self.flush()  # the ORM's row changes (and their locks) before the event lock
+        conn = self.connection()
+        if conn.dialect.name == "postgresql":
+            for office_id in sorted(self.offices()):
+                conn.execute(_EVENT_LOCK, {"b_key": EVENT_LOCK_BASE + office_id})
+        conn.execute(_EVENT_INSERT, self.events)
+
+
+# PostgreSQL advisory lock keys of the offices' event locks.
+EVENT_LOCK_BASE = 7_000_000
+_EVENT_LOCK = select(func.pg_advisory_xact_lock(bindparam("b_key")))
+_EVENT_INSERT = insert(m.Event.__table__)
+
+
+def insert_if_absent(conn: Connection, table: Table, **values: Any) -> None:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+
+
 class Database:
     """Two session factories: ``write()`` for transactions that change state
     and ``read()`` for queries.  On PostgreSQL both use one engine."""
@@ -94,7 +154,7 @@ class Database:
         self.read_engine = (
             _make_engine(url, pool_size=pool_size) if self.is_sqlite else self.write_engine
         )
-        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, class_=Tx, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         if self.is_sqlite:
             event.listen(self._write, "after_begin", _begin_with("BEGIN IMMEDIATE"))
@@ -108,15 +168,18 @@ class Database:
         self._committer = GroupCommitter(self) if self.is_sqlite else None
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Session]:
-        """One transaction: committed on success, rolled back on any error."""
+    def write(self) -> Iterator[Tx]:
+        """One transaction: its events stored last and committed with it on
+        success, everything rolled back on any error.  The commit wakes the
+        event streams of the offices it emitted events for."""
         global _write_generation
         with self._write_lock:
-            with self._write() as session:
-                with session.begin():
-                    yield session
+            with self._write() as tx:
+                with tx.begin():
+                    yield tx
+                    tx.insert_events()
         _write_generation += 1
-        self.notifier.notify(session.info.get(EVENT_OFFICES, ()))
+        self.notifier.notify(tx.offices())
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -131,11 +194,11 @@ class Database:
         with self.read_engine.connect() as conn:
             yield conn
 
-    def batched(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)`` as part of a group commit (SQLite) or in its own
+    def batched(self, fn: Callable[[Tx], T]) -> T:
+        """Run ``fn(tx)`` as part of a group commit (SQLite) or in its own
         transaction (PostgreSQL).  ``fn`` must not need the request context:
         on SQLite it may run on another request's thread."""
-        if not self.is_sqlite:
+        if not self.is_sqlite or os.environ.get("XX_NO_GC"):
             with self.write() as s:
                 return fn(s)
         return self._committer.run(fn)
@@ -144,14 +207,6 @@ class Database:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
-
-
-# Session.info key: the offices whose events a transaction appended
-# (engine.append_event); their streams are woken when it commits.
-EVENT_OFFICES = "motcua_event_offices"
-# Session.info key: the event rows appended and not yet inserted (they go in
-# just before the commit, engine._insert_pending_events).
-PENDING_EVENTS = "motcua_pending_events"
 
 
 class Notifier:
@@ -285,21 +340,20 @@ class GroupCommitter:
             return
         outcomes: list[tuple[Any, Any, BaseException | None]] = []
         try:
-            with self.db._write() as session, session.begin():
-                pending = session.info.setdefault(PENDING_EVENTS, [])
+            with self.db._write() as tx, tx.begin():
                 for fn, fut in batch:
-                    mark = len(pending)
+                    mark = len(tx.events)
                     try:
-                        with session.begin_nested():
-                            outcomes.append((fut, fn(session), None))
+                        with tx.begin_nested():
+                            outcomes.append((fut, fn(tx), None))
                     except Exception as exc:  # refused or failed: this job only
-                        del pending[mark:]  # its events go with its savepoint
+                        del tx.events[mark:]  # its events go with its savepoint
                         outcomes.append((fut, None, exc))
+                tx.insert_events()
         except Exception as exc:  # the commit itself failed: nothing was stored
             outcomes = [(fut, None, exc) for _fn, fut in batch]
         else:
-            if any(err is None for _f, _r, err in outcomes):
-                self.db.notifier.notify(session.info.get(EVENT_OFFICES, ()))
+            self.db.notifier.notify(tx.offices())
         self._settle(outcomes)
 
     def _run_plain(self, batch: list[tuple[Callable[[Session], Any], Any]]) -> bool:
@@ -308,15 +362,16 @@ class GroupCommitter:
         A lone job's failure is its own outcome."""
         results = []
         try:
-            with self.db._write() as session, session.begin():
+            with self.db._write() as tx, tx.begin():
                 for fn, _fut in batch:
-                    results.append(fn(session))
+                    results.append(fn(tx))
+                tx.insert_events()
         except Exception as exc:
             if len(batch) > 1 and len(results) < len(batch):
                 return False  # a job failed: the batch runs again, job by job
             self._settle([(fut, None, exc) for _fn, fut in batch])  # the commit failed
             return True
-        self.db.notifier.notify(session.info.get(EVENT_OFFICES, ()))
+        self.db.notifier.notify(tx.offices())
         self._settle([(fut, r, None) for (_fn, fut), r in zip(batch, results)])
         return True
 

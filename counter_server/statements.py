@@ -17,7 +17,6 @@ from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, selec
 from . import models as m
 
 TICKET = m.Ticket.__table__
-EVENT = m.Event.__table__
 OFFICE = m.Office.__table__
 SERVICE = m.Service.__table__
 COUNTER = m.Counter.__table__
@@ -63,6 +62,7 @@ COUNTER_SERVICES = select(COUNTER_SERVICE.c.service_id, COUNTER_SERVICE.c.weight
     COUNTER_SERVICE.c.counter_id == bindparam("b_id"))
 
 # ----------------------------------------------------------------------- issue
+TICKET_ROW = select(TICKET).where(TICKET.c.id == bindparam("b_id"))
 TICKET_BY_KEY = select(TICKET).where(TICKET.c.office_id == bindparam("b_office"),
                                     TICKET.c.idempotency_key == bindparam("b_key"))
 SEQUENCE_BUMP = (update(SEQUENCE)
@@ -71,8 +71,6 @@ SEQUENCE_BUMP = (update(SEQUENCE)
                  .values(last_number=SEQUENCE.c.last_number + 1)
                  .returning(SEQUENCE.c.last_number))
 TICKET_INSERT = insert(TICKET).returning(*TICKET.c)
-EVENT_INSERT = insert(EVENT)
-EVENT_LOCK = select(func.pg_advisory_xact_lock(bindparam("b_key")))
 
 # -------------------------------------------------------------- counter side
 # Literals, not an expanding IN: its list would be re-rendered on every call.
@@ -144,8 +142,10 @@ CLAIM = (update(TICKET)
                  staff_id=bindparam("b_staff"), called_at=bindparam("b_now"),
                  target_counter_id=None)
          .returning(*TICKET.c))
+# The counter rows after a change, for the event (what COUNTER_ROW reads).
 COUNTER_TAKE = (update(COUNTER).where(COUNTER.c.id == bindparam("b_id"))
-                .values(current_ticket_id=bindparam("b_ticket"), cycle_pos=bindparam("b_cycle")))
+                .values(current_ticket_id=bindparam("b_ticket"), cycle_pos=bindparam("b_cycle"))
+                .returning(*COUNTER_ROW.selected_columns))
 _COMPLETE = (update(TICKET)
              .where(TICKET.c.id == bindparam("b_id"), TICKET.c.office_id == bindparam("b_office"),
                     TICKET.c.counter_id == bindparam("b_counter"),
@@ -161,7 +161,8 @@ COMPLETE_BRIEF = _COMPLETE.returning(*(TICKET.c[n] for n in (
 COUNTER_RELEASE = (update(COUNTER)
                    .where(COUNTER.c.id == bindparam("b_id"),
                           COUNTER.c.current_ticket_id == bindparam("b_ticket"))
-                   .values(current_ticket_id=None))
+                   .values(current_ticket_id=None)
+                   .returning(*COUNTER_ROW.selected_columns))
 
 # ----------------------------------------------------------------------- views
 # Tickets ahead in the service's queue: a range of the queue index (the
@@ -170,5 +171,17 @@ WAITING_BEFORE = select(func.count()).select_from(TICKET).where(
     TICKET.c.office_id == bindparam("b_office"), _WAITING,
     TICKET.c.service_id == bindparam("b_service"), TICKET.c.issued_at <= bindparam("b_at"),
     or_(TICKET.c.issued_at < bindparam("b_at"), TICKET.c.id < bindparam("b_id")))
+# The service's latest completed cases (its recent pace), newest first: a
+# range of the queue index read backwards, stopping after a few rows.
+RECENT_CASES = (select(TICKET.c.started_at, TICKET.c.finished_at)
+                .where(TICKET.c.office_id == bindparam("b_office"),
+                       TICKET.c.status == literal_column(f"'{m.DONE}'"),
+                       TICKET.c.service_id == bindparam("b_service"),
+                       TICKET.c.started_at.is_not(None))
+                .order_by(TICKET.c.issued_at.desc()).limit(bindparam("b_limit")))
+OPEN_COUNTERS = (select(func.count()).select_from(COUNTER)
+                 .join(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id)
+                 .where(COUNTER_SERVICE.c.service_id == bindparam("b_service"),
+                        COUNTER.c.state == literal_column("'open'"), COUNTER.c.active.is_(True)))
 RATED = select(func.count()).select_from(RATING).where(
     RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))

@@ -81,7 +81,7 @@ def test_transfer_of_a_ticket_held_elsewhere_never_deadlocks(env, monkeypatch):
     after a second by failing one of them)."""
     import time
 
-    from counter_server import engine_counter
+    from counter_server.engine import locks
 
     db, creds = env
     c1, c2 = ctr(creds, 1), ctr(creds, 2)
@@ -94,7 +94,7 @@ def test_transfer_of_a_ticket_held_elsewhere_never_deadlocks(env, monkeypatch):
         with db.write() as s:
             e.call_next(s, c2, None)
         holding, go_on = threading.Event(), threading.Event()
-        real_ticket = engine_counter._ticket
+        real_ticket = locks.lock_ticket
 
         def slow_ticket(s, ticket_id, real_ticket=real_ticket):
             row = real_ticket(s, ticket_id)  # counter 1 holds the ticket's lock...
@@ -103,7 +103,7 @@ def test_transfer_of_a_ticket_held_elsewhere_never_deadlocks(env, monkeypatch):
                 go_on.wait(10)  # ...while counter 2 starts completing it
             return row
 
-        monkeypatch.setattr(engine_counter, "_ticket", slow_ticket)
+        monkeypatch.setattr(locks, "lock_ticket", slow_ticket)
         outcome: dict[str, object] = {}
 
         def at_counter_1(action=action, ticket=t.id):
@@ -141,7 +141,7 @@ def test_transfer_of_a_ticket_held_elsewhere_never_deadlocks(env, monkeypatch):
             one.join(20)
             two.join(20)
             assert outcome["2"] in ("ok", "invalid_transition", "not_your_ticket"), outcome
-        monkeypatch.setattr(engine_counter, "_ticket", real_ticket)
+        monkeypatch.setattr(locks, "lock_ticket", real_ticket)
         assert outcome["1"] == "ok" or getattr(outcome["1"], "code", None) == \
             "invalid_transition", outcome
         with db.read() as s:

@@ -1,0 +1,37 @@
+"""The queue engine: every ticket and counter transition, no HTTP in sight.
+
+Each transition runs inside the caller's write transaction (``db.Tx``, from
+``Database.write()``) and emits exactly one event per state change through
+it, so the event stream, the audit trail and the statistics all agree with
+the tickets.  A refused action raises :class:`DomainError`; the caller's
+transaction rolls back and nothing changes.
+
+    issuing        a ticket's number, row and event
+    calling        call next, recall, start, complete, no-show, reactivate,
+                   transfer, cancel
+    queue_order    which waiting ticket a counter calls next
+    counter_state  sign in and out, pause, resume
+    locks          the rows a transition changes, locked in the one order
+    estimates      tickets ahead, expected wait, per-service counts
+    hours          the office's clock, service day, opening hours
+    events         event payloads, emitted through the transaction
+    errors         DomainError
+"""
+from .calling import call_next, cancel, complete, no_show, reactivate, recall, start, transfer
+from .counter_state import pause, resume, sign_in_counter, sign_out_counter
+from .errors import DomainError, not_found
+from .estimates import (average_service_minutes, estimate_wait_minutes, issued_today,
+                        open_counters_for, waiting_before, waiting_counts)
+from .events import append_event, counter_summary, iso, ticket_summary
+from .hours import (CLOSED_MESSAGES, local_time, service_day, service_open_state, utcnow,
+                    within_hours)
+from .issuing import Issued, format_number, issue_ticket
+
+__all__ = [
+    "CLOSED_MESSAGES", "DomainError", "Issued", "append_event", "average_service_minutes",
+    "call_next", "cancel", "complete", "counter_summary", "estimate_wait_minutes",
+    "format_number", "iso", "issue_ticket", "issued_today", "local_time", "no_show",
+    "not_found", "open_counters_for", "pause", "reactivate", "recall", "resume",
+    "service_day", "service_open_state", "sign_in_counter", "sign_out_counter", "start",
+    "ticket_summary", "transfer", "utcnow", "waiting_before", "waiting_counts", "within_hours",
+]

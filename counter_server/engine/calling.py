@@ -1,0 +1,255 @@
+"""A counter's work on tickets: call next, recall, start, complete, no-show,
+reactivate, transfer and cancel.
+
+Call next and complete run for every citizen served: prebuilt Core
+statements (statements.py) on narrow rows.  The other transitions are rarer
+and use the ORM, reading their rows through ``locks`` (counters first, then
+the ticket).  Each appends exactly one event per state change.
+
+Claiming a ticket is a conditional update (``WHERE id = ? AND status =
+'waiting'``) whose returned row is checked, so two counters can never both
+get the same ticket, on SQLite (where BEGIN IMMEDIATE serialises writers
+anyway) or on PostgreSQL under READ COMMITTED (where the second UPDATE
+re-checks the status after the first commits and matches no row).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from .. import models as m
+from .. import statements as st
+from ..db import Tx
+from ..defaults import office_settings
+from .errors import DomainError, not_found
+from .events import append_event
+from .hours import utcnow
+from .locks import lock_counter, lock_counters_and_ticket, lock_ticket
+from .queue_order import interleave, lanes
+
+
+def _forbidden(t: Any, action: str) -> DomainError:
+    """``action`` is for logs; people get one clear sentence."""
+    return DomainError("invalid_transition",
+                       "This action is not possible for ticket {number} in its current state.",
+                       409, number=t.display_number, action=action, state=t.status)
+
+
+def _serves(c: m.Counter, t: m.Ticket) -> bool:
+    return t.target_counter_id == c.id or (
+        t.target_counter_id is None and any(cs.service_id == t.service_id for cs in c.services))
+
+
+def _ensure_at_counter(c: Any, t: Any) -> None:
+    if t.office_id != c.office_id or t.counter_id != c.id:
+        raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
+
+
+def _ensure_may_move(c: m.Counter, t: m.Ticket) -> None:
+    """Transfer, cancel and reactivate: the ticket is at this counter or in its queue."""
+    if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
+        raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
+
+
+def _release(c: m.Counter | None, t: m.Ticket) -> None:
+    if c is not None and c.current_ticket_id == t.id:
+        c.current_ticket_id = None
+
+
+def _counter_row(conn: Connection, counter_id: int, stmt: Any) -> Any:
+    c = conn.execute(stmt, {"b_id": counter_id}).first()
+    if c is None or not c.active:
+        raise not_found("counter")
+    return c
+
+
+# ----------------------------------------------------------------------- call next
+def call_next(tx: Tx, counter_id: int, staff_id: int | None,
+              now: dt.datetime | None = None, *, complete_current: bool = False,
+              expected_ticket_id: int | None = None) -> Any:
+    """Claim the next ticket for the counter; returns the ticket row as stored.
+
+    ``complete_current`` completes the ticket in hand first, in the same
+    transaction (the officer's one-tap "done, next"); when nobody is waiting
+    nothing changes, so the ticket in hand stays open.  With
+    ``expected_ticket_id`` (the ticket the officer's screen shows) it is
+    refused if another tab or officer changed the ticket in hand meanwhile."""
+    now = now or utcnow()
+    tx.flush()
+    conn = tx.connection()
+    # The counter's row lock first (a join read FOR UPDATE would re-check
+    # only the locked row after waiting, not the joined ticket).
+    conn.execute(st.COUNTER_LOCK, {"b_id": counter_id})
+    c = _counter_row(conn, counter_id, st.COUNTER_ROW_IN_HAND)
+    if c.state == "paused":
+        raise DomainError("counter_paused", "The counter is paused; resume it first.")
+    if c.state != "open":
+        raise DomainError("counter_closed", "The counter is closed; sign in to open it.")
+    in_hand = None
+    if c.in_hand_status in (m.CALLED, m.SERVING):
+        if not complete_current:
+            raise DomainError("ticket_in_progress",
+                              "Finish the current ticket {number} before calling the next.",
+                              409, number=c.in_hand_number)
+        in_hand = c.current_ticket_id
+    if complete_current and in_hand is not None and expected_ticket_id not in (None, in_hand):
+        # (Nothing in hand: the ticket on screen was finished elsewhere; calling is wanted.)
+        raise DomainError("ticket_changed",
+                          "The ticket in hand is now {number}; check the screen and try again.",
+                          409, number=c.in_hand_number)
+    weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
+    settings = office_settings(conn.execute(st.OFFICE_SETTINGS, {"b_id": c.office_id}).scalar())
+    cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
+    prio, normal = lanes(conn, c, weights, cutoff, now)
+    if not (prio or normal):
+        raise DomainError("queue_empty", "Nobody is waiting for this counter.")
+    if in_hand is not None:
+        _t, c = _complete(tx, c, in_hand, staff_id, now, st.COMPLETE_BRIEF)
+    while prio or normal:
+        order, cycle = interleave(prio, normal, c.cycle_pos, settings)
+        for row in order:
+            t = conn.execute(st.CLAIM, {"b_id": row.id, "b_counter": c.id, "b_staff": staff_id,
+                                        "b_now": now}).first()
+            if t is not None:
+                c = conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id,
+                                                   "b_cycle": cycle}).one()
+                append_event(tx, c.office_id, "ticket.called", ticket=t, counter=c,
+                             staff_id=staff_id, now=now)
+                return t
+        # Every head was claimed by other counters meanwhile (PostgreSQL,
+        # READ COMMITTED): read the heads again.
+        prio, normal = lanes(conn, c, weights, cutoff, now)
+    raise DomainError("queue_empty", "Nobody is waiting for this counter.")
+
+
+def recall(tx: Tx, counter_id: int, staff_id: int | None,
+           now: dt.datetime | None = None) -> m.Ticket:
+    c = lock_counter(tx, counter_id)
+    t = lock_ticket(tx, c.current_ticket_id) if c.current_ticket_id else None
+    if t is None or t.status not in (m.CALLED, m.SERVING):
+        raise DomainError("no_current_ticket", "There is no ticket to recall at this counter.")
+    t.recall_count += 1
+    append_event(tx, c.office_id, "ticket.recalled", ticket=t, counter=c, staff_id=staff_id,
+                 now=now)
+    return t
+
+
+# -------------------------------------------------------------- ticket transitions
+def start(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
+          now: dt.datetime | None = None) -> m.Ticket:
+    c, t = lock_counter(tx, counter_id), lock_ticket(tx, ticket_id)
+    _ensure_at_counter(c, t)
+    if t.status != m.CALLED:
+        raise _forbidden(t, "started")
+    t.status, t.started_at = m.SERVING, now or utcnow()
+    append_event(tx, t.office_id, "ticket.started", ticket=t, counter=c, staff_id=staff_id,
+                 now=now)
+    return t
+
+
+def complete(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
+             now: dt.datetime | None = None) -> Any:
+    """serving → done; a called ticket completes too (the officer skipped
+    Start).  Returns the ticket row as stored."""
+    tx.flush()
+    c = _counter_row(tx.connection(), counter_id, st.COUNTER_ROW_LOCKED)
+    return _complete(tx, c, ticket_id, staff_id, now or utcnow(), st.COMPLETE)[0]
+
+
+def _complete(tx: Tx, c: Any, ticket_id: int, staff_id: int | None, now: dt.datetime,
+              stmt: Any) -> tuple[Any, Any]:
+    """Complete ``ticket_id`` at counter row ``c``: one conditional update
+    does the check and the change, and only a refusal reads the ticket to say
+    why.  Returns the ticket's row as ``stmt`` returns it and the counter's
+    row after the change."""
+    conn = tx.connection()
+    t = conn.execute(stmt, {"b_id": ticket_id, "b_office": c.office_id,
+                            "b_counter": c.id, "b_now": now}).first()
+    if t is None:
+        bad = conn.execute(st.TICKET_ROW, {"b_id": ticket_id}).first()
+        if bad is None:
+            raise not_found("ticket")
+        _ensure_at_counter(c, bad)
+        raise _forbidden(bad, "completed")
+    if c.current_ticket_id == t.id:
+        c = conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id}).one()
+    append_event(tx, t.office_id, "ticket.completed", ticket=t, counter=c, staff_id=staff_id,
+                 now=now)
+    return t, c
+
+
+def no_show(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
+            now: dt.datetime | None = None) -> m.Ticket:
+    now = now or utcnow()
+    c, t = lock_counter(tx, counter_id), lock_ticket(tx, ticket_id)
+    _ensure_at_counter(c, t)
+    if t.status != m.CALLED:
+        raise _forbidden(t, "marked as no-show")
+    t.status, t.finished_at = m.NO_SHOW, now
+    _release(c, t)
+    append_event(tx, t.office_id, "ticket.no_show", ticket=t, counter=c, staff_id=staff_id,
+                 now=now)
+    return t
+
+
+def reactivate(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
+               now: dt.datetime | None = None) -> m.Ticket:
+    """A no-show citizen came back: back in the queue with the original issue time."""
+    c, t = lock_counter(tx, counter_id), lock_ticket(tx, ticket_id)
+    _ensure_may_move(c, t)
+    if t.status != m.NO_SHOW:
+        raise _forbidden(t, "reactivated")
+    t.status, t.finished_at, t.counter_id, t.called_at = m.WAITING, None, None, None
+    append_event(tx, t.office_id, "ticket.reactivated", ticket=t, counter=c, staff_id=staff_id,
+                 now=now)
+    return t
+
+
+def transfer(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None, *,
+             to_service_id: int | None = None, to_counter_id: int | None = None,
+             now: dt.datetime | None = None) -> m.Ticket:
+    """Move a ticket to another service's queue or to one counter; it keeps its
+    number and original issue time, so it is not sent to the back."""
+    now = now or utcnow()
+    c, t, holder = lock_counters_and_ticket(tx, counter_id, ticket_id)
+    _ensure_may_move(c, t)
+    if t.status not in (m.WAITING, m.CALLED, m.SERVING):
+        raise _forbidden(t, "transferred")
+    if (to_service_id is None) == (to_counter_id is None):
+        raise DomainError("invalid_input", "Give either service_id or counter_id.", 400)
+    hop: dict[str, Any] = {"at": now.isoformat() + "Z", "from_service_id": t.service_id,
+                           "from_counter_id": t.counter_id, "staff_id": staff_id}
+    if to_service_id is not None:
+        svc = tx.get(m.Service, to_service_id)
+        if svc is None or svc.office_id != t.office_id or not svc.active:
+            raise not_found("service")
+        t.service_id, t.target_counter_id = svc.id, None
+        hop["to_service_id"] = svc.id
+    else:
+        target = tx.get(m.Counter, to_counter_id)
+        if target is None or target.office_id != t.office_id or not target.active:
+            raise not_found("counter")
+        t.target_counter_id = target.id
+        hop["to_counter_id"] = target.id
+    _release(holder, t)
+    t.transfer_chain = [*t.transfer_chain, hop]
+    t.status, t.counter_id, t.called_at, t.started_at = m.WAITING, None, None, None
+    append_event(tx, t.office_id, "ticket.transferred", ticket=t, counter=c, staff_id=staff_id,
+                 payload={"transfer": hop}, now=now)
+    return t
+
+
+def cancel(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
+           now: dt.datetime | None = None) -> m.Ticket:
+    now = now or utcnow()
+    c, t, holder = lock_counters_and_ticket(tx, counter_id, ticket_id)
+    _ensure_may_move(c, t)
+    if t.status not in (m.WAITING, m.CALLED, m.SERVING):
+        raise _forbidden(t, "cancelled")
+    _release(holder, t)
+    t.status, t.finished_at = m.CANCELLED, now
+    append_event(tx, t.office_id, "ticket.cancelled", ticket=t, counter=c, staff_id=staff_id,
+                 now=now)
+    return t

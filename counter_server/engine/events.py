@@ -1,0 +1,62 @@
+"""Event emission: one event row per state change, emitted through the
+write transaction (``db.Tx.emit``) and stored when it commits.
+
+The payload carries what screens show of the changed ticket and counter, so
+displays and consoles update from the event itself.  It never holds the
+ticket's public code.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .. import statements as st
+from ..db import Tx
+from .hours import utcnow
+
+
+def iso(t: dt.datetime | None) -> str | None:
+    return None if t is None else t.replace(tzinfo=dt.timezone.utc).isoformat()
+
+
+def ticket_summary(s: Any, t: Any, counter: Any = None) -> dict[str, Any]:
+    """What the display and consoles need about a ticket (never its code).
+    ``t`` is an ORM object or a row of the ticket table; ``counter``, when
+    given, the counter row it is at (saves reading the counter's number)."""
+    counter_number = None
+    if t.counter_id is not None:
+        if counter is not None and counter.id == t.counter_id:
+            counter_number = counter.number
+        else:
+            counter_number = s.connection().execute(
+                st.COUNTER_NUMBER, {"b_id": t.counter_id}).scalar()
+    return {
+        "id": t.id, "number": t.number, "display_number": t.display_number,
+        "service_id": t.service_id, "status": t.status, "priority_class": t.priority_class,
+        "counter_id": t.counter_id, "counter_number": counter_number,
+        "recall_count": t.recall_count, "issued_at": iso(t.issued_at),
+        "called_at": iso(t.called_at),
+    }
+
+
+def counter_summary(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "number": c.number, "name": c.name, "state": c.state,
+            "pause_reason": c.pause_reason, "staff_id": c.staff_id,
+            "current_ticket_id": c.current_ticket_id}
+
+
+def append_event(tx: Tx, office_id: int, type_: str, *, ticket: Any = None,
+                 counter: Any = None, staff_id: int | None = None,
+                 payload: dict[str, Any] | None = None, now: dt.datetime | None = None) -> None:
+    """Emit one event in ``tx``: ``ticket`` and ``counter`` (ORM objects or
+    rows, as they are after the change) go into its payload."""
+    tx.flush()  # pending ORM changes first: ids and states as they will be stored
+    body = dict(payload or {})
+    if ticket is not None:
+        body.setdefault("ticket", ticket_summary(tx, ticket, counter))
+    if counter is not None:
+        body.setdefault("counter", counter_summary(counter))
+    tx.emit(office_id, type_, ticket_id=ticket.id if ticket is not None else None,
+            counter_id=counter.id if counter is not None else (
+                ticket.counter_id if ticket is not None else None),
+            staff_id=staff_id, created_at=now or utcnow(), payload=body)
