@@ -98,7 +98,8 @@ def wait_up(url: str, proc: subprocess.Popen) -> None:
 
 # --------------------------------------------------------------------------- ceiling
 CEILING_APP = r'''
-import sqlite3, sys, threading
+import logging, sqlite3, sys, threading
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 from flask import Flask, jsonify
 import waitress
 path, port, sync = sys.argv[1], int(sys.argv[2]), sys.argv[3]

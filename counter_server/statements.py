@@ -36,21 +36,22 @@ COUNTER_ROW = select(COUNTER.c.id, COUNTER.c.office_id, COUNTER.c.number, COUNTE
                      COUNTER.c.current_ticket_id, COUNTER.c.cycle_pos, COUNTER.c.active,
                      ).where(COUNTER.c.id == bindparam("b_id"))
 _IN_HAND = TICKET.alias("in_hand")
-# The counter with the state of its ticket in hand (what call next checks first).
+# The counter with the state of its ticket in hand and its office's settings
+# (what call next checks first).
 COUNTER_ROW_IN_HAND = (
     select(*COUNTER_ROW.selected_columns, _IN_HAND.c.status.label("in_hand_status"),
-           _IN_HAND.c.display_number.label("in_hand_number"))
-    .select_from(COUNTER.outerjoin(_IN_HAND, _IN_HAND.c.id == COUNTER.c.current_ticket_id))
+           _IN_HAND.c.display_number.label("in_hand_number"),
+           OFFICE.c.settings.label("office_settings"))
+    .select_from(COUNTER.join(OFFICE, OFFICE.c.id == COUNTER.c.office_id)
+                 .outerjoin(_IN_HAND, _IN_HAND.c.id == COUNTER.c.current_ticket_id))
     .where(COUNTER.c.id == bindparam("b_id")))
-# Every counter transition locks its counter row first (PostgreSQL; SQLite
-# writers queue anyway): two presses at one counter (two tabs, a double tap)
-# run one after the other and the second sees what the first did.  Row locks
-# are taken counter first, then tickets; events lock last, at commit.  (A
-# join read FOR UPDATE would re-check only the locked row after waiting, not
-# the joined ticket: call next locks first, then reads in a new statement.)
+# Every counter transition locks its counter row first (db.lock_rows): two
+# presses at one counter (two tabs, a double tap) run one after the other and
+# the second sees what the first did.  (A join read FOR UPDATE would re-check
+# only the locked row after waiting, not the joined ticket: call next locks
+# first, then reads in a new statement.)
 COUNTER_ROW_LOCKED = COUNTER_ROW.with_for_update()
 COUNTER_LOCK = select(COUNTER.c.id).where(COUNTER.c.id == bindparam("b_id")).with_for_update()
-OFFICE_SETTINGS = select(OFFICE.c.settings).where(OFFICE.c.id == bindparam("b_id"))
 COUNTER_NUMBER = select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_id"))
 # The numbers of the active counters serving a service (a ticket's view).
 SERVICE_COUNTERS = (select(COUNTER.c.number)

@@ -8,7 +8,7 @@ from apiflask import APIBlueprint
 from flask import Response, current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..db import Database
+from ..db import Database, Tx
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API v1")
 
@@ -19,18 +19,17 @@ def get_db() -> Database:
     return current_app.extensions["motcua_db"]
 
 
-def run_write(fn: Callable[[Any], T], retries: int = 4, *, batch: bool = False,
-              db: Database | None = None) -> T:
-    """Run ``fn(session)`` in one write transaction (its commit wakes the
-    event streams of the offices it wrote events for).
+def run_write(fn: Callable[[Tx], T], retries: int = 4, *, batch: bool = False) -> T:
+    """Run ``fn(tx)`` in one write transaction (``db.Tx``: a Session the
+    engine emits events through; its commit wakes the event streams of the
+    offices it emitted events for).
 
     ``batch=True`` lets SQLite share the commit (and its disk flush) with
-    other requests (see db.GroupCommitter); only for functions that use
+    other requests (see group_commit.py); only for functions that use
     nothing from the request context.  Retried on the rare conflicts a
     concurrent writer can cause (a duplicate idempotency key racing on
-    PostgreSQL, a serialisation failure); a DomainError is never retried.
-    ``db`` defaults to the current app's."""
-    db = db or get_db()
+    PostgreSQL, a serialisation failure); a DomainError is never retried."""
+    db = get_db()
     for attempt in range(retries):
         try:
             if batch:

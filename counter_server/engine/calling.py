@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from .. import models as m
 from .. import statements as st
-from ..db import Tx
+from ..db import Tx, lock_rows
 from ..defaults import office_settings
 from .errors import DomainError, not_found
 from .events import append_event
@@ -79,9 +79,7 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
     now = now or utcnow()
     tx.flush()
     conn = tx.connection()
-    # The counter's row lock first (a join read FOR UPDATE would re-check
-    # only the locked row after waiting, not the joined ticket).
-    conn.execute(st.COUNTER_LOCK, {"b_id": counter_id})
+    lock_rows(conn, st.COUNTER_LOCK, {"b_id": counter_id})  # the counter first
     c = _counter_row(conn, counter_id, st.COUNTER_ROW_IN_HAND)
     if c.state == "paused":
         raise DomainError("counter_paused", "The counter is paused; resume it first.")
@@ -100,7 +98,7 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
                           "The ticket in hand is now {number}; check the screen and try again.",
                           409, number=c.in_hand_number)
     weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
-    settings = office_settings(conn.execute(st.OFFICE_SETTINGS, {"b_id": c.office_id}).scalar())
+    settings = office_settings(c.office_settings)
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
     prio, normal = lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):

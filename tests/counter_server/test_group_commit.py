@@ -1,4 +1,4 @@
-"""Group commit (db.GroupCommitter) on a real SQLite file: jobs from many
+"""Group commit (group_commit.GroupCommitter) on a real SQLite file: jobs from many
 threads share commits, each caller gets its own result or error, a refused
 job changes nothing while its batch-mates are stored."""
 from __future__ import annotations
@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from counter_server import engine as e
 from counter_server import models as m
-from counter_server.db import Database, GroupCommitter
+from counter_server.db import Database
+from counter_server.group_commit import GroupCommitter
 from tests.conftest import seed_database
 
 
