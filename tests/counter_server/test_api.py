@@ -3,6 +3,7 @@ Vietnamese message and changes nothing; roles and counters are enforced."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -53,15 +54,12 @@ def test_every_api_route_is_in_the_openapi_document(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.rule == "/api/v1/openapi.json":
             continue
-        path = rule.rule
-        for conv in ("int:", "string:", "path:"):
-            path = path.replace("<" + conv, "<")
-        path = path.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, f"{method} {path} missing from openapi.json"
     for path, method in documented:  # and nothing documented that does not exist
         adapter = app.url_map.bind("localhost")
-        concrete = path.replace("{code}", "abc").replace("{counter_id}", "1") \
+        concrete = path.replace("{code}", "abcdefgh1234").replace("{counter_id}", "1") \
             .replace("{ticket_id}", "1").replace("{", "").replace("}", "")
         adapter.match(concrete, method=method)
 
