@@ -232,8 +232,10 @@ for _scheme in (bearer_auth, session_auth, device_auth):
     def _refuse(status: int) -> Any:
         """401/403 as the view declared: JSON, or for a web page the sign-in
         page (401) and a Vietnamese error page (403)."""
+        from .errors import wants_json
+
         view = current_app.view_functions.get(request.endpoint or "")
-        if getattr(view, "_motcua_html", False):
+        if getattr(view, "_motcua_html", False) and not wants_json():
             if status == 401:
                 return redirect(url_for("console.login", next=request.full_path))
             from .errors import error_page
