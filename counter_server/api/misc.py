@@ -22,7 +22,7 @@ LOCK_FOR = dt.timedelta(minutes=5)
 @bp.get("/health")
 @require(PUBLIC)
 @bp.output(Health)
-@bp.doc(summary="Server and database health")
+@bp.doc(summary="Server and database health", responses=errors())
 def health():
     with get_db().read() as s:
         s.execute(text("SELECT 1"))
