@@ -21,7 +21,7 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 from . import __version__, i18n
 from . import models as m
 from .db import Database, default_sqlite_url
-from .api.schemas import Error
+from .api.schemas import MAX_ID, TICKET_CODE, Error
 from .errors import HTTP_CODES, error_response  # noqa: F401  (the server's error shapes)
 from .limits import WEB_MAX_BODY
 
@@ -58,8 +58,6 @@ class BoundedInt(IntegerConverter):
     simply "not found", never handed to the driver)."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        from .api.schemas import MAX_ID
-
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
@@ -68,46 +66,7 @@ class TicketCode(BaseConverter):
     """A ticket's code in a path (``secrets.token_urlsafe``): never a word
     like ``lookup``, so ``/tickets/lookup`` is only the lookup."""
 
-    regex = "[A-Za-z0-9_-]{8,32}"
-
-
-NO_NUL = "^[^\\u0000]*$"
-
-
-def _document_paths_and_bodies(spec: dict[str, Any]) -> dict[str, Any]:
-    """What APIFlask leaves out of the document: the range of ids in paths,
-    the form of ticket codes, text without NUL, which request bodies are
-    required."""
-    from .api.schemas import MAX_ID
-
-    schemas = spec.get("components", {}).get("schemas", {})
-    # limits.check_request refuses NUL in any text (no column holds one).
-    props = [prop for schema in schemas.values() for prop in schema.get("properties", {}).values()]
-    while props:
-        prop = props.pop()
-        if isinstance(prop.get("items"), dict):
-            props.append(prop["items"])
-        if prop.get("type") in ("string", ["string", "null"]) and not (
-                {"enum", "format", "pattern"} & set(prop)):
-            prop["pattern"] = NO_NUL
-    for path, ops in spec.get("paths", {}).items():
-        for op in ops.values():
-            if not isinstance(op, dict):
-                continue
-            for param in op.get("parameters", []):
-                if param.get("in") != "path":
-                    continue
-                if param["schema"].get("type") == "integer":
-                    param["schema"].update(minimum=0, maximum=MAX_ID)
-                elif param["name"] == "code":
-                    param["schema"]["pattern"] = f"^{TicketCode.regex}$"
-            body = op.get("requestBody")
-            if body:
-                for media in body["content"].values():
-                    ref = media.get("schema", {}).get("$ref", "")
-                    if schemas.get(ref.rpartition("/")[2], {}).get("required"):
-                        body["required"] = True
-    return spec
+    regex = TICKET_CODE
 
 
 @dataclass
@@ -159,10 +118,12 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     app.config.update(config)
     app.json.ensure_ascii = False  # Vietnamese as UTF-8, not \u escapes
     app.session_interface = CookieSessionOnDemand()
-    # Ids in paths fit a 64-bit column; a larger number is simply "not found".
+    # Ids in paths fit the id columns; a larger number is simply "not found".
     app.url_map.converters["int"] = BoundedInt
     app.url_map.converters["ticket_code"] = TicketCode
-    app.spec_processor(_document_paths_and_bodies)
+    from .api.document import complete_the_document
+
+    app.spec_processor(complete_the_document)
 
     db = Database(app.config["DATABASE_URL"], pool_size=app.config["DB_POOL_SIZE"])
     app.extensions["motcua_db"] = db

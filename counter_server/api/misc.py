@@ -110,12 +110,13 @@ def services():
                          "content": {"application/json": {"schema": {
                              "$ref": "#/components/schemas/RatingOut"}}}},
                    **errors(401, 403, 404, 409, 413, 422, 429,
-                            e400="Invalid input (an anonymous caller must name the ticket)",
                             e401="A token that is not valid (anonymous callers send none)",
                             e403="Callers other than rating tablets, kiosks and code holders",
                             e404="Unknown ticket code",
                             e409="already_rated, not_finished or client_key_conflict",
-                            e422="unknown_level, unknown_reason or comment_too_long",
+                            e422="unknown_level, unknown_reason, comment_too_long, or "
+                                 "ticket_code_required (kiosks and anonymous callers must name "
+                                 "the ticket)",
                             e429="Too many ratings from this device or address")})
 @limiter.shared_limit(RATING_PER_DEVICE, scope="rating-device", key_func=device_or_address)
 @limiter.shared_limit(RATING_PER_ADDRESS, scope="rating-address")
@@ -126,7 +127,7 @@ def create_rating(json_data):
     channel = {"rating": "tablet", "kiosk": "kiosk"}.get(p.role if p else "", "web")
     code = json_data.get("ticket_code")
     if p is None and not code:
-        raise e.DomainError("invalid_input", "A ticket code is required.", 400)
+        raise e.DomainError("ticket_code_required", "A ticket code is required.", 422)
 
     def do(s):
         if p is not None:

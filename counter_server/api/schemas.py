@@ -14,6 +14,8 @@ from ..models import PRIORITY_CLASSES
 # Ids fit the database's integer column (32-bit on PostgreSQL); anything
 # larger is refused as bad input here, before it can reach a database driver.
 MAX_ID = 2**31 - 1
+# A ticket's code (secrets.token_urlsafe(9)) as paths carry it.
+TICKET_CODE = "[A-Za-z0-9_-]{8,32}"
 
 
 class WholeNumber(Integer):
