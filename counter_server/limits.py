@@ -69,12 +69,12 @@ def check_request() -> None:
     length = request.content_length
     if length is not None and length > (request.max_content_length or WEB_MAX_BODY):
         raise RequestEntityTooLarge()
-    texts: list[Any] = [request.path, *request.args.keys(), *request.args.values()]
+    texts: list[Any] = [request.path, *(t for kv in request.args.items(multi=True) for t in kv)]
     texts += [v for k, v in request.environ.items() if k.startswith("HTTP_")]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        texts += [*request.form.keys(), *request.form.values()]
+        texts += [t for kv in request.form.items(multi=True) for t in kv]
     if all(isinstance(t, str) and storable(t) for t in texts):
-        if request.is_json and length:
+        if request.is_json:
             _check_json(request.get_data(cache=True))
         return
     raise bad_input("The text sent contains characters that cannot be stored.")
@@ -94,6 +94,8 @@ def storable(text: str) -> bool:
 def _check_json(raw: bytes) -> None:
     from .errors import bad_input
 
+    if not raw:
+        return
     try:
         data = json.loads(raw)
     except RecursionError:
