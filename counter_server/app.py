@@ -13,22 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask
-from flask import Response, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from . import __version__, i18n
 from . import models as m
 from .db import Database, default_sqlite_url
-from .engine import DomainError
-from .security import AuthError
+from .api.schemas import MAX_ID, TICKET_CODE, Error
+from .errors import HTTP_CODES, error_response  # noqa: F401  (the server's error shapes)
+from .limits import WEB_MAX_BODY
 
 _ = i18n._
-API_MAX_BODY = 64 * 1024
-WEB_MAX_BODY = 4 * 1024 * 1024  # photo uploads and configuration imports
 
 WEB_DOMAINS = ("server", "console", "admin", "reports", "phone", "display_web")
 
@@ -57,9 +54,19 @@ def _secret_key(folder: Path) -> str:
 
 
 class BoundedInt(IntegerConverter):
+    """``<int:...>`` up to the database's integer range (a larger id is
+    simply "not found", never handed to the driver)."""
+
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+class TicketCode(BaseConverter):
+    """A ticket's code in a path (``secrets.token_urlsafe``): never a word
+    like ``lookup``, so ``/tickets/lookup`` is only the lookup."""
+
+    regex = TICKET_CODE
 
 
 @dataclass
@@ -70,30 +77,6 @@ class SessionUser(UserMixin):
     role: str
     office_id: int
     photo: str | None = None
-
-
-def error_response(status: int, code: str, message: str, **params: Any) -> Response:
-    text = _(message)
-    if params:
-        try:
-            text = text.format(**params)
-        except (KeyError, IndexError, ValueError):
-            pass
-    resp = jsonify({"error": {"code": code, "message": text}})
-    resp.status_code = status
-    return resp
-
-
-HTTP_CODES = {400: ("bad_request", "The request is not valid."),
-              401: ("unauthorized", "Please sign in."),
-              403: ("forbidden", "You are not allowed to do this."),
-              404: ("not_found", "Not found."),
-              405: ("method_not_allowed", "This method is not allowed here."),
-              413: ("too_large", "The request is too large."),
-              415: ("bad_request", "The request is not valid."),
-              422: ("invalid_input", "The data sent is not valid."),
-              429: ("too_many_requests", "Too many requests; please wait a moment."),
-              500: ("internal_error", "Something went wrong on the server.")}
 
 
 class CookieSessionOnDemand(SecureCookieSessionInterface):
@@ -123,6 +106,10 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
         SSE_KEEPALIVE_SECONDS=float(os.environ.get("MOTCUA_SSE_KEEPALIVE", "15")),
         SSE_POLL_SECONDS=1.0,
         VALIDATION_ERROR_STATUS_CODE=400,
+        VALIDATION_ERROR_DESCRIPTION="Bad input: the fields at fault are in error.detail",
+        VALIDATION_ERROR_SCHEMA=Error,
+        HTTP_ERROR_SCHEMA=Error,
+        AUTH_ERROR_DESCRIPTION="No credentials, or a token that is not valid",
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
@@ -131,8 +118,12 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     app.config.update(config)
     app.json.ensure_ascii = False  # Vietnamese as UTF-8, not \u escapes
     app.session_interface = CookieSessionOnDemand()
-    # Ids in paths fit a 64-bit column; a larger number is simply "not found".
+    # Ids in paths fit the id columns; a larger number is simply "not found".
     app.url_map.converters["int"] = BoundedInt
+    app.url_map.converters["ticket_code"] = TicketCode
+    from .api.document import complete_the_document
+
+    app.spec_processor(complete_the_document)
 
     db = Database(app.config["DATABASE_URL"], pool_size=app.config["DB_POOL_SIZE"])
     app.extensions["motcua_db"] = db
@@ -158,7 +149,9 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
             return SessionUser(u.id, u.username, u.full_name, u.role, u.office_id, u.photo)
 
     _install_i18n(app)
-    _install_errors(app)
+    from . import errors
+
+    errors.install(app)
 
     from .api import bp as api_bp
     from .console import bp as console_bp
@@ -169,7 +162,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
 
     from .reports.api import reports_api
 
-    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie callers (security.require)
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie callers (security.auth)
     csrf.exempt(reports_api)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_api)
@@ -179,14 +172,9 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
         bp.enable_openapi = False
         app.register_blueprint(bp)
 
-    @app.before_request
-    def _limit_api_body() -> None:
-        if request.path.startswith("/api/"):
-            request.max_content_length = API_MAX_BODY
+    from .limits import check_request
 
-    from .security import guard_views
-
-    guard_views(app)  # declared access before any other view decorator (input validation)
+    app.before_request(check_request)
     return app
 
 
@@ -212,43 +200,3 @@ def _install_i18n(app: APIFlask) -> None:
     chain = _Chain()
     app.jinja_env.install_gettext_callables(chain.gettext, chain.ngettext, newstyle=True)
     app.extensions["motcua_gettext"] = chain.gettext
-
-
-def _install_errors(app: APIFlask) -> None:
-    @app.errorhandler(DomainError)
-    def _domain(e: DomainError) -> Response:
-        return error_response(e.status, e.code, e.message, **e.params)
-
-    @app.errorhandler(AuthError)
-    def _auth(e: AuthError) -> Response:
-        resp = error_response(e.status, e.code, e.message)
-        if e.status == 401:
-            resp.headers["WWW-Authenticate"] = "Bearer"
-        return resp
-
-    @app.error_processor
-    def _apiflask_error(e: Any) -> Response:
-        # Validation errors and abort() from APIFlask views.
-        code, message = HTTP_CODES.get(e.status_code, ("error", "The request is not valid."))
-        if e.status_code == 400 and e.detail:
-            code, message = "invalid_input", "The data sent is not valid."
-        resp = error_response(e.status_code, code, message)
-        if e.detail:
-            body = resp.get_json()
-            body["error"]["detail"] = e.detail
-            resp.set_data(app.json.dumps(body))
-        return resp
-
-    @app.errorhandler(HTTPException)
-    def _http(e: HTTPException) -> Any:
-        if not request.path.startswith("/api/") and e.code not in (413, 429):
-            return e
-        code, message = HTTP_CODES.get(e.code or 500, ("error", "The request is not valid."))
-        return error_response(e.code or 500, code, message)
-
-    @app.errorhandler(Exception)
-    def _crash(e: Exception) -> Any:  # pragma: no cover - logged, never expected
-        if isinstance(e, HTTPException):
-            return _http(e)
-        app.logger.exception("unhandled error")
-        return error_response(500, *HTTP_CODES[500])

@@ -91,8 +91,7 @@ def init_cmd(obj: dict, demo: bool, always_open: bool, office_name: str | None,
               help="One per open event stream (displays, consoles) plus headroom.")
 @click.pass_obj
 def serve_cmd(obj: dict, host: str, port: int, threads: int) -> None:
-    import waitress
-
+    from . import http_server
     from .app import create_app
     from .migrate import upgrade
 
@@ -103,9 +102,8 @@ def serve_cmd(obj: dict, host: str, port: int, threads: int) -> None:
     # them out of the garbage collector's full passes (pauses under load).
     gc.collect()
     gc.freeze()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="motcua",
-                   channel_timeout=120, connection_limit=400, max_request_body_size=8 * 1024 * 1024,
-                   clear_untrusted_proxy_headers=True)
+    http_server.serve(app, host=host, port=port, threads=threads, ident="motcua",
+                      channel_timeout=120, connection_limit=400, clear_untrusted_proxy_headers=True)
 
 
 @main.group("user", help="Staff, leader and admin accounts.")

@@ -1,7 +1,22 @@
-"""Request rate limits (Flask-Limiter, in-memory: one office server)."""
+"""What a request may be: its size, its text, its rate.
+
+Sizes and text are checked before any view runs (:func:`check_request`), so
+every refusal is the server's JSON error (or, for a browser, its Vietnamese
+page); rates are Flask-Limiter's (in-memory: one office server).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+API_MAX_BODY = 64 * 1024
+WEB_MAX_BODY = 4 * 1024 * 1024  # photo uploads and configuration imports
+# Request bodies are JSON objects of plain fields: a few levels at most.
+MAX_JSON_DEPTH = 16
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
@@ -38,3 +53,66 @@ UNLIMITED_HOT_ENDPOINTS = frozenset({
 @limiter.request_filter
 def _hot_endpoint() -> bool:
     return request.endpoint in UNLIMITED_HOT_ENDPOINTS
+
+
+def check_request() -> None:
+    """Refuse (400, or 413 for size) what no view should see: a body over the
+    limit, and text no database column can hold or no view needs: NUL,
+    a lone surrogate (a ``"\\ud800"`` escape), JSON nested too deep to parse
+    safely, in the path, the query, the headers, a form or a JSON body."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from .errors import bad_input
+
+    if request.path.startswith("/api/"):
+        request.max_content_length = API_MAX_BODY
+    length = request.content_length
+    if length is not None and length > (request.max_content_length or WEB_MAX_BODY):
+        raise RequestEntityTooLarge()
+    texts: list[Any] = [request.path, *(t for kv in request.args.items(multi=True) for t in kv)]
+    texts += [v for k, v in request.environ.items() if k.startswith("HTTP_")]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [t for kv in request.form.items(multi=True) for t in kv]
+    if all(isinstance(t, str) and storable(t) for t in texts):
+        if request.is_json:
+            _check_json(request.get_data(cache=True))
+        return
+    raise bad_input("The text sent contains characters that cannot be stored.")
+
+
+def storable(text: str) -> bool:
+    """Text a database column can hold: no NUL, valid Unicode (UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_json(raw: bytes) -> None:
+    from .errors import bad_input
+
+    if not raw:
+        return
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise bad_input("The data sent is nested too deeply.")
+    except ValueError:
+        return  # not JSON: the view's input parsing says so
+    stack = [(data, 1)]
+    while stack:  # iterative: the depth is what is being checked
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise bad_input("The data sent is nested too deeply.")
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not storable(k):
+                    raise bad_input("The text sent contains characters that cannot be stored.")
+                stack.append((v, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str) and not storable(value):
+            raise bad_input("The text sent contains characters that cannot be stored.")

@@ -58,7 +58,7 @@ def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level:
         if ticket.status != m.DONE:
             raise DomainError("not_finished", "This ticket has not been served yet.", 409)
     elif channel != "tablet":
-        raise DomainError("invalid_input", "A ticket code is required.", 400)
+        raise DomainError("ticket_code_required", "A ticket code is required.", 422)
     else:
         misuse_reason = "no_ticket"
 

@@ -1,16 +1,20 @@
 """Who is asking, and may they?
 
-Three ways in: ``Authorization: Bearer`` (devices and API tokens), the web
-console's Flask-Login session cookie (with CSRF on every unsafe method), and
-a display's device cookie set from a one-time ``/display?token=`` link.
-Every view declares the roles it admits with :func:`require`; the access
-matrix test walks the app's route table and fails on any view that declares
-nothing, so a new route cannot slip past.
+Three ways in, each an APIFlask (Flask-HTTPAuth) scheme, so the OpenAPI
+document names them: ``Authorization: Bearer`` (devices and API tokens), the
+web console's Flask-Login session cookie (CSRF on every unsafe method) and a
+display's device cookie set from a one-time ``/display?token=`` link (read
+only).  :data:`auth` tries them in that order.
+
+Every view declares who may call it once: API views with
+``@bp.auth_required(auth, roles=[...])``, web pages with :func:`require`
+(the same check, with a sign-in redirect and a Vietnamese page for browsers),
+public views with ``@require(PUBLIC)``.  The access matrix test reads the
+declaration with :func:`access_of` and fails on any view that has none.
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
 import time
@@ -19,11 +23,11 @@ from typing import Any, Callable, Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from apiflask import APIKeyCookieAuth, HTTPTokenAuth, MultiAuth
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import bindparam, select
 
 from . import models as m
-from .db import write_generation
 
 DEVICE_COOKIE = "motcua_device"
 TOKEN_TTL = dt.timedelta(hours=12)
@@ -93,51 +97,34 @@ _STAFF_BY_TOKEN = (select(m.ApiToken.revoked, m.ApiToken.expires_at, m.ApiToken.
                    .where(m.ApiToken.token_hash == bindparam("b_hash")))
 
 
-def _device_principal(db: Any, token: str, via: str) -> Principal | None:
-    with db.lookup() as conn:  # one indexed lookup, no ORM round trip
-        d = conn.execute(_DEVICE_BY_TOKEN, {"b_hash": hash_token(token)}).first()
-    return _from_device(db, d, via)
-
-
-TOKEN_CACHE_SECONDS = 1.0
-_token_cache: dict[str, tuple[float, int, Principal, Any]] = {}
+def _db() -> Any:
+    return current_app.extensions["motcua_db"]
 
 
 def bearer_principal(db: Any, token: str) -> Principal | None:
-    """A device's or a staff member's token, looked up on one connection (this
-    runs on every kiosk and counter request).
-
-    An accepted token is remembered for a second, and forgotten at once when
-    anything is written outside the ticket hot paths in this process (a
-    revocation, a deactivation, a sign-out...); another server process on the
-    same database sees a revocation within that second."""
-    key = hash_token(token)
-    now = time.monotonic()
-    hit = _token_cache.get(key)
-    if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS and hit[1] == write_generation() \
-            and (hit[3] is None or hit[3] > m.utcnow()):
-        return hit[2]
-    generation = write_generation()
-    p, expires = _lookup_bearer(db, key)
-    if p is not None:
-        if len(_token_cache) > 10_000:
-            _token_cache.clear()
-        _token_cache[key] = (now, generation, p, expires)
-    return p
-
-
-def _lookup_bearer(db: Any, key: str) -> tuple[Principal | None, Any]:
-    th = {"b_hash": key}
+    """A device's or a staff member's token, looked up on every request (a
+    revoked token is refused on its next one).  A staff token carries the
+    counter the server assigned at sign-in."""
+    if not token:
+        return None
+    th = {"b_hash": hash_token(token)}
     with db.lookup() as conn:
         d = conn.execute(_DEVICE_BY_TOKEN, th).first()
         staff = conn.execute(_STAFF_BY_TOKEN, th).first() if d is None else None
     if d is not None:
-        return _from_device(db, d, "bearer"), None
+        return _from_device(db, d, "bearer")
     if staff is None or staff.revoked or not staff.active or staff.expires_at < m.utcnow():
-        return None, None
+        return None
     return Principal(role=staff.role, office_id=staff.office_id, user_id=staff.id,
-                     counter_id=staff.counter_id, via="bearer", name=staff.full_name), \
-        staff.expires_at
+                     counter_id=staff.counter_id, via="bearer", name=staff.full_name)
+
+
+def _device_principal(db: Any, token: str, via: str) -> Principal | None:
+    if not token:
+        return None
+    with db.lookup() as conn:
+        d = conn.execute(_DEVICE_BY_TOKEN, {"b_hash": hash_token(token)}).first()
+    return _from_device(db, d, via)
 
 
 def _from_device(db: Any, d: Any, via: str) -> Principal | None:
@@ -166,115 +153,150 @@ def session_principal() -> Principal | None:
                      via="session", name=current_user.full_name)
 
 
+# ------------------------------------------------------------------ the schemes
+class _BearerAuth(HTTPTokenAuth):
+    """Bearer tokens.  Any ``Authorization`` header selects this scheme, so a
+    malformed one is refused (401) rather than passed over for a cookie."""
+
+    def is_compatible_auth(self, headers: Any) -> bool:
+        return "Authorization" in headers
+
+
+class _CookieAuth(APIKeyCookieAuth):
+    """A cookie scheme: after the role check, cookies (which browsers send
+    on their own) also need the CSRF token on unsafe methods."""
+
+    def authorize(self, role: Any, user: Any, auth: Any) -> bool | None:
+        if not super().authorize(role, user, auth):
+            return False
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            from flask_wtf.csrf import validate_csrf
+
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
+            except Exception:  # noqa: BLE001 - a ValidationError carries the reason
+                raise AuthError(403, "csrf_failed", "The form has expired; reload the page.")
+        return True
+
+
+class _SessionAuth(_CookieAuth):
+    def is_compatible_auth(self, headers: Any) -> bool:
+        return session_principal() is not None
+
+    def authenticate(self, auth: Any, stored_password: Any) -> Principal | None:
+        return _remember(session_principal())
+
+
+class _DeviceCookieAuth(_CookieAuth):
+    def authorize(self, role: Any, user: Any, auth: Any) -> bool | None:
+        # Device cookies only ever open read-only display views.
+        if request.method not in ("GET", "HEAD"):
+            return False
+        return super().authorize(role, user, auth)
+
+
+bearer_auth = _BearerAuth(
+    "Bearer", name="BearerAuth",
+    description="A device token (kiosk, display, rating tablet) or a token from "
+                "POST /api/v1/auth/token (staff tokens are bound to their counter).")
+session_auth = _SessionAuth(
+    name="SessionCookie", param_name="session",
+    description="The web console's sign-in session; unsafe methods also need the "
+                "X-CSRFToken header (the page's csrf-token meta tag).")
+device_auth = _DeviceCookieAuth(
+    name="DeviceCookie", param_name=DEVICE_COOKIE,
+    description="A display's cookie, set from its one-time /display?token= link (read only).")
+auth = MultiAuth(bearer_auth, session_auth, device_auth)
+
+
+@bearer_auth.verify_token
+def _verify_bearer(token: str) -> Principal | None:
+    return _remember(bearer_principal(_db(), token.strip()))
+
+
+@device_auth.verify_token
+def _verify_device(token: str) -> Principal | None:
+    return _remember(_device_principal(_db(), token, "device_cookie"))
+
+
+def _remember(p: Principal | None) -> Principal | None:
+    if p is not None:
+        g.principal = p
+    return p
+
+
+for _scheme in (bearer_auth, session_auth, device_auth):
+    _scheme.get_user_roles(lambda p: [p.role])
+
+    @_scheme.error_handler
+    def _refuse(status: int) -> Any:
+        """401/403 as the view declared: JSON, or for a web page the sign-in
+        page (401) and a Vietnamese error page (403)."""
+        from .errors import wants_json
+
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "_motcua_html", False) and not wants_json():
+            if status == 401:
+                return redirect(url_for("console.login", next=request.full_path))
+            from .errors import error_page
+
+            return error_page(403, "forbidden", "You are not allowed to do this.")
+        if status == 403:
+            raise AuthError(403, "forbidden", "You are not allowed to do this.")
+        if "Authorization" in request.headers:
+            raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
+        raise AuthError(401, "unauthorized", "Please sign in.")
+
+
 def current_principal() -> Principal | None:
-    """Resolve (once per request) who is calling."""
+    """Who is calling: whom the view's auth admitted, or (public views)
+    resolved once per request the same way; a bad bearer token is refused."""
     if "principal" in g:
         return g.principal
-    db = current_app.extensions["motcua_db"]
     p: Principal | None = None
-    auth = request.headers.get("Authorization", "")
-    if auth:
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
-        token = token.strip()
-        p = bearer_principal(db, token)
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        p = bearer_principal(_db(), token.strip()) if scheme.lower() == "bearer" else None
         if p is None:
             raise AuthError(401, "invalid_token", "Invalid or expired credentials.")
     else:
         p = session_principal()
         if p is None and request.cookies.get(DEVICE_COOKIE):
-            p = _device_principal(db, request.cookies[DEVICE_COOKIE], "device_cookie")
+            p = _device_principal(_db(), request.cookies[DEVICE_COOKIE], "device_cookie")
     g.principal = p
     return p
 
 
-def _check_csrf(p: Principal) -> None:
-    if p.via in ("session", "device_cookie") and request.method not in ("GET", "HEAD", "OPTIONS"):
-        from flask_wtf.csrf import CSRFError, validate_csrf
-
-        try:
-            validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
-        except (CSRFError, Exception):  # ValidationError carries the reason
-            raise AuthError(403, "csrf_failed", "The form has expired; reload the page.")
-
-
 def require(*roles: str, html: bool = False) -> Callable:
-    """Admit only ``roles`` (or everybody with ``PUBLIC``).
+    """A web page's (or public view's) one declaration of who may call it.
 
-    The allowed set is stored on the view as ``_motcua_access`` for the
-    access-matrix test.  ``html=True`` views send anonymous people to the
-    sign-in page instead of answering 401 JSON."""
+    ``require(PUBLIC)`` only marks the view.  Otherwise the view is wrapped
+    once by :data:`auth` with these roles (Flask-HTTPAuth's
+    ``login_required``, what ``auth_required`` does on API views);
+    ``html=True`` sends anonymous browsers to the sign-in page and wrong roles
+    to a Vietnamese error page instead of JSON."""
     allowed = frozenset(roles)
     unknown = allowed - set(ALL_ROLES) - {PUBLIC}
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
 
     def deco(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            refusal = _enforce(allowed, html)
-            if refusal is not None:
-                return refusal
-            return view(*args, **kwargs)
-
-        wrapper._motcua_access = allowed  # type: ignore[attr-defined]
-        wrapper._motcua_html = html  # type: ignore[attr-defined]
-        return wrapper
+        if PUBLIC not in allowed:
+            view = auth.login_required(role=sorted(allowed))(view)
+        view._motcua_access = allowed  # type: ignore[attr-defined]
+        view._motcua_html = html  # type: ignore[attr-defined]
+        return view
 
     return deco
 
 
-def _enforce(allowed: frozenset[str], html: bool) -> Any:
-    """The role, device-cookie and CSRF checks of :func:`require`; a redirect
-    for anonymous HTML callers, an AuthError for the rest, None to go on."""
-    if PUBLIC in allowed or g.get("_motcua_admitted") is allowed:
-        return None  # public, or this view's guard already admitted the request
-    p = current_principal()
-    if p is None:
-        if html:
-            return redirect(url_for("console.login", next=request.full_path))
-        raise AuthError(401, "unauthorized", "Please sign in.")
-    if p.role not in allowed:
-        raise AuthError(403, "forbidden", "You are not allowed to do this.")
-    # Device cookies only ever open read-only display views.
-    if p.via == "device_cookie" and request.method not in ("GET", "HEAD"):
-        raise AuthError(403, "forbidden", "You are not allowed to do this.")
-    _check_csrf(p)
-    g._motcua_admitted = allowed
-    return None
-
-
-def guard_views(app: Any) -> None:
-    """Wrap every declared view once more, outermost, with its own access check.
-
-    ``@require`` sits under other decorators (APIFlask's input validation
-    would otherwise answer an anonymous caller 400 before the role check says
-    401).  Done after all blueprints are registered and as part of the view,
-    so blueprint ``before_request`` hooks (e.g. a display link turning its
-    token into a cookie) still run first."""
-    for endpoint, view in list(app.view_functions.items()):
-        allowed = access_of(view)
-        if allowed is None or PUBLIC in allowed or getattr(view, "_motcua_guarded", False):
-            continue
-
-        def make(view: Callable, allowed: frozenset[str]) -> Callable:
-            html = bool(getattr(view, "_motcua_html", False))
-
-            @functools.wraps(view)
-            def guarded(*args: Any, **kwargs: Any) -> Any:
-                refusal = _enforce(allowed, html)
-                if refusal is not None:
-                    return refusal
-                return view(*args, **kwargs)
-
-            guarded._motcua_guarded = True  # type: ignore[attr-defined]
-            return guarded
-
-        app.view_functions[endpoint] = make(view, allowed)
-
-
 def access_of(view: Callable) -> frozenset[str] | None:
+    """The roles a view admits: its ``auth_required`` roles or its
+    :func:`require` declaration (None: it declares nothing)."""
+    spec = getattr(view, "_spec", None) or {}
+    if spec.get("auth") is not None:
+        return frozenset(spec.get("roles") or ALL_ROLES)
     return getattr(view, "_motcua_access", None)
 
 

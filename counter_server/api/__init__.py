@@ -1,11 +1,11 @@
-"""HTTP API v1 (DESIGN.md contract), documented by APIFlask from the code."""
+"""HTTP API v1 (DESIGN.md contract, docs/api.md), documented by APIFlask from the code."""
 from __future__ import annotations
 
 import time
 from typing import Any, Callable, TypeVar
 
 from apiflask import APIBlueprint
-from flask import Response, current_app
+from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..db import Database, Tx
@@ -13,6 +13,30 @@ from ..db import Database, Tx
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API v1")
 
 T = TypeVar("T")
+
+
+# What each error status means on an operation (its body is always the Error
+# schema: {"error": {"code", "message"}}).  400 applies to every operation:
+# any request can carry text that cannot be stored (NUL, a lone surrogate).
+ERRORS = {
+    400: "Bad input: malformed JSON, a field the schema refuses (detail lists them), "
+         "text with NUL or a lone surrogate",
+    401: "No credentials, or a token that is not valid (unauthorized, invalid_token)",
+    403: "The caller's role may not do this (forbidden), or not at this counter "
+         "(not_your_counter, not_your_ticket, no_counter); csrf_failed for cookie sessions",
+    404: "Not found (ticket_not_found, counter_not_found, service_not_found, ...)",
+    409: "Refused in the current state (queue_empty, ticket_in_progress, ticket_changed, "
+         "invalid_transition, counter_paused, service_closed, daily_cap_reached, ...)",
+    413: "The request body is over the API's limit (64 KiB)",
+    422: "Values the office does not know (unknown_level, unknown_reason, comment_too_long)",
+    429: "Too many requests (too_many_requests); try again later",
+}
+
+
+def errors(*statuses: int, **described: str) -> dict[int, str]:
+    """``@bp.doc(responses=...)`` for an operation's error statuses (400
+    always); ``e409="..."`` says what a status means here."""
+    return {code: described.get(f"e{code}", ERRORS[code]) for code in sorted({400, *statuses})}
 
 
 def get_db() -> Database:
@@ -41,25 +65,6 @@ def run_write(fn: Callable[[Tx], T], retries: int = 4, *, batch: bool = False) -
                 raise
             time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")
-
-
-def answer(data: dict[str, Any], schema: type, status: int = 200) -> Response:
-    """JSON for the hot paths without marshmallow's dump (a large share of a
-    ticket's CPU time).  The view stays declared with ``@bp.output(schema)``
-    for the OpenAPI document; ``data`` must already be exactly what the schema
-    would dump, and under TESTING every such answer is checked against it."""
-    if current_app.testing:
-        check_answer(data, schema)
-    response = current_app.json.response(data)
-    response.status_code = status
-    return response
-
-
-def check_answer(data: dict[str, Any], schema: type) -> None:
-    """Under TESTING: ``data`` is exactly what ``schema`` dumps of it."""
-    dumped = schema().dump(data)
-    if dumped != data:
-        raise AssertionError(f"answer differs from {schema.__name__}: {dumped} != {data}")
 
 
 from . import misc, tickets, counters, live  # noqa: E402,F401  (routes)

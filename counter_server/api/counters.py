@@ -1,13 +1,13 @@
 """Counter actions: staff act only on the counter they signed in at."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from sqlalchemy import select
 
 from .. import engine as e, models as m
 from ..queries import counter_view, ticket_view
-from ..security import AuthError, Principal, current_principal, require
-from . import answer, bp, get_db, run_write
-from .schemas import CallNextIn, CounterOut, PauseIn, TicketOut
+from ..security import AuthError, Principal, auth, current_principal
+from . import bp, errors, get_db, run_write
+from .schemas import CallNextIn, CounterOut, LastCompletedOut, PauseIn, TicketOut
 
 
 def bound_counter(counter_id: int) -> Principal:
@@ -23,9 +23,10 @@ def own_counter(counter_id: int) -> int:
 
 
 @bp.get("/counters/<int:counter_id>")
+@bp.auth_required(auth, roles=["rating", "display", "staff", "leader", "admin"])
 @bp.output(CounterOut)
-@bp.doc(summary="A counter: state, officer signed in, ticket in hand")
-@require("rating", "display", "staff", "leader", "admin")
+@bp.doc(summary="A counter: state, officer signed in, ticket in hand",
+        responses=errors(401, 403, 404))
 def counter(counter_id: int):
     p = bound_counter(counter_id) if current_principal().role == "rating" else current_principal()
     with get_db().read() as s:
@@ -36,67 +37,71 @@ def counter(counter_id: int):
 
 
 @bp.post("/counters/<int:counter_id>/call-next")
+@bp.auth_required(auth, roles=["staff"])
 @bp.input(CallNextIn)
 @bp.output(TicketOut)
 @bp.doc(summary="Call the next ticket for this counter (409 queue_empty); optionally "
-                "complete the one in hand first")
-@require("staff")
+                "complete the one in hand first",
+        responses=errors(401, 403, 404, 409, 413))
 def call_next(counter_id: int, json_data):
-    return answer(run_write(call_next_job(counter_id, own_counter(counter_id), json_data),
-                            batch=True), TicketOut)
-
-
-def call_next_job(counter_id: int, user_id: int | None, json_data: dict) -> Callable[[Any], dict]:
-    """The write job of call next (the view's and the hot lane's): the answer
-    about the ticket called."""
+    user_id = own_counter(counter_id)
     done_first, expected = json_data["complete_current"], json_data.get("current_ticket_id")
-    return lambda s: ticket_view(s, e.call_next(
-        s, counter_id, user_id, complete_current=done_first, expected_ticket_id=expected))
+
+    def work(s):
+        if done_first and expected is not None and s.scalar(
+                select(m.Counter.current_ticket_id).where(m.Counter.id == counter_id)) is None:
+            # The screen shows a ticket that is no longer in hand (finished in
+            # another tab): as documented, refused like any other change.
+            raise e.DomainError("ticket_changed",
+                                "No ticket is in hand now; check the screen and try again.")
+        return ticket_view(s, e.call_next(s, counter_id, user_id, complete_current=done_first,
+                                          expected_ticket_id=expected))
+
+    return run_write(work)
 
 
 @bp.post("/counters/<int:counter_id>/recall")
+@bp.auth_required(auth, roles=["staff"])
 @bp.output(TicketOut)
-@bp.doc(summary="Call the current ticket again")
-@require("staff")
+@bp.doc(summary="Call the current ticket again", responses=errors(401, 403, 404, 409))
 def recall(counter_id: int):
     user_id = own_counter(counter_id)
-    t = run_write(lambda s: e.recall(s, counter_id, user_id), batch=True)
+    t = run_write(lambda s: e.recall(s, counter_id, user_id))
     with get_db().read() as s:
         return ticket_view(s, s.get(m.Ticket, t.id))
 
 
 @bp.post("/counters/<int:counter_id>/pause")
+@bp.auth_required(auth, roles=["staff"])
 @bp.input(PauseIn)
 @bp.output(CounterOut)
-@bp.doc(summary="Pause the counter with a reason")
-@require("staff")
+@bp.doc(summary="Pause the counter with a reason", responses=errors(401, 403, 404, 409, 413))
 def pause(counter_id: int, json_data):
     user_id = own_counter(counter_id)
-    run_write(lambda s: e.pause(s, counter_id, user_id, json_data["reason"]), batch=True)
+    run_write(lambda s: e.pause(s, counter_id, user_id, json_data["reason"]))
     with get_db().read() as s:
         return counter_view(s, s.get(m.Counter, counter_id))
 
 
 @bp.post("/counters/<int:counter_id>/resume")
+@bp.auth_required(auth, roles=["staff"])
 @bp.output(CounterOut)
-@bp.doc(summary="Resume a paused counter")
-@require("staff")
+@bp.doc(summary="Resume a paused counter", responses=errors(401, 403, 404, 409))
 def resume(counter_id: int):
     user_id = own_counter(counter_id)
-    run_write(lambda s: e.resume(s, counter_id, user_id), batch=True)
+    run_write(lambda s: e.resume(s, counter_id, user_id))
     with get_db().read() as s:
         return counter_view(s, s.get(m.Counter, counter_id))
 
 
 @bp.get("/counters/<int:counter_id>/last-completed")
+@bp.auth_required(auth, roles=["rating"])
+@bp.output(LastCompletedOut)
 @bp.doc(summary="Rating tablet: this counter's latest completed ticket, if not rated yet "
-                "(404 nothing_to_rate)")
-@require("rating")
+                "(404 nothing_to_rate)", responses=errors(401, 403, 404))
 def last_completed(counter_id: int):
     """Events never carry ticket codes; the tablet bound to this counter gets
     the code of the ticket it should now rate, and nothing older."""
-    from sqlalchemy import select
-
     p = bound_counter(counter_id)
     with get_db().read() as s:
         t = s.scalar(select(m.Ticket).where(

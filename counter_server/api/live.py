@@ -5,17 +5,18 @@ from flask import Response, current_app, request
 
 from ..events import event_stream
 from ..queries import display_snapshot
-from ..security import current_principal, require
-from . import bp, get_db
+from ..security import auth, current_principal
+from . import bp, errors, get_db
 from .schemas import DisplayOut, EventsQuery
 
 LIVE_ROLES = ("display", "kiosk", "rating", "staff", "leader", "admin")
 
 
 @bp.get("/display")
+@bp.auth_required(auth, roles=list(LIVE_ROLES))
 @bp.output(DisplayOut)
-@bp.doc(summary="Snapshot for displays: counters, recent calls, waiting, last_event_id")
-@require(*LIVE_ROLES)
+@bp.doc(summary="Snapshot for displays: counters, recent calls, waiting, last_event_id",
+        responses=errors(401, 403))
 def display():
     p = current_principal()
     with get_db().read() as s:
@@ -23,11 +24,12 @@ def display():
 
 
 @bp.get("/events")
+@bp.auth_required(auth, roles=list(LIVE_ROLES))
 @bp.input(EventsQuery, location="query")
 @bp.doc(summary="Server-Sent Events; resumes after Last-Event-ID; keep-alive comments",
         responses={200: {"description": "text/event-stream",
-                         "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
-@require(*LIVE_ROLES)
+                         "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                   **errors(401, 403)})
 def events(query_data):
     p = current_principal()
     last = request.headers.get("Last-Event-ID", "").strip()

@@ -9,9 +9,9 @@ from sqlalchemy import select, text
 from .. import __version__, engine as e, models as m, ratings
 from ..limits import RATING_PER_ADDRESS, RATING_PER_DEVICE, device_or_address, limiter
 from ..queries import services_view
-from ..security import (PUBLIC, TOKEN_TTL, AuthError, current_principal, hash_token,
+from ..security import (PUBLIC, TOKEN_TTL, AuthError, auth, current_principal, hash_token,
                         new_token, require, verify_password)
-from . import bp, get_db, run_write
+from . import bp, errors, get_db, run_write
 from .schemas import (DeviceStatusIn, Health, Ok, RatingIn, RatingOut, ServicesOut, TokenIn,
                       TokenOut)
 
@@ -20,9 +20,9 @@ LOCK_FOR = dt.timedelta(minutes=5)
 
 
 @bp.get("/health")
-@bp.output(Health)
-@bp.doc(summary="Server and database health")
 @require(PUBLIC)
+@bp.output(Health)
+@bp.doc(summary="Server and database health", responses=errors())
 def health():
     with get_db().read() as s:
         s.execute(text("SELECT 1"))
@@ -48,10 +48,14 @@ def check_credentials(s, username: str, password: str) -> m.User:
 
 
 @bp.post("/auth/token")
+@require(PUBLIC)
 @bp.input(TokenIn)
 @bp.output(TokenOut, status_code=201)
-@bp.doc(summary="Sign in and get a bearer token (staff tokens are bound to a counter)")
-@require(PUBLIC)
+@bp.doc(summary="Sign in and get a bearer token (staff tokens are bound to a counter)",
+        responses=errors(401, 404, 409, 413, 429, e400="Invalid input, or counter_required "
+                         "(a staff member must name the counter)",
+                         e401="invalid_credentials", e404="counter_not_found",
+                         e429="too_many_attempts, or too many sign-ins from this address"))
 @limiter.limit("20/minute")
 def auth_token(json_data):
     token = new_token()
@@ -84,9 +88,10 @@ def auth_token(json_data):
 
 
 @bp.get("/services")
+@bp.auth_required(auth, roles=["kiosk", "display", "rating", "staff", "leader", "admin"])
 @bp.output(ServicesOut)
-@bp.doc(summary="Services with open state, people waiting and estimated wait")
-@require("kiosk", "display", "rating", "staff", "leader", "admin")
+@bp.doc(summary="Services with open state, people waiting and estimated wait",
+        responses=errors(401, 403))
 def services():
     p = current_principal()
     with get_db().read() as s:
@@ -94,17 +99,25 @@ def services():
 
 
 @bp.post("/ratings")
-@bp.input(RatingIn)
-@bp.output(RatingOut, status_code=201)
-@bp.doc(summary="Rate a completed ticket (tablet, kiosk, or the ticket's code holder)",
-        responses={200: "The same client_key was sent again: the rating already stored",
-                   400: "Invalid input (an anonymous caller must name the ticket)",
-                   403: "Callers other than rating tablets, kiosks and code holders",
-                   404: "Unknown ticket code",
-                   409: "already_rated, not_finished or client_key_conflict",
-                   422: "unknown_level, unknown_reason or comment_too_long",
-                   429: "Too many ratings from this device or address"})
 @require(PUBLIC)
+@bp.input(RatingIn)
+@bp.output(RatingOut, status_code=201, description="The rating stored")
+@bp.doc(summary="Rate a completed ticket (tablet, kiosk, or the ticket's code holder)",
+        # Anonymous (the code holder) or a rating tablet's / kiosk's token.
+        security=[{}, {"BearerAuth": ["rating", "kiosk"]}],
+        responses={200: {"description": "The same client_key was sent again: the rating "
+                                        "already stored",
+                         "content": {"application/json": {"schema": {
+                             "$ref": "#/components/schemas/RatingOut"}}}},
+                   **errors(401, 403, 404, 409, 413, 422, 429,
+                            e401="A token that is not valid (anonymous callers send none)",
+                            e403="Callers other than rating tablets, kiosks and code holders",
+                            e404="Unknown ticket code",
+                            e409="already_rated, not_finished or client_key_conflict",
+                            e422="unknown_level, unknown_reason, comment_too_long, or "
+                                 "ticket_code_required (kiosks and anonymous callers must name "
+                                 "the ticket)",
+                            e429="Too many ratings from this device or address")})
 @limiter.shared_limit(RATING_PER_DEVICE, scope="rating-device", key_func=device_or_address)
 @limiter.shared_limit(RATING_PER_ADDRESS, scope="rating-address")
 def create_rating(json_data):
@@ -114,7 +127,7 @@ def create_rating(json_data):
     channel = {"rating": "tablet", "kiosk": "kiosk"}.get(p.role if p else "", "web")
     code = json_data.get("ticket_code")
     if p is None and not code:
-        raise e.DomainError("invalid_input", "A ticket code is required.", 400)
+        raise e.DomainError("ticket_code_required", "A ticket code is required.", 422)
 
     def do(s):
         if p is not None:
@@ -151,10 +164,11 @@ def press_time(pressed_at: dt.datetime | None, trusted: bool) -> dt.datetime:
 
 
 @bp.post("/device/status")
+@bp.auth_required(auth, roles=["kiosk", "display", "rating"])
 @bp.input(DeviceStatusIn)
 @bp.output(Ok)
-@bp.doc(summary="A device reports its health (e.g. printer offline)")
-@require("kiosk", "display", "rating")
+@bp.doc(summary="A device reports its health (e.g. printer offline)",
+        responses=errors(401, 403, 413))
 def device_status(json_data):
     p = current_principal()
 

@@ -1,25 +1,62 @@
 """Request and response schemas: they validate input and document the API."""
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError
 
 from ..models import PRIORITY_CLASSES
 
 
-# Ids fit a 64-bit column; anything larger is refused as bad input here, before
-# it can reach (and overflow) a database driver.
-MAX_ID = 2**63 - 1
+# Ids fit the database's integer column (32-bit on PostgreSQL); anything
+# larger is refused as bad input here, before it can reach a database driver.
+MAX_ID = 2**31 - 1
+# A ticket's code (secrets.token_urlsafe(9)) as paths carry it.
+TICKET_CODE = "[A-Za-z0-9_-]{8,32}"
 
 
-def Id(**kwargs: object) -> Integer:
-    """An id in a request: a non-negative integer that fits the widest id column."""
-    return Integer(validate=Range(0, MAX_ID), **kwargs)
+class WholeNumber(Integer):
+    """In a JSON body (strict), JSON Schema's integer: ``3`` and ``3.0``; not
+    ``"3"``, ``3.5`` or ``true``.  In a query string (``strict=False``) digits."""
+
+    def __init__(self, *, strict: bool = True, **kwargs: Any) -> None:
+        super().__init__(strict=strict, **kwargs)
+
+    def _validated(self, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
+class StrictBoolean(Boolean):
+    """``true`` or ``false`` only (marshmallow's Boolean also takes "yes", 1, "on"...)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean.")
+        return value
+
+
+def Id(*, strict: bool = False, **kwargs: Any) -> Integer:
+    """An id in a request: a non-negative integer that fits an id column
+    (``strict=True`` in JSON bodies, where "3" is not a number)."""
+    return WholeNumber(strict=strict, validate=Range(0, MAX_ID), **kwargs)
+
+
+class ErrorBody(Schema):
+    code = String(required=True, metadata={"description": "For programs, e.g. queue_empty"})
+    message = String(required=True, metadata={
+        "description": "For people: Vietnamese (English with MOTCUA_LANG=en)"})
+    detail = Dict(metadata={"description": "Validation errors: the fields at fault"})
 
 
 class Error(Schema):
-    error = Dict(required=True, metadata={"description": "{code, message}"})
+    """Every 4xx/5xx answer of the API."""
+
+    error = Nested(ErrorBody, required=True)
 
 
 class Health(Schema):
@@ -32,7 +69,7 @@ class Health(Schema):
 class TokenIn(Schema):
     username = String(required=True, validate=Length(1, 80))
     password = String(required=True, validate=Length(1, 200))
-    counter_id = Id(load_default=None, allow_none=True)
+    counter_id = Id(load_default=None, allow_none=True, strict=True)
 
 
 class TokenOut(Schema):
@@ -78,7 +115,7 @@ class TransferIn(Schema):
 
 
 class CallNextIn(Schema):
-    complete_current = Boolean(
+    complete_current = StrictBoolean(
         load_default=False,
         metadata={"description": "Complete the ticket in hand first, in the same transaction "
                                  "(nothing changes when nobody is waiting)."})
@@ -105,7 +142,9 @@ class CounterOut(Schema):
 
 class RatingIn(Schema):
     ticket_code = String(load_default=None, allow_none=True, validate=Length(1, 32))
-    level = Integer(required=True, strict=True, validate=Range(-1000, 1000))
+    level = WholeNumber(required=True, metadata={
+        "description": "One of the office's configured levels (GET /services: rating.levels); "
+                       "any other is 422 unknown_level"})
     reasons = List(String(validate=Length(1, 50)), load_default=list, validate=Length(0, 20))
     comment = String(load_default="", validate=Length(0, 5000))
     client_key = String(load_default=None, allow_none=True, validate=Length(1, 100))
@@ -141,6 +180,27 @@ class DisplayOut(Schema):
     services = List(Dict())
     last_event_id = Integer()
     voice = Dict()
+
+
+class LookupIn(Schema):
+    display_number = String(required=True, validate=Length(1, 20), metadata={
+        "description": "The number printed on the ticket, e.g. 1005"})
+
+
+class LookupOut(Schema):
+    code = String()
+    display_number = String()
+    service_name = String()
+    status = String()
+    rated = Boolean()
+
+
+class LastCompletedOut(Schema):
+    ticket_id = Integer()
+    code = String()
+    display_number = String()
+    completed_at = String()
+    staff = Dict(allow_none=True)
 
 
 class EventsQuery(Schema):

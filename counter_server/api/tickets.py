@@ -1,20 +1,28 @@
 """Issuing tickets (kiosk), their public status, and staff transitions."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import engine as e, models as m
 from ..queries import ticket_view
-from ..security import PUBLIC, AuthError, Principal, current_principal, require
-from . import answer, bp, get_db, run_write
-from .schemas import TicketIn, TicketOut, TransferIn
+from ..security import PUBLIC, AuthError, auth, current_principal, require
+from . import bp, errors, get_db, run_write
+from .schemas import LookupIn, LookupOut, TicketIn, TicketOut, TransferIn
 
 
-def issue_job(p: Principal, json_data: dict) -> Callable[[Any], tuple[dict, bool]]:
-    """The write job of issuing (the view's and the hot lane's): the ticket's
-    answer and whether it is new (an idempotency key may find an old one)."""
+@bp.post("/tickets")
+@bp.auth_required(auth, roles=["kiosk"])
+@bp.input(TicketIn)
+@bp.output(TicketOut, status_code=201, description="A new ticket")
+@bp.doc(summary="Issue a ticket (idempotent per idempotency_key)",
+        responses={200: {"description": "The idempotency_key was sent before: that ticket",
+                         "content": {"application/json": {"schema": {
+                             "$ref": "#/components/schemas/TicketOut"}}}},
+                   **errors(401, 403, 404, 409, 413)})
+def issue(json_data):
+    p = current_principal()
 
     def work(s):
         issued = e.issue_ticket(s, p.office_id, json_data["service_id"],
@@ -25,23 +33,14 @@ def issue_job(p: Principal, json_data: dict) -> Callable[[Any], tuple[dict, bool
         return ticket_view(s, issued.ticket, with_code=True, service=issued.service), \
             issued.created
 
-    return work
+    view, created = run_write(work)
+    return view, 201 if created else 200
 
 
-@bp.post("/tickets")
-@bp.input(TicketIn)
-@bp.output(TicketOut, status_code=201)
-@bp.doc(summary="Issue a ticket (idempotent per idempotency_key)")
-@require("kiosk")
-def issue(json_data):
-    view, created = run_write(issue_job(current_principal(), json_data), batch=True)
-    return answer(view, TicketOut, 201 if created else 200)
-
-
-@bp.get("/tickets/<string:code>")
-@bp.output(TicketOut)
-@bp.doc(summary="Live status of a ticket, for whoever holds its code")
+@bp.get("/tickets/<ticket_code:code>")
 @require(PUBLIC)
+@bp.output(TicketOut)
+@bp.doc(summary="Live status of a ticket, for whoever holds its code", responses=errors(404))
 def status(code: str):
     with get_db().read() as s:
         t = s.scalar(select(m.Ticket).where(m.Ticket.code == code))
@@ -58,18 +57,10 @@ def staff_counter() -> tuple[int, int]:
     return p.counter_id, p.user_id
 
 
-def ticket_action_job(fn: Callable, ticket_id: int, counter_id: int,
-                      user_id: int | None) -> Callable[[Any], dict]:
-    """The write job of a ticket action at the officer's counter (the view's
-    and, for start and complete, the hot lane's): the answer about the ticket."""
-    return lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id))
-
-
 def _ticket_action(fn: Callable) -> Callable:
     def view(ticket_id: int):
         counter_id, user_id = staff_counter()
-        return answer(run_write(ticket_action_job(fn, ticket_id, counter_id, user_id),
-                                batch=True), TicketOut)
+        return run_write(lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id)))
     return view
 
 
@@ -82,38 +73,37 @@ for _name, _fn, _summary in (
 ):
     _view = _ticket_action(_fn)
     _view.__name__ = "ticket_" + _name.replace("-", "_")
-    bp.post(f"/tickets/<int:ticket_id>/{_name}")(
-        bp.output(TicketOut)(bp.doc(summary=_summary)(require("staff")(_view))))
+    _view = bp.doc(summary=_summary, responses=errors(401, 403, 404, 409))(
+        bp.output(TicketOut)(_view))
+    bp.post(f"/tickets/<int:ticket_id>/{_name}")(bp.auth_required(auth, roles=["staff"])(_view))
 
 
 @bp.post("/tickets/<int:ticket_id>/transfer")
+@bp.auth_required(auth, roles=["staff"])
 @bp.input(TransferIn)
 @bp.output(TicketOut)
-@bp.doc(summary="Transfer a ticket to another service or counter (keeps its number)")
-@require("staff")
+@bp.doc(summary="Transfer a ticket to another service or counter (keeps its number)",
+        responses=errors(401, 403, 404, 409, 413))
 def ticket_transfer(ticket_id: int, json_data):
     counter_id, user_id = staff_counter()
     t = run_write(lambda s: e.transfer(s, ticket_id, counter_id, user_id,
                                        to_service_id=json_data.get("service_id"),
-                                       to_counter_id=json_data.get("counter_id")), batch=True)
+                                       to_counter_id=json_data.get("counter_id")))
     with get_db().read() as s:
         return ticket_view(s, s.get(m.Ticket, t.id))
 
 
 @bp.post("/tickets/lookup")
-@bp.doc(summary="Kiosk: find today's latest served ticket by its display number (for rating)")
-@require("kiosk")
-def ticket_lookup():
+@bp.auth_required(auth, roles=["kiosk"])
+@bp.input(LookupIn)
+@bp.output(LookupOut)
+@bp.doc(summary="Kiosk: find today's latest served ticket by its display number (for rating)",
+        responses=errors(401, 403, 404, 413))
+def ticket_lookup(json_data):
     """A citizen types the number printed on the ticket; the kiosk needs the
     ticket's code to rate it.  Only today's served tickets are found."""
-    from flask import request
-    from sqlalchemy import func
-
     p = current_principal()
-    body = request.get_json(silent=True) or {}
-    number = str(body.get("display_number") or "").strip().upper()
-    if not number or len(number) > 20:
-        raise e.DomainError("invalid_input", "Type the number printed on your ticket.", 400)
+    number = json_data["display_number"].strip().upper()
     with get_db().read() as s:
         office = s.get(m.Office, p.office_id)
         day = e.service_day(office, e.utcnow())

@@ -43,7 +43,7 @@ def _exchange_display_token() -> Response | None:
     """``/display?token=`` → HttpOnly cookie + redirect to the bare address.
 
     A blueprint hook runs before the view, and so before its access check
-    (done inside the view by ``security.guard_views``): the token in the link
+    (the view's ``security.require``): the token in the link
     is what signs the TV in.  A wrong or revoked token gets a Vietnamese error
     page.
     """

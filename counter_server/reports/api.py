@@ -11,9 +11,10 @@ from apiflask.validators import OneOf
 from flask import current_app
 
 from .. import models as m
+from ..api import errors
 from ..api.schemas import Id
 from ..engine import DomainError
-from ..security import current_principal, require
+from ..security import auth, current_principal
 from . import cache
 from . import figures as fg
 from . import tables as tb
@@ -72,10 +73,11 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
 
 
 @reports_api.get("/summary")
+@reports_api.auth_required(auth, roles=["leader", "admin"])
 @reports_api.input(SummaryQuery, location="query", arg_name="q")
 @reports_api.output(SummaryOut)
-@reports_api.doc(summary="Report figures for a period of local dates, grouped")
-@require("leader", "admin")
+@reports_api.doc(summary="Report figures for a period of local dates, grouped",
+                 responses=errors(401, 403))
 def summary(q: dict[str, Any]) -> dict[str, Any]:
     p = current_principal()
     db = current_app.extensions["motcua_db"]

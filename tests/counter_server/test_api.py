@@ -3,6 +3,7 @@ Vietnamese message and changes nothing; roles and counters are enforced."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -53,15 +54,12 @@ def test_every_api_route_is_in_the_openapi_document(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.rule == "/api/v1/openapi.json":
             continue
-        path = rule.rule
-        for conv in ("int:", "string:", "path:"):
-            path = path.replace("<" + conv, "<")
-        path = path.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, f"{method} {path} missing from openapi.json"
     for path, method in documented:  # and nothing documented that does not exist
         adapter = app.url_map.bind("localhost")
-        concrete = path.replace("{code}", "abc").replace("{counter_id}", "1") \
+        concrete = path.replace("{code}", "abcdefgh1234").replace("{counter_id}", "1") \
             .replace("{ticket_id}", "1").replace("{", "").replace("}", "")
         adapter.match(concrete, method=method)
 
@@ -274,3 +272,49 @@ def test_huge_ids_are_bad_input_on_both_databases(any_live_server):
     assert r.status_code == 400
     assert requests.get(f"{srv.url}/api/v1/counters/{huge}", headers=staff,
                         timeout=10).status_code == 404
+
+
+def test_the_document_states_the_auth_each_view_enforces(app, client):
+    """Security schemes, each operation's roles and its error statuses in the
+    OpenAPI document come from the same declaration the server enforces."""
+    from counter_server.security import PUBLIC, access_of
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["BearerAuth"] == {**schemes["BearerAuth"], "type": "http", "scheme": "bearer"}
+    assert schemes["SessionCookie"]["in"] == schemes["DeviceCookie"]["in"] == "cookie"
+    error = spec["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    body = spec["components"]["schemas"]["ErrorBody"]
+    assert set(body["required"]) == {"code", "message"}
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint == "openapi.spec":
+            continue
+        path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        allowed = access_of(app.view_functions[rule.endpoint])
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            op = spec["paths"][path][method.lower()]
+            statuses = set(op["responses"])
+            assert "400" in statuses, (path, method)
+            for status, response in op["responses"].items():
+                if status >= "400":
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"}, (path, method, status)
+            if PUBLIC in allowed:
+                assert all(not s for s in op.get("security", [{}])[:1]), (path, method)
+            else:
+                assert {"401", "403"} <= statuses, (path, method)
+                for requirement in op["security"]:
+                    (roles,) = requirement.values()
+                    assert frozenset(roles) == allowed, (path, method)
+            if "requestBody" in op and op["requestBody"].get("required"):
+                assert "413" in statuses, (path, method)
+            checked += 1
+    assert checked >= 20
+    lookup = spec["paths"]["/api/v1/tickets/lookup"]["post"]
+    assert lookup["requestBody"]["required"] is True
+    level = spec["components"]["schemas"]["RatingIn"]["properties"]["level"]
+    assert level["type"] == "integer" and "minimum" not in level and "maximum" not in level
+    call_next = spec["components"]["schemas"]["CallNextIn"]["properties"]
+    assert call_next["complete_current"]["type"] == "boolean"

@@ -140,7 +140,7 @@ def test_malformed_bodies_are_400(client):
     r = client.post(RATE, data="level=4", content_type="application/x-www-form-urlencoded")
     assert r.status_code in (400, 415) and err(r)
     r = client.post(RATE, json={"level": 4})  # anonymous callers must name the ticket
-    assert r.status_code == 400 and err(r) == "invalid_input"
+    assert r.status_code == 422 and err(r) == "ticket_code_required"
 
 
 def test_channels_follow_the_caller(app, client, creds, office):
@@ -183,7 +183,7 @@ def test_too_fast_presses_and_tablet_without_ticket_are_kept_but_flagged(app, cl
     assert ev.payload["rating"]["misuse"] is True and ev.counter_id == creds["counters"]["2"]
     # a kiosk (or a phone) must name the ticket
     r = client.post(RATE, json={"level": 2}, headers=office.kiosk)
-    assert r.status_code == 400 and err(r) == "invalid_input"
+    assert r.status_code == 422 and err(r) == "ticket_code_required"
 
 
 def test_client_key_makes_resends_idempotent(app, client, creds, office):
