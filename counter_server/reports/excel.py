@@ -16,17 +16,18 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import figures as fg
-from . import tables as tb
+from . import ratings as rt
+from .scope import Scope
+from .tables import Report
 
 SHEETS = (("staff", "Cán bộ"), ("counter", "Quầy"), ("service", "Lĩnh vực"), ("day", "Ngày"))
 GROUP_HEADER = {"staff": "Cán bộ", "counter": "Quầy", "service": "Lĩnh vực", "day": "Ngày",
-                "hour": "Giờ"}
+                "hour": "Giờ", "weekday": "Thứ"}
 OFFICIAL_LABELS = {"very_satisfied": "Rất hài lòng", "satisfied": "Hài lòng",
                    "unsatisfied": "Không hài lòng"}
 
 
-def columns(c: fg.Ctx) -> list[tuple[str, str, Any]]:
+def columns(c: Scope) -> list[tuple[str, str, Any]]:
     """(header, number format, getter) for every exported column."""
     mins = lambda k: (lambda r: None if r[k] is None else round(r[k] / 60, 2))  # noqa: E731
     cols: list[tuple[str, str, Any]] = [
@@ -48,7 +49,7 @@ def columns(c: fg.Ctx) -> list[tuple[str, str, Any]]:
     return cols
 
 
-def _title(c: fg.Ctx) -> str:
+def _title(c: Scope) -> str:
     p = c.period
     return (f"{c.office.name} — báo cáo từ {p.first:%d/%m/%Y} đến {p.last:%d/%m/%Y}"
             + (" (gồm đánh giá bị đánh dấu lạm dụng)" if c.include_misuse else ""))
@@ -68,7 +69,7 @@ def _cell(ws: Any, value: Any, fmt: str | None = None, bold: bool = False,
     return cell
 
 
-def _sheet(ws: Any, c: fg.Ctx, group: str | None, rows: list[dict[str, Any]]) -> None:
+def _sheet(ws: Any, c: Scope, group: str | None, rows: list[dict[str, Any]]) -> None:
     """One grouping, streamed (write-only workbook: ~3x faster for long periods)."""
     cols = columns(c)
     header = [GROUP_HEADER.get(group or "", "Toàn đơn vị")] + [h for h, _f, _g in cols]
@@ -86,41 +87,45 @@ def _sheet(ws: Any, c: fg.Ctx, group: str | None, rows: list[dict[str, Any]]) ->
                   + [_cell(ws, get(r), fmt) for _h, fmt, get in cols])
 
 
-def workbook(c: fg.Ctx) -> Workbook:
+def workbook(c: Scope) -> Workbook:
+    """The summary, a sheet per grouping (with its p90s) and every low rating."""
+    groups = [g for g, _t in SHEETS]
+    report = Report(c, groups, p90_groups=[None, *groups])
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Tổng hợp")
-    total = tb.totals(c)
+    total = report.total()
     _sheet(ws, c, None, [total])
     ws.append([])
     ws.append(["Đánh giá lạm dụng (không tính)", total["misuse_total"]])
     for group, title in SHEETS:
-        _sheet(wb.create_sheet(title), c, group, tb.grouped(c, group))
+        _sheet(wb.create_sheet(title), c, group, report.rows(group))
     low = wb.create_sheet("Đánh giá thấp")
     for col, w in zip("ABCDEFGH", (17, 9, 15, 30, 40, 22, 7, 24)):
         low.column_dimensions[col].width = w
     low.append([_cell(low, h, bold=True) for h in ("Thời gian", "Số vé", "Mức", "Lý do", "Góp ý",
                                                     "Cán bộ", "Quầy", "Lĩnh vực")])
     zone = ZoneInfo(c.tz)
-    for r in fg.low_ratings(c, limit=5000):
+    stamp = "dd/mm/yyyy hh:mm"
+    for r in rt.low_ratings(c):
         local = r["created_at"].replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
-        low.append([_cell(low, local, "dd/mm/yyyy hh:mm"), r["number"], r["level_label"],
+        low.append([_cell(low, local, stamp), r["number"], r["level_label"],
                     "; ".join(r["reasons"]), r["comment"], r["staff"], r["counter"], r["service"]])
     return wb
 
 
-def workbook_bytes(c: fg.Ctx) -> bytes:
+def workbook_bytes(c: Scope) -> bytes:
     buf = io.BytesIO()
     workbook(c).save(buf)
     return buf.getvalue()
 
 
-def csv_text(c: fg.Ctx, group: str) -> str:
+def csv_text(c: Scope, group: str) -> str:
     """One grouping as CSV (decimal point, fractions for shares: machine-readable)."""
     cols = columns(c)
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow([GROUP_HEADER[group]] + [h for h, _f, _g in cols])
-    for r in tb.grouped(c, group):
+    for r in Report(c, [group], p90_groups=[group]).rows(group):
         vals = [get(r) for _h, _f, get in cols]
         w.writerow([r["label"]] + ["" if v is None else (round(v, 4) if isinstance(v, float) else v)
                                    for v in vals])
