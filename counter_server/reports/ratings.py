@@ -29,7 +29,7 @@ def grouped_counts(sc: Scope, grain: Grain) -> list[tuple[Any, ...]]:
     keys = grain.columns(sc, R.created_at, ENTITY_COLUMN)
     q = (select(*keys, R.level, func.count(), func.count(R.ticket_id))
          .where(*sc.rating_where()).group_by(*keys, R.level))
-    return [tuple(r) for r in sc.s.execute(q)]
+    return sc.fetch(q)
 
 
 def blank(sc: Scope) -> dict[str, Any]:
@@ -54,15 +54,18 @@ def roll_up(sc: Scope, rows: list[tuple[Any, ...]], grain: Grain,
             group: str | None) -> dict[Any, dict[str, Any]]:
     """One grouping's counts per level and shares, added up from the grain's rows."""
     key_of, w = grain.key_of(group), grain.width
-    out: dict[Any, dict[str, Any]] = {}
+    acc: dict[Any, list[Any]] = {}  # key -> [counts per level, rated, rated tickets]
     for row in rows:
-        level, n, with_ticket = row[w], int(row[w + 1]), int(row[w + 2])
-        d = out.setdefault(key_of(row), {"levels": {lv["value"]: 0 for lv in sc.levels},
-                                         "rated": 0, "rated_tickets": 0})
-        d["levels"][level] = d["levels"].get(level, 0) + n
-        d["rated"] += n
-        d["rated_tickets"] += with_ticket
-    return {k: _shares(sc, d) for k, d in out.items()}
+        k = key_of(row)
+        a = acc.get(k)
+        if a is None:
+            a = acc[k] = [{lv["value"]: 0 for lv in sc.levels}, 0, 0]
+        level, n = row[w], row[w + 1]
+        a[0][level] = a[0].get(level, 0) + n
+        a[1] += n
+        a[2] += row[w + 2]
+    return {k: _shares(sc, {"levels": lv, "rated": n, "rated_tickets": nt})
+            for k, (lv, n, nt) in acc.items()}
 
 
 def misuse_counts(sc: Scope) -> dict[str, int]:
@@ -112,4 +115,4 @@ def low_ratings(sc: Scope, limit: int | None = None, offset: int = 0) -> list[di
     return [{"created_at": r[0], "level": r[1], "level_label": label_of.get(r[1], str(r[1])),
              "reasons": [sc.reasons.get(x, x) for x in (r[2] or [])], "comment": r[3],
              "channel": r[4], "number": r[5] or "", "staff": r[6] or "", "counter": r[7],
-             "service": r[8] or ""} for r in sc.s.execute(q)]
+             "service": r[8] or ""} for r in sc.fetch(q)]

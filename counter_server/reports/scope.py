@@ -46,6 +46,11 @@ class Scope:
         self.reasons = {r["code"]: r["label"] for r in st["rating_reasons"]}
         self.low_levels = [lv["value"] for lv in self.levels if lv.get("low")]
 
+    def fetch(self, query: Any) -> list[Any]:
+        """All rows of a Core query, without the ORM's per-row result handling
+        (report queries return thousands of plain tuples)."""
+        return self.s.connection().execute(query).all()
+
     # ------------------------------------------------------ local times in SQL
     def _local(self, col: Any) -> Any:
         return func.timezone(self.tz, func.timezone("UTC", col))

@@ -45,22 +45,37 @@ def labels(sc: Scope, group: str | None, keys: Iterable[Any]) -> dict[Any, str]:
 
 
 class Report:
-    """The figures of one scope for the groupings a page or an export shows."""
+    """The figures of one scope for the groupings a page or an export shows.
+
+    ``groups`` get ticket and rating figures; ``rating_groups`` (default: the
+    same) the rating figures alone, for charts of shares; ``p90_groups`` the
+    90th percentiles."""
 
     def __init__(self, sc: Scope, groups: Iterable[str | None],
-                 p90_groups: Iterable[str | None] = (None,)) -> None:
+                 p90_groups: Iterable[str | None] = (None,),
+                 rating_groups: Iterable[str | None] | None = None) -> None:
         self.sc = sc
         self.groups = list(dict.fromkeys([None, *groups]))
+        self.rating_groups = (self.groups if rating_groups is None
+                              else list(dict.fromkeys([None, *rating_groups])))
         self.grain = tk.Grain(self.groups)
+        self.rating_grain = tk.Grain(self.rating_groups)
         self.ticket_rows = tk.grouped_counts(sc, self.grain)
-        self.rating_rows = rt.grouped_counts(sc, self.grain)
+        self.rating_rows = rt.grouped_counts(sc, self.rating_grain)
         self.p90 = tk.p90(sc, p90_groups)
+
+    def ratings(self, group: str | None) -> list[dict[str, Any]]:
+        """Rating figures alone, one row per key of ``group``, by label."""
+        rs = rt.roll_up(self.sc, self.rating_rows, self.rating_grain, group)
+        names = labels(self.sc, group, rs)
+        return sorted(({"key": k, "label": names.get(k, "—"), **v} for k, v in rs.items()),
+                      key=lambda r: (r["key"] is None, r["label"]))
 
     def rows(self, group: str | None) -> list[dict[str, Any]]:
         """One row per key of ``group``: ticket figures, rating figures, coverage."""
-        assert group in self.groups, group
+        assert group in self.groups and group in self.rating_groups, group
         ts = tk.roll_up(self.ticket_rows, self.grain, group)
-        rs = rt.roll_up(self.sc, self.rating_rows, self.grain, group)
+        rs = rt.roll_up(self.sc, self.rating_rows, self.rating_grain, group)
         p90 = self.p90.get(group, {})
         keys = set(ts) | set(rs)
         names = labels(self.sc, group, keys)

@@ -102,7 +102,7 @@ def grouped_counts(sc: Scope, grain: Grain) -> list[tuple[Any, ...]]:
                 func.sum(case((T.status == m.CANCELLED, 1), else_=0)),
                 func.sum(wait), func.count(wait), func.sum(serv), func.count(serv))
          .where(*sc.ticket_where()).group_by(*keys))
-    return [tuple(r) for r in sc.s.execute(q)]
+    return sc.fetch(q)
 
 
 def roll_up(rows: list[tuple[Any, ...]], grain: Grain, group: str | None) -> dict[Any, dict[str, Any]]:
@@ -110,7 +110,10 @@ def roll_up(rows: list[tuple[Any, ...]], grain: Grain, group: str | None) -> dic
     key_of, w = grain.key_of(group), grain.width
     acc: dict[Any, list[float]] = {}
     for row in rows:
-        a = acc.setdefault(key_of(row), [0.0] * 8)
+        k = key_of(row)
+        a = acc.get(k)
+        if a is None:
+            a = acc[k] = [0.0] * 8
         for i, v in enumerate(row[w:]):
             if v is not None:
                 a[i] += float(v)
@@ -144,12 +147,11 @@ def p90(sc: Scope, groups: Iterable[str | None]) -> dict[str | None, dict[Any, t
                         func.percentile_cont(0.9).within_group(serv))
                  .where(*sc.ticket_where(), T.called_at.is_not(None)).group_by(key))
             out[g] = {k: (None if pw is None else float(pw), None if ps is None else float(ps))
-                      for k, pw, ps in sc.s.execute(q)}
+                      for k, pw, ps in sc.fetch(q)}
         return out
     grain = Grain(groups)
     cols = grain.columns(sc, T.issued_at, ENTITY_COLUMN)
-    rows = sc.s.execute(select(*cols, wait, serv).where(
-        *sc.ticket_where(), T.called_at.is_not(None))).all()
+    rows = sc.fetch(select(*cols, wait, serv).where(*sc.ticket_where(), T.called_at.is_not(None)))
     w = grain.width
     for g in groups:
         key_of = grain.key_of(g)
