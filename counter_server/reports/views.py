@@ -82,7 +82,8 @@ def _render(template: str, staff_id: int | None = None, **extra: Any) -> Any:
             period = request_period(office)
         except PeriodError as exc:
             # The form comes back as typed, with the reason in words.
-            form = {"kind": request.args.get("period") or "custom",
+            typed = request.args.get("from") or request.args.get("to")
+            form = {"kind": "custom" if typed else request.args.get("period", ""),
                     "from": request.args.get("from", ""), "to": request.args.get("to", "")}
             message = gettext(PERIOD_ERRORS[exc.code]).format(text=exc.text)
             return render_template(template, form=form, period_error=message, **common), 400
