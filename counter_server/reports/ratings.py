@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from .. import models as m
 from .scope import Scope
@@ -80,16 +80,17 @@ def misuse_counts(sc: Scope) -> dict[str, int]:
 
 def wait_bands(sc: Scope) -> list[dict[str, Any]]:
     """Ratings by the rated ticket's waiting time: do long waits drive low ratings?"""
-    secs = wait_seconds(sc)
-    band = case(*[(secs < hi * 60, i) for i, (_lo, hi) in enumerate(WAIT_BANDS) if hi is not None],
-                else_=len(WAIT_BANDS) - 1).label("b")
-    q = (select(band, R.level, func.count()).join(T, T.id == R.ticket_id)
-         .where(*sc.rating_where(), T.called_at.is_not(None)).group_by(band, R.level))
+    # grouped by whole minutes of wait (the wait computed once per rating),
+    # then put in bands here: the bands' bounds are whole minutes
+    minutes = sc.whole_minutes(wait_seconds(sc)).label("m")
+    q = (select(minutes, R.level, func.count()).join(T, T.id == R.ticket_id)
+         .where(*sc.rating_where(), T.called_at.is_not(None)).group_by(minutes, R.level))
     out = [{"lo": lo, "hi": hi, "levels": {lv["value"]: 0 for lv in sc.levels}, "rated": 0}
            for lo, hi in WAIT_BANDS]
-    for b, level, n in sc.s.execute(q):
-        out[int(b)]["levels"][level] = out[int(b)]["levels"].get(level, 0) + n
-        out[int(b)]["rated"] += n
+    for mins, level, n in sc.fetch(q):
+        b = next(i for i, (_lo, hi) in enumerate(WAIT_BANDS) if hi is None or mins < hi)
+        out[b]["levels"][level] = out[b]["levels"].get(level, 0) + n
+        out[b]["rated"] += n
     low = set(sc.low_levels)
     for d in out:
         d["low_share"] = (sum(n for v, n in d["levels"].items() if v in low) / d["rated"]

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import case, func, literal, select
 
 from .. import models as m
-from .scope import ENTITIES, Scope
+from .scope import ENTITIES, Scope, key_text
 
 T = m.Ticket
 ENTITY_COLUMN = {"staff": T.staff_id, "counter": T.counter_id, "service": T.service_id}
@@ -74,13 +74,13 @@ class Grain:
             return lambda row: row[i]
         i = len(self.entities)
         if group == "day":
-            return lambda row: row[i][:10]
+            return lambda row: key_text(row[i])[:10]
         if group == "hour":
-            return lambda row: int(row[i][11:13])
+            return lambda row: int(key_text(row[i])[11:13])
         weekdays: dict[str, int] = {}
 
         def weekday(row: Any) -> int:
-            day = row[i][:10]
+            day = key_text(row[i])[:10]
             if day not in weekdays:
                 weekdays[day] = dt.date.fromisoformat(day).weekday()
             return weekdays[day]
@@ -146,7 +146,8 @@ def p90(sc: Scope, groups: Iterable[str | None]) -> dict[str | None, dict[Any, t
             q = (select(key, func.percentile_cont(0.9).within_group(wait),
                         func.percentile_cont(0.9).within_group(serv))
                  .where(*sc.ticket_where(), T.called_at.is_not(None)).group_by(key))
-            out[g] = {k: (None if pw is None else float(pw), None if ps is None else float(ps))
+            out[g] = {key_text(k)[:10] if g == "day" else k:
+                      (None if pw is None else float(pw), None if ps is None else float(ps))
                       for k, pw, ps in sc.fetch(q)}
         return out
     grain = Grain(groups)
