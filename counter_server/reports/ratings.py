@@ -84,7 +84,10 @@ def wait_bands(sc: Scope) -> list[dict[str, Any]]:
     # then put in bands here: the bands' bounds are whole minutes
     minutes = sc.whole_minutes(wait_seconds(sc)).label("m")
     q = (select(minutes, R.level, func.count()).join(T, T.id == R.ticket_id)
-         .where(*sc.rating_where(), T.called_at.is_not(None)).group_by(minutes, R.level))
+         .where(*sc.rating_where(), T.called_at.is_not(None),
+                # always true of a rated ticket; lets PostgreSQL read one office's tickets
+                T.office_id == sc.office.id, T.issued_at < sc.period.end_utc)
+         .group_by(minutes, R.level))
     out = [{"lo": lo, "hi": hi, "levels": {lv["value"]: 0 for lv in sc.levels}, "rated": 0}
            for lo, hi in WAIT_BANDS]
     for mins, level, n in sc.fetch(q):
