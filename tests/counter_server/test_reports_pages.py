@@ -108,3 +108,14 @@ def test_long_charts_put_the_year_on_their_labels() -> None:
     assert "25/12/2025" in across and any(x.endswith("/2026") for x in across)
     year = labels(dt.date(2026, 1, 1), 200)  # long, in one year
     assert all(re.fullmatch(r"\d\d/\d\d/2026", x) for x in year) and 8 <= len(year) <= 13
+
+
+def test_csv_by_hour_and_weekday(client, creds, sqlite_url) -> None:
+    reports_fixture.build(sqlite_url, creds)
+    _login(client, creds)
+    page = client.get("/reports/?" + Q).get_data(as_text=True)
+    assert "group_by=weekday" in page and "group_by=hour" in page
+    by_day = client.get("/reports/export.csv?group_by=weekday&" + Q).get_data(as_text=True)
+    assert by_day.startswith("\ufeffThứ,") and "\nThứ Ba,7,5,1,1," in by_day.replace("\r\n", "\n")
+    by_hour = client.get("/reports/export.csv?group_by=hour&" + Q).get_data(as_text=True)
+    assert "\n08:00,1,1,0,0," in by_hour.replace("\r\n", "\n")
