@@ -158,7 +158,7 @@ def test_summary_in_openapi(client) -> None:
     assert {"from", "to", "group_by"} <= params
 
 
-def test_upgrade_drops_the_old_report_cache(tmp_path) -> None:
+def test_upgrade_drops_the_old_report_cache(db_url: str) -> None:
     """A database made before 0007 has the cache tables; `motcua init` upgrades it
     and they are gone, the rest of the schema stays."""
     from alembic import command
@@ -166,11 +166,10 @@ def test_upgrade_drops_the_old_report_cache(tmp_path) -> None:
 
     from counter_server.migrate import alembic_config, upgrade
 
-    url = f"sqlite:///{(tmp_path / 'old.sqlite3').as_posix()}"
-    command.upgrade(alembic_config(url), "0006_queue_heads")
-    engine = create_engine(url)
+    command.upgrade(alembic_config(db_url), "0006_queue_heads")
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
     assert {"report_day", "report_cache_state"} <= set(inspect(engine).get_table_names())
-    upgrade(url)
+    upgrade(db_url)
     tables = set(inspect(engine).get_table_names())
     assert not {"report_day", "report_cache_state"} & tables and {"ticket", "rating"} <= tables
     engine.dispose()
