@@ -15,10 +15,9 @@ from ..api import errors
 from ..api.schemas import Id
 from ..engine import DomainError
 from ..security import auth, current_principal
-from . import cache
-from . import figures as fg
-from . import tables as tb
 from .period import PeriodError, make_period
+from .scope import GROUPS, Filters, Scope
+from .tables import Report
 
 reports_api = APIBlueprint("reports_api", __name__, url_prefix="/api/v1/reports", tag="Reports")
 
@@ -27,7 +26,7 @@ class SummaryQuery(Schema):
     from_ = Date(data_key="from", load_default=None,
                  metadata={"description": "First local date (YYYY-MM-DD, inclusive)"})
     to = Date(load_default=None, metadata={"description": "Last local date (inclusive)"})
-    group_by = String(load_default="staff", validate=OneOf(fg.GROUPS))
+    group_by = String(load_default="staff", validate=OneOf(GROUPS))
     service_id = Id(load_default=None)
     counter_id = Id(load_default=None)
     staff_id = Id(load_default=None)
@@ -81,10 +80,6 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
 def summary(q: dict[str, Any]) -> dict[str, Any]:
     p = current_principal()
     db = current_app.extensions["motcua_db"]
-    if current_app.config.get("REPORT_CACHE", True) and q["from_"]:
-        last_day = q["to"] or q["from_"]
-        if last_day >= q["from_"] and (last_day - q["from_"]).days < 3 * 366:
-            cache.refresh(db, p.office_id, q["from_"], last_day)
     with db.read() as s:
         office = s.get(m.Office, p.office_id)
         first: dt.date | None = q["from_"]
@@ -94,12 +89,11 @@ def summary(q: dict[str, Any]) -> dict[str, Any]:
                                  (last or first) and (last or first).isoformat())
         except PeriodError:
             raise DomainError("invalid_period", "The data sent is not valid.", 400)
-        c = fg.Ctx(s, office, period, fg.Filters(q["service_id"], q["counter_id"], q["staff_id"]),
+        sc = Scope(s, office, period, Filters(q["service_id"], q["counter_id"], q["staff_id"]),
                    bool(q["include_misuse"]))
-        if current_app.config.get("REPORT_CACHE", True):
-            cache.attach(c)  # stored days as they are, missing days computed live
-        total = tb.totals(c)
-        rows = tb.grouped(c, q["group_by"])
+        report = Report(sc, [q["group_by"]], p90_groups=[None, q["group_by"]])
+        total = report.total()
+        rows = report.rows(q["group_by"])
     return {"office_id": office.id, "from_": period.first.isoformat(),
             "to": period.last.isoformat(), "timezone": office.timezone,
             "group_by": q["group_by"], "total": _row(total), "rows": [_row(r) for r in rows],

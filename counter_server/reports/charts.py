@@ -92,10 +92,22 @@ def heatmap(title: str, cells: dict[tuple[int, int], int], hours: Sequence[int] 
     return _svg(w, h, body, title)
 
 
+LONG_RANGE_DAYS = 62
+
+
+def day_labels(days: Sequence[str]) -> list[str]:
+    """dd/mm for ISO dates, dd/mm/yyyy when the days span years or a long range
+    (a label without its year is ambiguous there)."""
+    years = {d[:4] for d in days}
+    long = len(years) > 1 or len(days) > LONG_RANGE_DAYS
+    return [f"{d[8:10]}/{d[5:7]}/{d[:4]}" if long else f"{d[8:10]}/{d[5:7]}" for d in days]
+
+
 def daily_trend(title: str, days: Sequence[tuple[str, int, int, float | None]],
                 issued_label: str = "Số phát", served_label: str = "Đã phục vụ",
                 sat_label: str = "Tỷ lệ hài lòng") -> str:
-    """Bars: tickets issued per day; dark bars: served; line: satisfied share."""
+    """Bars: tickets issued per day (ISO date first); dark bars: served; line:
+    satisfied share."""
     left, top, ph, pw = 46, 34, 180, 720
     w, h = left + pw + 50, top + ph + 56
     body = [_t(0, 18, title, 14, weight="bold")]
@@ -109,7 +121,11 @@ def daily_trend(title: str, days: Sequence[tuple[str, int, int, float | None]],
         body.append(_t(left - 4, y + 4, f"{v:.0f}", 10, "end", "#777"))
         body.append(_t(left + pw + 4, y + 4, f"{25 * k}%", 10, fill="#2e7d32"))
     pts = []
-    for i, (label, issued, served, sat) in enumerate(days):
+    short = day_labels([d[0] for d in days])
+    # as many labels as fit: about 31 short ones or 12 with the year
+    every = 1 if n <= 31 and short and len(short[0]) == 5 else max(1, -(-n // 12))
+    for i, (day, issued, served, sat) in enumerate(days):
+        label = f"{day[8:10]}/{day[5:7]}/{day[:4]}"
         x = left + i * step
         bw = min(40.0, max(1.0, step * 0.8))
         hi = ph * issued / peak
@@ -119,8 +135,8 @@ def daily_trend(title: str, days: Sequence[tuple[str, int, int, float | None]],
         body.append(f'<rect x="{x:.1f}" y="{top + ph - hs:.1f}" width="{bw:.1f}" height="{hs:.1f}" fill="#1565c0"/>')
         if sat is not None:
             pts.append(f"{x + bw / 2:.1f},{top + ph - ph * sat:.1f}")
-        if n <= 31 or i % max(1, n // 12) == 0:
-            body.append(_t(x + bw / 2, top + ph + 14, label[:5], 9, "middle", "#555"))
+        if i % every == 0:
+            body.append(_t(x + bw / 2, top + ph + 14, short[i], 9, "middle", "#555"))
     if len(pts) > 1:
         body.append(f'<polyline points="{" ".join(pts)}" fill="none" stroke="#2e7d32" stroke-width="2"/>')
     ly = top + ph + 36

@@ -16,7 +16,12 @@ MAX_DAYS = 3 * 366  # a guard against absurd custom ranges
 
 
 class PeriodError(ValueError):
-    """A period that cannot be understood (bad dates, from after to...)."""
+    """A period that cannot be used; ``code`` says why (bad_date, reversed,
+    too_long, bad_kind), ``text`` is the offending input."""
+
+    def __init__(self, code: str, text: str = "") -> None:
+        super().__init__(f"{code}: {text}" if text else code)
+        self.code, self.text = code, text
 
 
 @dataclass(frozen=True)
@@ -62,17 +67,29 @@ def parse_date(text: str | None) -> dt.date | None:
         return None
     try:
         return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    try:  # the way people here write dates: 10/03/2026
+        return dt.datetime.strptime(text.strip(), "%d/%m/%Y").date()
     except ValueError as exc:
-        raise PeriodError(text) from exc
+        raise PeriodError("bad_date", text[:40]) from exc
 
 
 def make_period(kind: str | None, tz: str, start: str | None = None, end: str | None = None,
                 today: dt.date | None = None) -> Period:
-    """Build a period from the picker: a named one around ``today`` or custom dates."""
+    """Build a period from the picker: a named one around ``today`` or custom dates.
+
+    The picker sends its date boxes with every choice; dates that differ from
+    the named period's own were typed by the leader, so they win (custom)."""
     today = today or local_today(tz)
     kind = kind or ("custom" if start or end else "month")
     if kind not in KINDS:
-        raise PeriodError(kind)
+        raise PeriodError("bad_kind", kind[:40])
+    if kind != "custom" and (start or end):
+        named = make_period(kind, tz, today=today)
+        first, last = parse_date(start) or named.first, parse_date(end) or named.last
+        if (first, last) != (named.first, named.last):
+            kind = "custom"
     if kind == "today":
         first = last = today
     elif kind == "week":
@@ -92,7 +109,7 @@ def make_period(kind: str | None, tz: str, start: str | None = None, end: str | 
         first = parse_date(start) or today
         last = parse_date(end) or first
     if last < first:
-        raise PeriodError("from after to")
+        raise PeriodError("reversed")
     if (last - first).days >= MAX_DAYS:
-        raise PeriodError("too long")
+        raise PeriodError("too_long")
     return Period(kind, first, last, tz)

@@ -10,98 +10,33 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..security import current_principal, require
-from . import bp, cache, charts, excel
-from . import figures as fg
-from . import tables as tb
+from . import bp, charts, excel
+from .dashboard import build as build_dashboard
 from .period import KINDS, Period, PeriodError, make_period
+from .scope import GROUPS, Filters, Scope
 
 PERIOD_LABELS = {"today": "Today", "week": "This week", "month": "This month",
                  "quarter": "This quarter", "year": "This year", "custom": "Custom"}
+PERIOD_ERRORS = {"bad_date": "The date {text} is not a valid date (use dd/mm/yyyy).",
+                 "reversed": "The start date is after the end date.",
+                 "too_long": "A report covers at most three years.",
+                 "bad_kind": "Unknown period."}
 
 
 def _int_arg(name: str) -> int | None:
     v = request.args.get(name, "")
-    return int(v) if v.isdigit() else None
+    return int(v) if v.isdigit() and len(v) < 10 else None
 
 
 def request_period(office: m.Office) -> Period:
-    try:
-        return make_period(request.args.get("period") or None, office.timezone,
-                           request.args.get("from"), request.args.get("to"))
-    except PeriodError:
-        abort(400)
+    """The period of the picker; raises PeriodError for dates that cannot be used."""
+    return make_period(request.args.get("period") or None, office.timezone,
+                       request.args.get("from"), request.args.get("to"))
 
 
-def use_cache() -> bool:
-    return bool(current_app.config.get("REPORT_CACHE", True))
-
-
-def make_ctx(s: Any, office: m.Office, period: Period, filters: fg.Filters,
-             include_misuse: bool = False) -> fg.Ctx:
-    """A report context, fed from the day cache unless REPORT_CACHE is off."""
-    c = fg.Ctx(s, office, period, filters, include_misuse)
-    return cache.attach(c) if use_cache() else c
-
-
-def refresh_cache() -> None:
-    """Bring the cached days of the requested period up to date (a small read
-    when nothing changed) before the figures are read."""
-    if not use_cache():
-        return
-    db = current_app.extensions["motcua_db"]
-    with db.read() as s:
-        office = s.get(m.Office, current_principal().office_id)
-        period = request_period(office)
-        oid = office.id
-    cache.refresh(db, oid, period.first, period.last)
-
-
-def build_dashboard(s: Any, office: m.Office, period: Period, filters: fg.Filters,
-                    include_misuse: bool = False) -> dict[str, Any]:
-    """Every figure and chart of one dashboard page (shared with the bench)."""
-    c = make_ctx(s, office, period, filters, include_misuse)
-    total = tb.totals(c)
-    # p90 only for the totals; per-group tables show counts, averages and shares.
-    by = {g: tb.grouped(c, g, percentiles=False) for g in ("staff", "day")}  # one cube scan
-    # counter and service charts need only the rating shares
-    for g in ("counter", "service"):
-        rs = fg.rating_stats(c, g)
-        names = tb.labels(c, g, rs)
-        by[g] = sorted(({"key": k, "label": names.get(k, "—"), **v} for k, v in rs.items()),
-                       key=lambda r: r["label"])
-    levels = c.levels
-    gettext = current_app.extensions["motcua_gettext"]
-
-    def shares(g: str) -> str:
-        rows = [(r["label"], r["levels"]) for r in by[g] if r["rated"]]
-        return charts.stacked_shares(gettext({"staff": "Satisfaction by officer",
-                                              "counter": "Satisfaction by counter",
-                                              "service": "Satisfaction by service"}[g]),
-                                     rows, levels, gettext("No data"))
-
-    bands = fg.wait_bands(c)
-    band_rows = [(_band_label(b, gettext), b["levels"]) for b in bands]
-    days = [(r["label"], r["issued"], r["served"],
-             (r["official"]["very_satisfied"] + r["official"]["satisfied"]) / r["rated"]
-             if r["rated"] else None) for r in by["day"]]
-    return {
-        "c": c, "total": total, "by": by, "levels": levels, "bands": bands,
-        "low": fg.low_ratings(c),
-        "charts": {
-            "staff": shares("staff"), "counter": shares("counter"), "service": shares("service"),
-            "heatmap": charts.heatmap(gettext("Tickets by weekday and hour"), fg.heatmap(c)),
-            "trend": charts.daily_trend(gettext("Daily trend"), days, gettext("Issued"),
-                                        gettext("Served"), gettext("Satisfied share")),
-            "bands": charts.stacked_shares(gettext("Satisfaction by waiting time"), band_rows,
-                                           levels, gettext("No data")),
-        },
-    }
-
-
-def _band_label(b: dict[str, Any], gettext: Any) -> str:
-    if b["hi"] is None:
-        return gettext("over {lo} min").format(lo=b["lo"])
-    return gettext("{lo}–{hi} min").format(lo=b["lo"], hi=b["hi"])
+def request_scope(s: Any, office: m.Office, period: Period, staff_id: int | None = None) -> Scope:
+    filters = Filters(_int_arg("service"), _int_arg("counter"), staff_id or _int_arg("staff"))
+    return Scope(s, office, period, filters, request.args.get("misuse") == "1")
 
 
 def _office_and_choices(s: Any) -> tuple[m.Office, dict[str, list[tuple[int, str]]]]:
@@ -123,20 +58,40 @@ def _office_and_choices(s: Any) -> tuple[m.Office, dict[str, list[tuple[int, str
     return office, choices
 
 
-def _render(template: str, **extra: Any) -> str:
+def _period_kinds(office: m.Office) -> dict[str, tuple[str, str]]:
+    """Each named period's dates, for the picker's script to fill the date boxes."""
+    out = {}
+    for k in KINDS[:-1]:
+        p = make_period(k, office.timezone)
+        out[k] = (p.first.isoformat(), p.last.isoformat())
+    return out
+
+
+def _render(template: str, staff_id: int | None = None, **extra: Any) -> Any:
     db = current_app.extensions["motcua_db"]
-    refresh_cache()
+    gettext = current_app.extensions["motcua_gettext"]
     with db.read() as s:
         office, choices = _office_and_choices(s)
-        period = request_period(office)
-        filters = fg.Filters(_int_arg("service"), _int_arg("counter"),
-                             extra.pop("staff_id", None) or _int_arg("staff"))
-        misuse = request.args.get("misuse") == "1"
-        data = build_dashboard(s, office, period, filters, misuse)
-        return render_template(template, office=office, period=period, kinds=KINDS,
-                               period_labels=PERIOD_LABELS, choices=choices, filters=filters,
-                               misuse=misuse, args=request.args, pct=charts.pct,
-                               dur=duration, local=_local_fmt(office), **data, **extra)
+        common = dict(office=office, kinds=KINDS, period_labels=PERIOD_LABELS,
+                      kind_dates=_period_kinds(office), choices=choices,
+                      filters=Filters(_int_arg("service"), _int_arg("counter"),
+                                      staff_id or _int_arg("staff")),
+                      misuse=request.args.get("misuse") == "1", args=request.args,
+                      pct=charts.pct, dur=duration, local=_local_fmt(office), **extra)
+        try:
+            period = request_period(office)
+        except PeriodError as exc:
+            # The form comes back as typed, with the reason in words.
+            typed = request.args.get("from") or request.args.get("to")
+            form = {"kind": "custom" if typed else request.args.get("period", ""),
+                    "from": request.args.get("from", ""), "to": request.args.get("to", "")}
+            message = gettext(PERIOD_ERRORS[exc.code]).format(text=exc.text)
+            return render_template(template, form=form, period_error=message, **common), 400
+        form = {"kind": period.kind, "from": period.first.isoformat(),
+                "to": period.last.isoformat()}
+        data = build_dashboard(request_scope(s, office, period, staff_id), gettext,
+                               _int_arg("low_page") or 1)
+        return render_template(template, form=form, period=period, **data, **common)
 
 
 def duration(seconds: float | None) -> str:
@@ -176,14 +131,16 @@ def officer(user_id: int) -> str:
 
 
 def _export(build: Any) -> tuple[Any, Any]:
-    """(period, build(ctx)) for the period and filters in the request."""
-    refresh_cache()
+    """(period, build(scope)) for the period and filters in the request."""
     with current_app.extensions["motcua_db"].read() as s:
         office, _choices = _office_and_choices(s)
-        period = request_period(office)
-        filters = fg.Filters(_int_arg("service"), _int_arg("counter"), _int_arg("staff"))
-        return period, build(make_ctx(s, office, period, filters,
-                                      request.args.get("misuse") == "1"))
+        try:
+            period = request_period(office)
+        except PeriodError as exc:
+            gettext = current_app.extensions["motcua_gettext"]
+            abort(Response(gettext(PERIOD_ERRORS[exc.code]).format(text=exc.text), 400,
+                           mimetype="text/plain"))
+        return period, build(request_scope(s, office, period))
 
 
 @bp.get("/export.xlsx")
@@ -199,7 +156,7 @@ def export_xlsx() -> Response:
 @require("leader", "admin", html=True)
 def export_csv() -> Response:
     group = request.args.get("group_by", "staff")
-    if group not in fg.GROUPS:
+    if group not in GROUPS:
         abort(400)
     period, text = _export(lambda ctx: excel.csv_text(ctx, group))
     name = f"bao-cao-{group}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"

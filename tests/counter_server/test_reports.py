@@ -9,9 +9,10 @@ from openpyxl import load_workbook
 
 from counter_server import models as m
 from counter_server.db import Database
-from counter_server.reports import figures as fg
-from counter_server.reports import tables as tb
+from counter_server.reports import ratings as rt
 from counter_server.reports.period import make_period
+from counter_server.reports.scope import Filters, Scope
+from counter_server.reports.tables import Report
 from tests.conftest import seed_database
 
 from . import reports_fixture
@@ -22,7 +23,15 @@ TZ = "Asia/Ho_Chi_Minh"
 def _ctx(s, creds, first="2026-03-10", last=None, **kw):
     office = s.get(m.Office, creds["office_id"])
     period = make_period("custom", TZ, first, last or first)
-    return fg.Ctx(s, office, period, kw.pop("filters", fg.Filters()), **kw)
+    return Scope(s, office, period, kw.pop("filters", Filters()), **kw)
+
+
+def _total(sc):
+    return Report(sc, ()).total()
+
+
+def _rows(sc, group):
+    return Report(sc, [group], p90_groups=[group]).rows(group)
 
 
 def test_figures_hand_computed_both_databases(db_url: str) -> None:
@@ -31,7 +40,7 @@ def test_figures_hand_computed_both_databases(db_url: str) -> None:
     db = Database(db_url, pool_size=1)
     try:
         with db.read() as s:
-            t = tb.totals(_ctx(s, creds))
+            t = _total(_ctx(s, creds))
             assert (t["issued"], t["served"], t["no_show"], t["cancelled"]) == (7, 5, 1, 1)
             assert t["avg_wait"] == pytest.approx(750)
             assert t["p90_wait"] == pytest.approx(1500)
@@ -44,10 +53,10 @@ def test_figures_hand_computed_both_databases(db_url: str) -> None:
             assert t["misuse"] == {"too_fast": 1}
 
             # misuse included on request: the extra level-1 press counts
-            t2 = tb.totals(_ctx(s, creds, include_misuse=True))
+            t2 = _total(_ctx(s, creds, include_misuse=True))
             assert t2["levels"][1] == 2 and t2["rated"] == 5
 
-            by_staff = {r["label"]: r for r in tb.grouped(_ctx(s, creds), "staff")}
+            by_staff = {r["label"]: r for r in _rows(_ctx(s, creds), "staff")}
             hoa, minh = by_staff["Nguyễn Thị Hoa"], by_staff["Trần Văn Minh"]
             assert (hoa["issued"], hoa["served"], hoa["rated"]) == (3, 3, 3)
             assert hoa["p90_wait"] == pytest.approx(540)  # [0, 300, 600]
@@ -57,26 +66,26 @@ def test_figures_hand_computed_both_databases(db_url: str) -> None:
             assert minh["coverage"] == pytest.approx(0.5)
 
             # filters: one officer
-            only = tb.totals(_ctx(s, creds, filters=fg.Filters(staff_id=creds["users"]["canbo2"]["id"])))
+            only = _total(_ctx(s, creds, filters=Filters(staff_id=creds["users"]["canbo2"]["id"])))
             assert (only["issued"], only["levels"][1], only["rated"]) == (3, 1, 1)
 
             # across midnight: 10 and 11 March local hold t6 (00:30 on the 11th)
-            days = {r["key"]: r for r in tb.grouped(_ctx(s, creds, "2026-03-10", "2026-03-11"), "day")}
+            days = {r["key"]: r for r in _rows(_ctx(s, creds, "2026-03-10", "2026-03-11"), "day")}
             assert days["2026-03-10"]["issued"] == 7 and days["2026-03-11"]["issued"] == 1
             assert days["2026-03-11"]["levels"][4] == 1
-            prev = tb.totals(_ctx(s, creds, "2026-03-09"))
+            prev = _total(_ctx(s, creds, "2026-03-09"))
             assert prev["issued"] == 1  # t7 at 23:59 local on the 9th
 
-            hours = {r["key"]: r["issued"] for r in tb.grouped(_ctx(s, creds), "hour")}
+            hours = {r["key"]: r["issued"] for r in _rows(_ctx(s, creds), "hour")}
             assert hours == {0: 1, 8: 1, 9: 1, 10: 1, 11: 1, 12: 1, 13: 1}
-            heat = fg.heatmap(_ctx(s, creds))
+            heat = Report(_ctx(s, creds), ["weekday"]).heatmap()
             assert heat == {(1, h): 1 for h in (0, 8, 9, 10, 11, 12, 13)}  # a Tuesday
 
-            bands = fg.wait_bands(_ctx(s, creds))
+            bands = rt.wait_bands(_ctx(s, creds))
             assert [b["rated"] for b in bands] == [1, 2, 1, 0, 0]
             assert bands[1]["low_share"] == pytest.approx(0.5) and bands[2]["low_share"] == 1.0
 
-            low = fg.low_ratings(_ctx(s, creds))
+            low = rt.low_ratings(_ctx(s, creds))
             assert [(r["level"], r["reasons"], r["comment"]) for r in low] == [
                 (1, ["Thái độ chưa đúng mực"], ""), (2, ["Thời gian chờ lâu"], "Chờ lâu quá")]
     finally:
@@ -147,3 +156,20 @@ def test_summary_in_openapi(client) -> None:
     assert "/api/v1/reports/summary" in spec["paths"]
     params = {p["name"] for p in spec["paths"]["/api/v1/reports/summary"]["get"]["parameters"]}
     assert {"from", "to", "group_by"} <= params
+
+
+def test_upgrade_drops_the_old_report_cache(db_url: str) -> None:
+    """A database made before 0007 has the cache tables; `motcua init` upgrades it
+    and they are gone, the rest of the schema stays."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from counter_server.migrate import alembic_config, upgrade
+
+    command.upgrade(alembic_config(db_url), "0006_queue_heads")
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    assert {"report_day", "report_cache_state"} <= set(inspect(engine).get_table_names())
+    upgrade(db_url)
+    tables = set(inspect(engine).get_table_names())
+    assert not {"report_day", "report_cache_state"} & tables and {"ticket", "rating"} <= tables
+    engine.dispose()

@@ -39,5 +39,20 @@ def test_dashboard_in_chromium(live_server) -> None:
             page.click("form.rp-filters button[type=submit]")
             page.wait_for_selector("#f-issued")
             assert "period=today" in page.url
+            assert page.is_checked("input[name=period][value=today]")
+            # typing dates, without ticking "Tùy chọn", reports those dates
+            page.fill("input[name=from]", "2026-03-10")
+            page.fill("input[name=to]", "2026-03-10")
+            assert page.is_checked("input[name=period][value=custom]")
+            page.click("form.rp-filters button[type=submit]")
+            page.wait_for_selector("#f-issued")
+            assert page.inner_text("#f-issued") == "3"  # still the officer's page
+            # reversed dates: a Vietnamese message, the form as typed
+            page.fill("input[name=from]", "2026-03-12")
+            page.click("form.rp-filters button[type=submit]")
+            page.wait_for_selector("#period-error")
+            assert "Ngày bắt đầu sau ngày kết thúc" in page.inner_text("#period-error")
+            assert page.input_value("input[name=from]") == "2026-03-12"
+            page.screenshot(path=str(artifact_path("reports", "period-error.png")), full_page=True)
         finally:
             browser.close()
