@@ -1,7 +1,7 @@
 """Quiet Kivy for the kiosk and the display (imported before Kivy itself).
 
-By default a kiosk's console shows warnings and errors only; ``--verbose``
-shows Kivy's debug lines.  Kivy probes xclip/xsel for a clipboard and logs a
+By default a kiosk's console shows warnings and errors only (Kivy's and
+every library's); ``--verbose`` shows the debug lines.  Kivy probes xclip/xsel for a clipboard and logs a
 CRITICAL "Cutbuffer" line with two tracebacks when they are missing (the
 kiosk only needs SDL's clipboard): the clipboard is pinned to SDL and that
 line is dropped unless verbose.  Imports nothing but the standard library
@@ -28,5 +28,8 @@ def configure(verbose: bool) -> None:
     from kivy.logger import Logger
 
     Config.set("kivy", "log_level", level)
+    # Kivy's handlers sit on the root logger, which Kivy leaves at NOTSET:
+    # without this, every library's debug lines (urllib3's requests) print.
+    logging.root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     if not verbose:
         Logger.addFilter(_DropCutbuffer())

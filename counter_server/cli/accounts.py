@@ -23,7 +23,7 @@ DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 def print_credentials(creds: dict[str, Any]) -> None:
     click.echo(_("Sign-in accounts (shown once, write them down):"))
     for name, u in creds["users"].items():
-        extra = f"  (counter {u['counter']})" if u.get("counter") else ""
+        extra = "  (" + _("counter {number}").format(number=u["counter"]) + ")" if u.get("counter") else ""
         click.echo(f"  {u['role']:7} {name:10} {u['password']}{extra}")
     click.echo(_("Device tokens (shown once):"))
     for key, d in creds["devices"].items():
