@@ -251,7 +251,8 @@ def human_bytes(n: float) -> str:
 
 def problems(settings: BackupSettings, db_path: Path | None, now: dt.datetime) -> list[Problem]:
     """What stands between this office and a usable backup: for the admin
-    status page and ``motcua check``.  ``now`` is a naive local time."""
+    status page and ``motcua check``.  ``now`` is the office's local time."""
+    now = now.replace(tzinfo=None)
     out: list[Problem] = []
     folder = settings.folder
     if not folder.is_dir():

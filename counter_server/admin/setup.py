@@ -82,7 +82,7 @@ def backup_state(office: m.Office) -> dict[str, Any]:
         settings = b.BackupSettings.from_env(Path(current_app.config["INSTANCE_DIR"]))
     except b.BackupError as exc:
         return {"postgres": False, "settings": None, "problems": [exc.text()], "recent": []}
-    now = e.local_time(office, e.utcnow())
+    now = e.local_time(office, e.utcnow()).replace(tzinfo=None)
     found = b.backups(settings.folder)
     return {"postgres": False, "settings": settings,
             "problems": [p.text() for p in b.problems(settings, db_file, now)],

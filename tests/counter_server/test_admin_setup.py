@@ -3,12 +3,14 @@ SQLite file: a new office opens on the checklist, the defaults fill it, and
 a missing or failing backup folder shows on the page."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from counter_server import backup as b
 from counter_server import models as m
 from counter_server.app import create_app
 from counter_server.db import Database
@@ -95,3 +97,10 @@ def test_backup_problems_show_on_the_page(new_office, monkeypatch):
     (folder / "backup-status.json").unlink()
     html = client.get("/admin/setup").get_data(as_text=True)
     assert 'id="backup-ok"' in html and str(usb) in html
+    # a folder whose newest backup is days old (the server has not run since)
+    old = usb / b.backup_name(dt.datetime.now() - dt.timedelta(days=3))
+    old.write_bytes(b"")
+    html = client.get("/admin/setup").get_data(as_text=True)
+    problems = re.findall(r'backup-problem" role="alert">([^<]+)<', html)
+    assert problems == ["Đã 3 ngày không có bản sao lưu."], problems
+    assert old.name in html
