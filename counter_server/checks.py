@@ -56,6 +56,22 @@ def _printer(settings: dict[str, Any]) -> str | None:
         return exc.strerror or str(exc)
 
 
+def printer_result(settings: dict[str, Any], where: str = "") -> Result:
+    """A kiosk's printer settings (the JSON of ``motcua kiosk --printer``):
+    a network printer must answer on its port, a file or device node exist."""
+    name, kind = _("Printers"), settings.get("kind", "preview")
+    label = f"{where + ': ' if where else ''}{kind}"
+    if kind == "network" and settings.get("host"):
+        why = _printer(settings)
+        target = f"{settings['host']}:{settings.get('port', 9100)}"
+        return Result("fail" if why else "ok", name, f"{label} {target} {why or _('reachable')}")
+    if kind == "file" and settings.get("devfile"):
+        ok = Path(settings["devfile"]).exists()
+        return Result("ok" if ok else "fail", name, f"{label} {settings['devfile']} " +
+                      (_("reachable") if ok else _("not found")))
+    return Result("ok", name, _("{printer}: not checked from here").format(printer=label))
+
+
 def _voice(st: dict[str, Any]) -> Result:
     name = _("Voice engine")
     engine = st.get("voice_engine") or "espeak-ng"
@@ -75,8 +91,8 @@ def _voice(st: dict[str, Any]) -> Result:
                                   "(install espeak-ng, or choose another engine).").format(engine=engine))
 
 
-def run_checks(url: str, settings: b.BackupSettings,
-               now: dt.datetime | None = None) -> Iterator[Result]:
+def run_checks(url: str, settings: b.BackupSettings, now: dt.datetime | None = None,
+               printers: tuple[dict[str, Any], ...] = ()) -> Iterator[Result]:
     from .db import Database
     from .defaults import office_settings
     from .migrate import pending
@@ -159,18 +175,18 @@ def run_checks(url: str, settings: b.BackupSettings,
 
     yield _voice(st)
 
-    name = _("Printers")
     checked = 0
     for d in devices:
         printer = (d.settings or {}).get("printer") or {}
-        if printer.get("kind") == "network" and printer.get("host"):
+        if printer:
             checked += 1
-            why = _printer(printer)
-            where = f"{d.name}: {printer['host']}:{printer.get('port', 9100)}"
-            yield Result("fail" if why else "ok", name, f"{where} {why or _('reachable')}")
+            yield printer_result(printer, d.name)
         if d.kind == "kiosk" and d.status == "error":
-            yield Result("warn", name, _("{device} reports: {error}").format(device=d.name,
-                                                                           error=d.last_error))
+            yield Result("warn", _("Printers"), _("{device} reports: {error}").format(
+                device=d.name, error=d.last_error))
+    for printer in printers:
+        checked += 1
+        yield printer_result(printer)
     if not checked:
-        yield Result("ok", name, _("no network printer in the device settings (a kiosk's printer "
-                                   "is given with --printer on the kiosk PC)"))
+        yield Result("ok", _("Printers"), _("no network printer in the device settings (a kiosk's "
+                                            "printer is given with --printer on the kiosk PC)"))

@@ -77,12 +77,23 @@ def restore_cmd(obj: dict, file: str, yes: bool) -> None:
 @main.command("check", context_settings=CONTEXT,
               help=_("Check the installation: database, office and clock, backups, disk space, "
                      "voice engine, network printers. Exit code 1 when something must be fixed."))
+@click.option("--printer", "printers", multiple=True, metavar="JSON",
+              help=_("Also check a kiosk's printer, given as for motcua kiosk --printer "
+                     "(e.g. '{\"kind\": \"network\", \"host\": \"192.168.1.50\"}'); repeatable."))
 @click.pass_obj
-def check_cmd(obj: dict) -> None:
+def check_cmd(obj: dict, printers: tuple[str, ...]) -> None:
+    import json
+
     from ..checks import run_checks
 
+    try:
+        parsed = tuple(json.loads(p) for p in printers)
+    except ValueError as exc:
+        fail("--printer is not valid JSON: {error}", error=exc)
+    if any(not isinstance(p, dict) for p in parsed):
+        fail("--printer is not valid JSON: {error}", error="{...}")
     failed = False
-    for result in run_checks(db_url(obj), backup_settings(obj)):
+    for result in run_checks(db_url(obj), backup_settings(obj), printers=parsed):
         mark = {"ok": "OK  ", "warn": _("WARN"), "fail": _("FAIL")}[result.level]
         click.echo(f"[{mark}] {result.name}: {result.detail}")
         failed |= result.level == "fail"

@@ -190,3 +190,28 @@ def test_help_is_vietnamese_with_defaults():
     assert r.returncode == 0
     assert "Cách dùng:" in r.stdout and "Cổng lắng nghe." in r.stdout
     assert "mặc định: 8080" in r.stdout
+
+
+def test_check_database_backups_and_printers(tmp_path: Path):
+    import socket
+
+    inst = tmp_path / "inst"
+    assert motcua(inst, "init", "--office-name", "UBND xã Thử").returncode == 0
+    with socket.socket() as printer, socket.socket() as gone:
+        printer.bind(("127.0.0.1", 0))
+        printer.listen()
+        gone.bind(("127.0.0.1", 0))  # bound, not listening: refuses connections
+        up = json.dumps({"kind": "network", "host": "127.0.0.1", "port": printer.getsockname()[1]})
+        down = json.dumps({"kind": "network", "host": "127.0.0.1", "port": gone.getsockname()[1]})
+        ok = motcua(inst, "check", "--printer", up, env={"MOTCUA_LANG": "vi"})
+        bad = motcua(inst, "check", "--printer", down, env={"MOTCUA_LANG": "vi"})
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    lines = ok.stdout.splitlines()
+    assert any(line.startswith("[OK  ] Cơ sở dữ liệu") for line in lines)
+    assert any(line.startswith("[OK  ] Máy in") and "kết nối được" in line for line in lines)
+    assert any("Sao lưu" in line and "chưa có bản nào" in line for line in lines)
+    assert bad.returncode == 1 and any(line.startswith("[LỖI] Máy in") for line in bad.stdout.splitlines())
+    with sqlite3.connect(inst / "motcua.sqlite3") as db:
+        db.execute("update office set timezone = 'Sao/Hoa'")
+    broken = motcua(inst, "check", env={"MOTCUA_LANG": "vi"})
+    assert broken.returncode == 1 and "[LỖI] Cơ quan" in broken.stdout and "Traceback" not in broken.stderr
