@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from . import accounts, clients, data, devices, serve, service  # noqa: F401  (commands)
-from .accounts import print_credentials  # noqa: F401
 from .base import main
 
 __all__ = ["main"]

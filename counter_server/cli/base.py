@@ -132,18 +132,13 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database) if u.get_backend_name() == "sqlite" and u.database else None
 
 
-def database(obj: dict, migrate: bool = True):
+def database(obj: dict):
     """The instance's database, migrated first (an old database is upgraded,
     after a backup) so every command sees the current schema."""
     from ..db import Database
 
-    url = db_url(obj)
-    path = sqlite_path(url)
-    if path is not None and not path.exists() and not migrate:
-        fail("No database at {path}: run 'motcua init' first.", path=path)
-    if migrate:
-        upgrade(obj)
-    return Database(url, pool_size=2)
+    upgrade(obj)
+    return Database(db_url(obj), pool_size=2)
 
 
 def upgrade(obj: dict) -> None:

@@ -28,7 +28,7 @@ def _run(cmd: list[str]) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         fail("{command} failed: {detail}", command=" ".join(cmd[:3]),
-             detail=(done.stderr or done.stdout).strip().splitlines()[-1:] or "?")
+             detail=((done.stderr or done.stdout).strip().splitlines() or ["?"])[-1])
 
 
 @service_grp.command("install", context_settings=CONTEXT,
