@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +39,10 @@ def _wait_health(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise click.ClickException(_("The server did not start in time."))
 
 
+def _stop(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _own_group() -> dict[str, Any]:
     """Popen arguments that keep the terminal's Ctrl-C away from a child."""
     if sys.platform == "win32":
@@ -62,6 +67,7 @@ def run_demo(port: int = 8080, windows: bool = True, fresh: bool = False,
     creds = json.loads(creds_file.read_text(encoding="utf-8"))
     url = f"http://127.0.0.1:{port}"
     procs = [subprocess.Popen(py + ["serve", "--port", str(port)], **_own_group())]
+    signal.signal(signal.SIGTERM, _stop)  # `kill` stops the children too, like Ctrl+C
     try:
         _wait_health(url, procs[0])
         click.echo(_("motcua demo is running at {url}").format(url=url))

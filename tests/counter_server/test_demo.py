@@ -82,5 +82,7 @@ def test_demo_prints_tokens_and_stops_quietly_on_ctrl_c(tmp_path: Path):
         assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
         assert "Đang dừng bản trình diễn" in output
     finally:
+        for pid in descendants(demo.pid) if demo.poll() is None else ():
+            os.kill(pid, signal.SIGKILL)
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
