@@ -7,7 +7,8 @@ start by themselves and come back after a crash.
   ``loginctl enable-linger USER`` starts the server at boot without a login.
 * Windows: one Task Scheduler task per program, started at logon, run by
   ``motcua service supervise`` (which starts the program again whenever it
-  stops: Task Scheduler restarts only tasks that fail to start).
+  stops: Task Scheduler restarts only tasks that fail to start; and keeps the
+  window-less program's output in ``<instance>/logs``).
 
 This module only builds the files; ``motcua service install`` writes and
 registers them.
@@ -88,7 +89,7 @@ def windows_python(python: str) -> str:
     return str(candidate) if candidate.exists() else python
 
 
-def windows_task(p: Program, python: str, workdir: Path) -> bytes:
+def windows_task(p: Program, python: str, workdir: Path, instance: Path) -> bytes:
     """A Task Scheduler task (XML, UTF-16 as ``schtasks /Create /XML`` wants it):
     at logon, no time limit, never a second copy, restarted by ``supervise``."""
     ET.register_namespace("", TASK_NS)
@@ -119,7 +120,8 @@ def windows_task(p: Program, python: str, workdir: Path) -> bytes:
     exe = sub(actions, "Exec")
     sub(exe, "Command", windows_python(python))
     sub(exe, "Arguments", subprocess.list2cmdline(
-        ["-m", "counter_server.cli", "service", "supervise", "--", *p.args]))
+        ["-m", "counter_server.cli", "--instance", str(instance), "service", "supervise", "--",
+         *p.args]))
     sub(exe, "WorkingDirectory", str(workdir))
     body = ET.tostring(task, encoding="unicode")
     return ('<?xml version="1.0" encoding="UTF-16"?>\n' + body).encode("utf-16")

@@ -63,7 +63,8 @@ def install_cmd(obj: dict, host: str, port: int, no_server: bool, server_url: st
     if target == "linux":
         files = {su.unit_name(p): su.systemd_unit(p, python, workdir).encode("utf-8") for p in progs}
     else:
-        files = {su.task_name(p) + ".xml": su.windows_task(p, python, workdir) for p in progs}
+        files = {su.task_name(p) + ".xml": su.windows_task(p, python, workdir, instance)
+                 for p in progs}
     if dry_run:
         for name, body in files.items():
             click.echo(f"# {name}")
@@ -95,25 +96,38 @@ def install_cmd(obj: dict, host: str, port: int, no_server: bool, server_url: st
 
 @service_grp.command("supervise", context_settings={**CONTEXT, "ignore_unknown_options": True},
                      help=_("Run a motcua command and start it again whenever it stops "
-                            "(what the Windows tasks run)."))
+                            "(what the Windows tasks run); its output goes to a rotating log "
+                            "in the instance folder."))
 @click.option("--delay", default=3.0, type=click.FloatRange(0, 600), help=_("Seconds before a restart."))
 @click.option("--max-restarts", default=0, type=click.IntRange(0), help=_("Stop after this many restarts (0: never)."))
 @click.argument("args", nargs=-1, required=True, type=click.UNPROCESSED)
-def supervise_cmd(delay: float, max_restarts: int, args: tuple[str, ...]) -> None:
+@click.pass_obj
+def supervise_cmd(obj: dict, delay: float, max_restarts: int, args: tuple[str, ...]) -> None:
     import logging
 
-    log = logging.getLogger("motcua.supervise")
+    from .. import logs
+
+    program = next((a for a in args if a in ("serve", "kiosk", "display")), args[0])
+    log_file = logs.setup(instance_folder(obj), program if program != "serve" else "server-output",
+                          obj.get("verbose", False))
+    log = logging.getLogger(f"motcua.{program}")
     restarts = 0
     command = [sys.executable, "-m", "counter_server.cli", *args]
     while True:
         started = time.monotonic()
-        code = subprocess.call(command)
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, encoding="utf-8", errors="replace")
+        assert child.stdout is not None
+        for line in child.stdout:  # a window-less task has no console: keep what it says
+            log.info("%s", line.rstrip())
+        code = child.wait()
         if max_restarts and restarts >= max_restarts:
             raise SystemExit(code)
         restarts += 1
         # A program that dies at once again and again waits longer (up to a minute).
         wait = delay if time.monotonic() - started > 30 else min(60.0, delay * min(restarts, 20))
-        log.warning("%s stopped with code %s; starting again in %.0f s", args[0], code, wait)
+        log.warning("%s stopped with code %s; starting again in %.0f s (log: %s)",
+                    program, code, wait, log_file)
         click.echo(_("{program} stopped (code {code}); starting again in {seconds:.0f} s.").format(
-            program=args[0], code=code, seconds=wait), err=True)
+            program=program, code=code, seconds=wait), err=True)
         time.sleep(wait)

@@ -79,7 +79,8 @@ def test_windows_tasks(tmp_path: Path):
     assert task.find("t:Settings/t:MultipleInstancesPolicy", ns).text == "IgnoreNew"
     assert task.find("t:Settings/t:RestartOnFailure/t:Count", ns) is not None
     args = task.find("t:Actions/t:Exec/t:Arguments", ns).text
-    assert args.startswith("-m counter_server.cli service supervise -- --instance ")
+    assert args.startswith(f"-m counter_server.cli --instance {inst.resolve()} service supervise "
+                           "-- --instance ")
     assert args.endswith("serve --host 0.0.0.0 --port 8090")
     kiosk = ET.fromstring((out / "motcua-kiosk.xml").read_bytes().decode("utf-16").split("\n", 1)[1])
     kargs = kiosk.find("t:Actions/t:Exec/t:Arguments", ns).text
@@ -95,9 +96,13 @@ def test_dry_run_writes_nothing(tmp_path: Path):
 
 
 def test_supervise_starts_a_stopped_program_again(tmp_path: Path):
-    """What a Windows task runs: the program is started again after it stops."""
-    r = subprocess.run([sys.executable, "-m", "counter_server.cli", "service", "supervise",
-                        "--delay", "0", "--max-restarts", "2", "--", "khong-co-lenh"],
-                       capture_output=True, text=True, timeout=120)
+    """What a Windows task runs: the program is started again after it stops,
+    and what it printed is kept in the instance's log folder."""
+    inst = tmp_path / "inst"
+    r = subprocess.run([sys.executable, "-m", "counter_server.cli", "--instance", str(inst),
+                        "service", "supervise", "--delay", "0", "--max-restarts", "2", "--",
+                        "khong-co-lenh"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2  # the program's own exit code (a usage error) after two restarts
     assert r.stderr.count("khong-co-lenh") >= 2
+    kept = (inst / "logs" / "khong-co-lenh.log").read_text(encoding="utf-8")
+    assert kept.count("khong-co-lenh") >= 3 and "Traceback" not in kept
