@@ -39,12 +39,12 @@ class JsonErrorChannel(HTTPChannel):
     error_task_class = JsonErrorTask
 
 
-def serve(app: Any, **kw: Any) -> None:
-    """``waitress.serve`` with JSON refusals and the body limit above the app's."""
+def make_server(app: Any, **kw: Any) -> Any:
+    """``waitress.server.create_server`` with JSON refusals and the body limit
+    above the app's; the caller runs it (``server.run()``)."""
     kw.setdefault("max_request_body_size", WAITRESS_MAX_BODY)
     server = create_server(app, **kw)
     for listener in [server, *getattr(server, "map", {}).values()]:
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = JsonErrorChannel
-    server.print_listen("Serving on http://{}:{}")
-    server.run()
+    return server

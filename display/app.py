@@ -28,6 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clips-dir", default=None, help=_("Folder of recorded clips (clips engine)"))
     p.add_argument("--highlight-seconds", type=float, default=8.0,
                    help=_("How long a new call stays highlighted"))
+    p.add_argument("--verbose", "-v", action="store_true", help=_("Kivy's debug log on the console"))
     args = p.parse_args(argv)
     if not args.token:
         p.error(_("A display token is required (--token)."))
@@ -42,7 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def configure_kivy(args: argparse.Namespace) -> None:
     """Window size and full screen, set before the window exists."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from counter_server import kivy_logging
+
+    kivy_logging.configure(getattr(args, "verbose", False))
     from kivy.config import Config
 
     if args.size:

@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="services refresh period besides live events (opening hours)")
     p.add_argument("--printer-check-seconds", type=float, default=10.0,
                    help="how often a faulty printer is probed")
+    p.add_argument("--data-dir", default=None,
+                   help="folder for the rating queue (default: MOTCUA_DATA_DIR, else Kivy's "
+                        "user-data folder)")
+    p.add_argument("--verbose", "-v", action="store_true", help="Kivy's debug log on the console")
     return p
 
 
@@ -86,11 +90,12 @@ def printer_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def configure_kivy(args: argparse.Namespace) -> None:
     """Window settings that Kivy reads once, when it is first imported."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from counter_server import kivy_logging
+
+    kivy_logging.configure(getattr(args, "verbose", False))
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
-    Config.set("kivy", "log_level", "info")
     Config.set("input", "mouse", "mouse,multitouch_on_demand")
     if args.windowed:
         Config.set("graphics", "fullscreen", "0")
@@ -109,7 +114,9 @@ def create_app(args: argparse.Namespace) -> Any:
 
     try:
         settings = printer_settings(args)
-        return LobbyKioskApp(args, settings)
+        app = LobbyKioskApp(args, settings)
+        app.data_dir = args.data_dir  # the lobby's rating queue folder (--data-dir)
+        return app
     except ValueError as exc:  # settings that can never work: say so at start-up
         raise SystemExit(_("Invalid printer settings: {error}").format(error=exc)) from None
 
@@ -117,6 +124,9 @@ def create_app(args: argparse.Namespace) -> Any:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.mode == "rating":
+        from counter_server import kivy_logging
+
+        kivy_logging.configure(args.verbose)  # before rating_app imports Kivy
         try:
             from kiosk.rating_app import run_rating
         except ModuleNotFoundError as exc:

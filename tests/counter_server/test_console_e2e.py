@@ -11,6 +11,8 @@ import requests
 
 from tests.conftest import artifact_path, bearer
 
+pytestmark = pytest.mark.slow  # end to end (real processes, windows or a browser)
+
 pw = pytest.importorskip("playwright.sync_api")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -144,9 +144,9 @@ def test_server_messages_are_vietnamese():
     from counter_server import i18n
 
     root = Path(__file__).resolve().parents[2] / "counter_server"
-    files = [*root.glob("api/*.py"), *root.glob("engine*.py")] + [
-        root / n for n in ("ratings.py", "security.py", "cli.py", "demo.py", "client.py",
-                           "queries.py", "app.py", "errors.py", "limits.py")]
+    files = [*root.glob("api/*.py"), *root.glob("engine/*.py"), *root.glob("cli/*.py")] + [
+        root / n for n in ("ratings.py", "security.py", "demo.py", "client.py", "queries.py",
+                           "app.py", "errors.py", "limits.py", "backup.py", "checks.py")]
     trans = i18n.load(i18n.LOCALE_DIR, "server", "vi")
     missing = []
     for f in files:

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from counter_server import models as m
 from tests.conftest import artifact_path, bearer
 
+pytestmark = pytest.mark.slow  # end to end (real processes, windows or a browser)
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 PHONE = {"width": 360, "height": 740}

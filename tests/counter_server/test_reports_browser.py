@@ -7,6 +7,10 @@ from tests.conftest import artifact_path
 
 from . import reports_fixture
 
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.slow  # end to end (real processes, windows or a browser)
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 

@@ -20,6 +20,8 @@ import requests
 
 from tests.conftest import ROOT, artifact_path, bearer
 
+pytestmark = pytest.mark.slow  # end to end (real processes, windows or a browser)
+
 DRIVER = Path(__file__).resolve().parent / "driver_display.py"
 WAIT = 30.0  # generous upper bound for a condition; no timing is asserted
 

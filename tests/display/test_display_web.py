@@ -16,6 +16,10 @@ from counter_server.security import DEVICE_COOKIE
 from tests.conftest import artifact_path, bearer
 from tests.display.test_display_app import NOTICE, call_next, issue, set_notice
 
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.slow  # end to end (real processes, windows or a browser)
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 

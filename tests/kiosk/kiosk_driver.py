@@ -100,6 +100,19 @@ class Driver:
 
         self.ui(go)
 
+    def past_guard(self, name: str, since: float) -> None:
+        """Wait until screen ``name``, entered after ``since`` (a ``time.monotonic()``
+        reading), has stopped swallowing touches: its double-tap guard is over and
+        the screen manager's transition (which ignores touches) has finished."""
+        def ready() -> bool:
+            root = self.app.root
+            screen = root.get_screen(name)
+            return (root.current == name and not root.transition.is_active
+                    and screen.entered_at >= since
+                    and time.monotonic() - screen.entered_at >= screen.guard_seconds)
+
+        self.wait(ready, what=f"{name} past its tap guard")
+
     def step(self, name: str) -> None:
         """Ask the test to act, and wait until it has."""
         self.result["steps"].append(name)
@@ -122,12 +135,14 @@ def scenario_flow(d: Driver) -> None:
     app = d.app
     d.wait(lambda: app.online and app.services_loaded and app.root.current == "home", what="home")
     d.shot("home")
+    tapped = time.monotonic()
     d.tap(d.button(0), times=2)
     d.wait(lambda: app.root.current == "priority", what="priority screen")
     d.shot("priority")
     elderly = lambda: next(b for b in app.root.get_screen("priority").ids.choices.children
                            if b.value == "elderly")
-    time.sleep(0.7)  # past the guard that swallows the second half of the double tap
+    d.past_guard("priority", tapped)  # the guard swallowed the second half of the double tap
+    tapped = time.monotonic()
     d.tap(elderly, times=2)
     d.wait(lambda: app.root.current == "ticket" and app.print_state == "printed", what="ticket")
     d.shot("ticket")
@@ -135,7 +150,7 @@ def scenario_flow(d: Driver) -> None:
         "label": app.root.get_screen("ticket").ids.number.text,
         "ticket": app.ticket, "print_text": app.print_text,
         "priority_text": app.ticket_priority_text})
-    time.sleep(0.7)
+    d.past_guard("ticket", tapped)
     d.tap(lambda: app.root.get_screen("ticket"))
     d.wait(lambda: app.root.current == "home", what="back home")
 
@@ -147,7 +162,7 @@ def scenario_flow(d: Driver) -> None:
         str(sid): app._buttons[sid].closed_text for sid in (d.result["capped_id"], d.result["hours_id"])})
     d.tap(lambda: app._buttons[d.result["capped_id"]], times=2)
     d.tap(lambda: app._buttons[d.result["hours_id"]], times=2)
-    time.sleep(1.0)
+    time.sleep(1.0)  # a tap that must change nothing: no state to wait for
     d.result["after_closed_taps"] = d.ui(lambda: {"screen": app.root.current, "issuing": app.issuing})
 
     d.step("close-office")
@@ -165,15 +180,16 @@ def scenario_flow(d: Driver) -> None:
         "overlay": app.root.get_screen("home").ids.overlay.opacity,
         "text": app.root.get_screen("home").ids.overlay.ids.reconnect_label.text})
     d.tap(d.button(0))  # nothing may happen while offline
-    time.sleep(0.3)
+    time.sleep(0.3)  # a tap that must change nothing: no state to wait for
     d.result["offline_tap_screen"] = d.screen()
     d.step("start-server")
     d.wait(lambda: app.online, timeout=40, what="back online")
     d.settle()
     d.result["online_again_overlay"] = d.ui(lambda: app.root.get_screen("home").ids.overlay.opacity)
+    tapped = time.monotonic()
     d.tap(d.button(0))
     d.wait(lambda: app.root.current == "priority", what="priority again")
-    time.sleep(0.7)
+    d.past_guard("priority", tapped)
     d.tap(lambda: app.root.get_screen("priority").ids.choices.children[-1])  # "no priority"
     d.wait(lambda: app.root.current == "ticket" and app.print_state == "printed", what="second ticket")
     d.result["second"] = d.ui(lambda: {"label": app.root.get_screen("ticket").ids.number.text,

@@ -21,6 +21,8 @@ from sqlalchemy import select
 
 from tests.conftest import ARTIFACTS, LiveServer, free_port
 
+pytestmark = pytest.mark.slow  # end to end (real processes, windows or a browser)
+
 DRIVER = Path(__file__).with_name("kiosk_driver.py")
 SHOTS = ARTIFACTS / "kiosk"
 CLOSED_DAYS = {d: [] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}

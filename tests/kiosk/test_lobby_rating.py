@@ -9,6 +9,8 @@ from tests.conftest import artifact_path
 from .rating_driver import set_office_setting
 from .rating_support import ratings_rows, run_driver
 
+pytestmark = pytest.mark.slow  # end to end (real processes, windows or a browser)
+
 
 def test_parse_scan_accepts_status_urls_and_numbers():
     assert parse_scan("http://192.168.1.10:8080/t/AbC-12_xyz\n") == ("code", "AbC-12_xyz")

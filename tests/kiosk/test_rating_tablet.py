@@ -10,6 +10,10 @@ from tests.conftest import artifact_path
 
 from .rating_support import ROOT, kivy_env, ratings_rows
 
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.slow  # end to end (real processes, windows or a browser)
+
 def driver_cmd(live, tmp: Path, scenario: str, counter: int = 1,
                size: str = "1280x800") -> tuple[list[str], Path]:
     result = tmp / f"tablet-{scenario}.json"

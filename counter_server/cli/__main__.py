@@ -1,0 +1,3 @@
+from counter_server.cli import main
+
+main()
