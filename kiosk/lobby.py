@@ -78,6 +78,9 @@ class LobbyKioskApp(App):
         self.args = args
         self.title = "Một Cửa – Kiosk"
         self.server_url = args.server.rstrip("/")
+        #: Where phones open the ticket's QR: the office's "address phones use", else ours.
+        self.public_url = self.server_url
+        self.wifi_hint = ""
         self.client = ApiClient(self.server_url, args.token)
         self.printer = make_printer(printer_settings)
         self.ticket: dict[str, Any] = {}
@@ -180,6 +183,8 @@ class LobbyKioskApp(App):
         self._local_time, self._local_time_at = office.get("local_time"), time.monotonic()
         self._tick()
         self.office_name = office.get("name", "")
+        self.public_url = (office.get("public_url") or self.server_url).rstrip("/")
+        self.wifi_hint = office.get("wifi_hint") or ""
         self.notice = office.get("notice", "") or ""
         self.hours_text = "\n".join(strings.format_hours(office.get("opening_hours")))
         if self.args.priority_step == "server":
@@ -253,7 +258,7 @@ class LobbyKioskApp(App):
     def _ticket_arrived(self, ticket: dict[str, Any]) -> None:
         """On the issuing thread: build the QR picture here, not in the UI frame."""
         try:
-            qr = qr_image(self.server_url + ticket["status_path"], 400).convert("RGBA")
+            qr = qr_image(self.public_url + ticket["status_path"], 400).convert("RGBA")
         except Exception:  # noqa: BLE001 - the number matters more than the QR
             log.exception("QR code")
             qr = None
@@ -262,7 +267,7 @@ class LobbyKioskApp(App):
     def _on_ticket(self, ticket: dict[str, Any], qr: Any = None) -> None:
         self.ticket = ticket
         self.issuing = False
-        status_url = self.server_url + ticket["status_path"]
+        status_url = self.public_url + ticket["status_path"]
         self.ticket_number = ticket["display_number"]
         label = dict((v, l) for v, _i, l in strings.PRIORITY_CHOICES).get(ticket.get("priority_class") or "")
         priority_text = _("Priority: {label}").format(label=_(label)) if label else ""
@@ -310,7 +315,7 @@ class LobbyKioskApp(App):
                           service_name=ticket.get("service_name", ""), counters=counters,
                           issued_at=issued, waiting_before=ticket.get("waiting_before", 0),
                           estimated_wait_minutes=ticket.get("estimated_wait_minutes"),
-                          status_url=status_url, priority_label=label)
+                          status_url=status_url, priority_label=label, wifi_hint=self.wifi_hint)
 
     @staticmethod
     def _qr_texture(image: Any) -> Any:
