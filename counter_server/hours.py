@@ -99,22 +99,6 @@ def parse_hours(text: str) -> dict[str, list[list[str]]] | None:
     return out
 
 
-def check_hours(hours: Any) -> dict[str, list[list[str]]] | None:
-    """Stored-form hours (from a TOML file) checked with the same rules as the form."""
-    if hours in (None, {}):
-        return hours or None
-    if not isinstance(hours, dict):
-        raise HoursError("Hours must look like 07:00-11:30 (got “{span}”).", span=str(hours))
-    out: dict[str, list[list[str]]] = {d: [] for d in DAYS}
-    for name, spans in hours.items():
-        key = day_key(str(name))
-        if not isinstance(spans, list) or not all(
-                isinstance(x, list) and len(x) == 2 for x in spans):
-            raise HoursError("Hours must look like 07:00-11:30 (got “{span}”).", span=str(spans))
-        out[key] = check_spans(str(name), out[key] + spans)
-    return out
-
-
 def format_hours(hours: dict[str, Any] | None) -> str:
     """The stored dict as the form shows it (one line per day, in the stored order)."""
     if not hours:

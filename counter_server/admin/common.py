@@ -14,7 +14,6 @@ from ..console import t
 from ..security import current_principal
 
 T = TypeVar("T")
-DAYS = h.DAYS
 
 
 class FormError(ValueError):

@@ -21,7 +21,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def _kiosk_args(server_url: str, token: str, size: str, tmp_path: Path) -> list[str]:
+def _kiosk_args(server_url: str, token: str, size: str) -> list[str]:
     return ["--server", server_url, "--token", token, "--windowed", "--size", size,
             "--printer", "dummy", "--priority-step", "off", "--refresh-seconds", "0.5"]
 
@@ -73,7 +73,7 @@ def test_home_states(live_server: LiveServer, tmp_path: Path, monkeypatch: pytes
         _edit(live_server, fn)
 
     data = run_driver(tmp_path, "home_states", _kiosk_args(
-        live_server.url, live_server.token("kiosk"), size, tmp_path),
+        live_server.url, live_server.token("kiosk"), size),
         steps={"notice-and-reorder": notice_and_reorder, "service-hours": service_hours,
                "no-counters": no_counters, "day-off": day_off},
         extra={"expected_buttons": len(services) - 1})
@@ -107,7 +107,7 @@ def test_home_states(live_server: LiveServer, tmp_path: Path, monkeypatch: pytes
 
     # Started again with no server: the clock is the office's (Tokyo), not the PC's UTC.
     offline = run_driver(tmp_path, "offline_start", _kiosk_args(
-        f"http://127.0.0.1:{free_port()}", "any", size, tmp_path), steps={},
+        f"http://127.0.0.1:{free_port()}", "any", size), steps={},
         extra={"zone": "Asia/Tokyo"})
     assert offline["clock"] in offline["expected"], offline
     utc = dt.datetime.now(dt.timezone.utc).strftime("%H:%M")
@@ -122,7 +122,7 @@ def test_wrong_token_says_not_registered(live_server: LiveServer, tmp_path: Path
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTCUA_DATA_DIR", str(tmp_path / "kiosk-data"))
     data = run_driver(tmp_path, "bad_token", _kiosk_args(
-        live_server.url, "not-a-token", "1024x600", tmp_path), steps={})
+        live_server.url, "not-a-token", "1024x600"), steps={})
     ov = data["overlay"]
     assert ov["opacity"] == 1 and ov["background_alpha"] == 1
     assert ov["title"] == "Máy lấy số này chưa được đăng ký"
