@@ -200,3 +200,4 @@ def _install_i18n(app: APIFlask) -> None:
     chain = _Chain()
     app.jinja_env.install_gettext_callables(chain.gettext, chain.ngettext, newstyle=True)
     app.extensions["motcua_gettext"] = chain.gettext
+    app.jinja_env.globals["html_lang"] = i18n.current_lang  # <html lang> of every page

@@ -56,6 +56,14 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # Minutes to estimate with until there are enough real service times.
     "recent_service_samples": 20,
 }
+# --- officeday: what the printed ticket tells phones ---
+DEFAULT_SETTINGS.update({
+    # Base address phones open from the ticket's QR (e.g. http://192.168.1.10:8080);
+    # blank: the address the kiosk itself uses for the server.
+    "public_url": "",
+    # A short line printed under the QR, e.g. "Wi-Fi: MotCua-Khach"; blank: none.
+    "wifi_hint": "",
+})
 
 
 _DEFAULTS_JSON = json.dumps(DEFAULT_SETTINGS, ensure_ascii=False)

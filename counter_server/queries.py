@@ -30,7 +30,8 @@ def office_info(office: m.Office) -> dict[str, Any]:
     return {"id": office.id, "name": office.name, "address": office.address,
             "timezone": office.timezone, "opening_hours": office.opening_hours,
             "enforce_hours": st["enforce_hours"], "notice": st["notice"],
-            "kiosk_priority_step": st["kiosk_priority_step"]}
+            "kiosk_priority_step": st["kiosk_priority_step"],
+            "public_url": st["public_url"], "wifi_hint": st["wifi_hint"]}
 
 
 def services_view(s: Session, office_id: int, now: dt.datetime | None = None) -> dict[str, Any]:

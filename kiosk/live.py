@@ -27,6 +27,9 @@ REFRESH_EVENTS = frozenset({
 })
 
 
+UNREACHABLE, NOT_REGISTERED = "unreachable", "not_registered"
+
+
 class ServerLink:
     """Keeps the services snapshot fresh and tells whether the server is reachable.
 
@@ -43,6 +46,8 @@ class ServerLink:
         self.refresh_seconds, self.retry_seconds = refresh_seconds, retry_seconds
         self.stream_read_timeout = stream_read_timeout
         self.online: bool | None = None
+        #: Why the server is not usable: "" (it is), UNREACHABLE or NOT_REGISTERED.
+        self.problem = ""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -60,10 +65,10 @@ class ServerLink:
     def refresh_now(self) -> None:
         self._wake.set()
 
-    def _set_online(self, online: bool, message: str = "") -> None:
-        if online != self.online:
-            self.online = online
-            self.on_online(online, message)
+    def _set_online(self, online: bool, problem: str = "") -> None:
+        if (online, problem) != (self.online, self.problem):
+            self.online, self.problem = online, problem
+            self.on_online(online, problem)
 
     def _refresh_loop(self) -> None:
         while not self._stop.is_set():
@@ -72,12 +77,15 @@ class ServerLink:
                 data = self.client.services()
             except ApiError as err:
                 log.info("services refresh failed: %s", err)
-                self._set_online(False, err.message)
+                # 401/403: the token is wrong or revoked; retrying will not fix it by itself
+                # (still retried: an admin may register the token meanwhile).
+                self._set_online(False, NOT_REGISTERED if err.status in (401, 403)
+                                 else UNREACHABLE)
                 self._wake.wait(self.retry_seconds)
                 continue
             except Exception:  # noqa: BLE001 - a malformed answer must not kill the kiosk
                 log.exception("services refresh failed")
-                self._set_online(False, "")
+                self._set_online(False, UNREACHABLE)
                 self._wake.wait(self.retry_seconds)
                 continue
             self.on_services(data)

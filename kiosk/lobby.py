@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import time
 from pathlib import Path
@@ -27,10 +28,11 @@ from kivy.utils import get_color_from_hex
 from counter_server.client import ApiClient, ApiError
 from kiosk import strings
 from kiosk.icons import icon_path
-from kiosk.live import PrinterState, PrintSupervisor, ServerLink, TicketIssuer
+from kiosk.live import UNREACHABLE, PrinterState, PrintSupervisor, ServerLink, TicketIssuer
 from PIL.Image import FLIP_TOP_BOTTOM
 
 from kiosk.printing import TicketData, make_printer, qr_image
+from kiosk.rating_queue import data_dir
 from kiosk.strings import _
 from kiosk.widgets import (BigButton, ClosedScreen, HomeScreen, PriorityScreen, ServiceButton,
                            TicketScreen)
@@ -38,6 +40,8 @@ from kiosk.widgets import (BigButton, ClosedScreen, HomeScreen, PriorityScreen, 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).resolve().parent
 KV_FILES = ("kiosk.kv", "home.kv", "ticket.kv")
+#: In the data folder: the office's time zone, for the clock before the server answers.
+ZONE_FILE = "office.json"
 
 
 class LobbyKioskApp(App):
@@ -48,6 +52,13 @@ class LobbyKioskApp(App):
     services_loaded = BooleanProperty(False)
     office_name = StringProperty("")
     office_open = BooleanProperty(True)
+    #: Why the office is closed ("Đang nghỉ trưa.") and when it opens again.
+    closed_title = StringProperty("")
+    closed_next = StringProperty("")
+    #: Why the server cannot be used ("" when it can): live.UNREACHABLE / live.NOT_REGISTERED.
+    problem = StringProperty("")
+    #: The server answered but no service can take tickets here (none, or none with a counter).
+    no_services = BooleanProperty(False)
     hours_text = StringProperty("")
     notice = StringProperty("")
     message = StringProperty("")
@@ -78,6 +89,9 @@ class LobbyKioskApp(App):
         self.args = args
         self.title = "Một Cửa – Kiosk"
         self.server_url = args.server.rstrip("/")
+        #: Where phones open the ticket's QR: the office's "address phones use", else ours.
+        self.public_url = self.server_url
+        self.wifi_hint = ""
         self.client = ApiClient(self.server_url, args.token)
         self.printer = make_printer(printer_settings)
         self.ticket: dict[str, Any] = {}
@@ -85,6 +99,8 @@ class LobbyKioskApp(App):
         self._buttons: dict[int, ServiceButton] = {}
         self._local_time: str | None = None
         self._local_time_at = 0.0
+        self._zone_file = data_dir(getattr(args, "data_dir", None), self.user_data_dir) / ZONE_FILE
+        self._zone = self._remembered_zone()
         self._home_timer: Any = None
         self._message_timer: Any = None
         self._tap_started = 0.0
@@ -158,14 +174,36 @@ class LobbyKioskApp(App):
         width, height = Window.size
         grid.cols = (3 if n > 4 else 2) if width > height * 1.2 else (1 if n <= 3 else 2)
 
+    def _remembered_zone(self) -> str:
+        try:
+            return json.loads(self._zone_file.read_text(encoding="utf-8")).get("timezone") or ""
+        except (OSError, ValueError, AttributeError):
+            return ""
+
+    def _remember_zone(self, zone: str) -> None:
+        """The office's zone, kept for the next start before the server answers."""
+        if zone and zone != self._zone:
+            self._zone = zone
+            try:
+                tmp = self._zone_file.with_suffix(".tmp")
+                tmp.write_text(json.dumps({"timezone": zone}), encoding="utf-8")
+                tmp.replace(self._zone_file)
+            except OSError:
+                log.warning("could not remember the office's time zone in %s", self._zone_file)
+
+    def office_now(self) -> dt.datetime:
+        return strings.office_clock(self._local_time, self._local_time_at, time.monotonic(),
+                                    self._zone)
+
     def _tick(self, _dt: float = 0) -> None:
-        now = strings.office_clock(self._local_time, self._local_time_at, time.monotonic())
+        now = self.office_now()
         self.clock_text = now.strftime("%H:%M")
         self.date_text = strings.date_text(now)
 
     # ------------------------------------------------------------------ server state
-    def _set_online(self, online: bool, message: str = "") -> None:
+    def _set_online(self, online: bool, problem: str = "") -> None:
         self.online = online
+        self.problem = "" if online else (problem or UNREACHABLE)
         self._update_buttons()
 
     def _apply_services(self, data: dict[str, Any]) -> None:
@@ -178,8 +216,12 @@ class LobbyKioskApp(App):
         self._services_later = None
         office = data.get("office", {})
         self._local_time, self._local_time_at = office.get("local_time"), time.monotonic()
+        self._remember_zone(office.get("timezone") or "")
         self._tick()
+        now = self.office_now()
         self.office_name = office.get("name", "")
+        self.public_url = (office.get("public_url") or self.server_url).rstrip("/")
+        self.wifi_hint = office.get("wifi_hint") or ""
         self.notice = office.get("notice", "") or ""
         self.hours_text = "\n".join(strings.format_hours(office.get("opening_hours")))
         if self.args.priority_step == "server":
@@ -187,7 +229,11 @@ class LobbyKioskApp(App):
         else:
             self.priority_step = self.args.priority_step == "on"
         self.office_open = bool(office.get("open", True))
-        self.services = data.get("services", [])
+        self.closed_title, self.closed_next = strings.closed_texts(office.get("opening_hours"), now)
+        # A service no counter serves would issue tickets nobody can call: not offered.
+        self.services = [dict(sv, closed_text=strings.service_closed_text(sv, now))
+                         for sv in data.get("services", []) if sv.get("counters")]
+        self.no_services = not self.services
         self._update_buttons()
         self.services_loaded = True
         current = self.root.current if self.root else "home"
@@ -204,9 +250,9 @@ class LobbyKioskApp(App):
         if ids != list(self._buttons):
             grid.clear_widgets()
             self._buttons = {}
-            for index, service in enumerate(self.services):
+            for service in self.services:
                 button = ServiceButton(service_id=service["id"])
-                button.colour = get_color_from_hex(strings.SERVICE_COLOURS[index % len(strings.SERVICE_COLOURS)])
+                button.colour = get_color_from_hex(strings.service_colour(service))
                 button.bind(on_release=self.on_service_press)
                 grid.add_widget(button)
                 self._buttons[service["id"]] = button
@@ -218,7 +264,7 @@ class LobbyKioskApp(App):
             button.is_open = bool(service["open"])
             button.waiting_text = strings.waiting_text(service.get("waiting", 0))
             button.wait_text = strings.wait_text(service.get("estimated_wait_minutes"))
-            button.closed_text = service.get("closed_message") or _("Not available now")
+            button.closed_text = service["closed_text"]
             button.disabled = not (button.is_open and self.online)
 
     # ------------------------------------------------------------------ taps
@@ -253,7 +299,7 @@ class LobbyKioskApp(App):
     def _ticket_arrived(self, ticket: dict[str, Any]) -> None:
         """On the issuing thread: build the QR picture here, not in the UI frame."""
         try:
-            qr = qr_image(self.server_url + ticket["status_path"], 400).convert("RGBA")
+            qr = qr_image(self.public_url + ticket["status_path"], 400).convert("RGBA")
         except Exception:  # noqa: BLE001 - the number matters more than the QR
             log.exception("QR code")
             qr = None
@@ -262,7 +308,7 @@ class LobbyKioskApp(App):
     def _on_ticket(self, ticket: dict[str, Any], qr: Any = None) -> None:
         self.ticket = ticket
         self.issuing = False
-        status_url = self.server_url + ticket["status_path"]
+        status_url = self.public_url + ticket["status_path"]
         self.ticket_number = ticket["display_number"]
         label = dict((v, l) for v, _i, l in strings.PRIORITY_CHOICES).get(ticket.get("priority_class") or "")
         priority_text = _("Priority: {label}").format(label=_(label)) if label else ""
@@ -310,7 +356,7 @@ class LobbyKioskApp(App):
                           service_name=ticket.get("service_name", ""), counters=counters,
                           issued_at=issued, waiting_before=ticket.get("waiting_before", 0),
                           estimated_wait_minutes=ticket.get("estimated_wait_minutes"),
-                          status_url=status_url, priority_label=label)
+                          status_url=status_url, priority_label=label, wifi_hint=self.wifi_hint)
 
     @staticmethod
     def _qr_texture(image: Any) -> Any:

@@ -64,6 +64,8 @@ class TicketData:
     estimated_wait_minutes: int | None
     status_url: str
     priority_label: str | None = None
+    #: The office's short Wi-Fi line ("Wi-Fi: MotCua-Khach"), printed under the QR; "" none.
+    wifi_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -351,6 +353,9 @@ def render_ticket(ticket: TicketData, width_dots: int = 576) -> Image.Image:
     col.space(14 * s)
     col.image(qr_image(ticket.status_url, round(250 * s), col.inner))
     col.text(_("Scan to follow your turn and rate our service"), 20 * t)
+    if ticket.wifi_hint:
+        col.space(4 * s)
+        col.text(ticket.wifi_hint, 22 * t, bold=True)
     col.space(12 * s)
     col.text(_("Thank you!"), 28 * t, bold=True)
     col.space(24 * s)

@@ -5,12 +5,14 @@ and the number being served.  When its counter completes a ticket (SSE
 ``ticket.completed`` for this counter) it asks the server for that ticket's
 code (events never carry codes) and shows the faces for a configurable
 time; a low level asks for reasons; then a thank-you, then idle again.
+The idle screen has no faces: a rating belongs to a finished case of this
+counter, so there is nothing to press while the citizen is still being served.
 
 Network work happens in worker threads and reaches the UI through
 ``Clock.schedule_once``; ratings go through the on-disk queue first, so a
 press made while the server is unreachable is sent, once, when it is back.
-A face pressed on the idle screen is sent with no ticket: the server keeps
-it flagged as misuse ("no_ticket"), as it flags presses that come too fast.
+When something is missing (the tablet is not registered, its counter does
+not exist, no officer is signed in there) the idle screen says so.
 """
 from __future__ import annotations
 
@@ -27,13 +29,13 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 from kivy.app import App  # noqa: E402
 from kivy.clock import Clock  # noqa: E402
 from kivy.config import Config  # noqa: E402
-from kivy.properties import (BooleanProperty, DictProperty, ListProperty,  # noqa: E402
+from kivy.properties import (BooleanProperty, DictProperty,  # noqa: E402
                              NumericProperty, ObjectProperty, StringProperty)
 from kivy.uix.screenmanager import FadeTransition, Screen, ScreenManager  # noqa: E402
 
 from counter_server.client import ApiClient, ApiError  # noqa: E402
 
-from .rating_flow import RatingFlow, face_widgets, load_kv  # noqa: E402
+from .rating_flow import RatingFlow, load_kv  # noqa: E402
 from .rating_queue import QUEUE_FILE, RatingQueue, RatingSender, data_dir  # noqa: E402
 from .rating_widgets import tr  # noqa: E402
 
@@ -42,18 +44,12 @@ IDLE = "idle"
 RECONNECT_SECONDS = 2.0
 
 
+#: Why the tablet cannot do its job ("" when it can).
+UNREACHABLE, NOT_REGISTERED, NO_COUNTER = "unreachable", "not_registered", "no_counter"
+
+
 class TabletIdleScreen(Screen):
     """What the citizen sees while being served: who serves them, which number."""
-
-    levels = ListProperty([])
-    buttons = ListProperty([])
-
-    def on_levels(self, _screen: Screen, levels: list[dict[str, Any]]) -> None:
-        from kivy.factory import Factory
-
-        app = App.get_running_app()
-        self.buttons = face_widgets(levels, app.idle_press, self.ids.mini_faces,
-                                    Factory.RateMiniCaption)
 
 
 class RatingTabletApp(App):
@@ -64,6 +60,7 @@ class RatingTabletApp(App):
     serving = StringProperty("")
     counter_state = StringProperty("")
     online = BooleanProperty(False)
+    problem = StringProperty("")
     pending = NumericProperty(0)
     rating = DictProperty({})
     title = StringProperty("")
@@ -93,7 +90,6 @@ class RatingTabletApp(App):
             faces_timeout=float(getattr(self.args, "rating_timeout", None) or 30),
             reasons_timeout=float(getattr(self.args, "reasons_timeout", None) or 45),
             thanks_seconds=float(getattr(self.args, "thanks_seconds", None) or 4))
-        sm.get_screen(IDLE).levels = self.flow.levels
         folder = data_dir(getattr(self.args, "data_dir", None), self.user_data_dir)
         self.sender = RatingSender(RatingQueue(folder / QUEUE_FILE), lambda b: self.client.rate(**b),
                                    retry_seconds=float(getattr(self.args, "retry_seconds", 0) or 3),
@@ -117,13 +113,6 @@ class RatingTabletApp(App):
             self.submitted_codes.add(rating["ticket_code"])
         self.sender.submit(**rating)
         self.pending = len(self.sender.queue)
-
-    def idle_press(self, value: Any) -> None:
-        """A face pressed with no newly completed ticket: kept, flagged by the server."""
-        if self.flow.active:
-            return
-        self.flow.start({"code": None})
-        self.flow.choose(value)
 
     def _sent(self, item: dict[str, Any], response: dict[str, Any] | None,
               error: Exception | None) -> None:
@@ -149,12 +138,14 @@ class RatingTabletApp(App):
                     self._on_event(ev.type, ev.data)
             except ApiError as err:
                 log.info("event stream: %s", err)
-                self._set(online=False)
+                self._set(online=False, problem=UNREACHABLE)
                 if err.status in (401, 403):
-                    self._set(serving="", counter_state="error")
+                    self._set(serving="", counter_state="error", problem=NOT_REGISTERED)
+                elif err.code == "counter_not_found":
+                    self._set(problem=NO_COUNTER)
             except Exception:  # noqa: BLE001 - never let the follower thread die
                 log.exception("tablet follower failed")
-                self._set(online=False)
+                self._set(online=False, problem=UNREACHABLE)
             self.stop_event.wait(RECONNECT_SECONDS)
 
     def _resolve_counter(self) -> None:
@@ -172,7 +163,6 @@ class RatingTabletApp(App):
                 rating.pop("timeout_seconds", None)  # the command line wins
             self.flow.set_config(rating)
             self.rating = rating
-            self.root.get_screen(IDLE).levels = self.flow.levels
         Clock.schedule_once(apply)
         self.cid = cid
 
@@ -180,7 +170,8 @@ class RatingTabletApp(App):
         c = self.client.counter(int(self.cid))
         staff = c.get("staff") or {}
         current = c.get("current") or {}
-        self._set(online=True, counter_name=c.get("name") or "", counter_state=c.get("state", ""),
+        self._set(online=True, problem="", counter_name=c.get("name") or "",
+                  counter_state=c.get("state", ""),
                   officer_name=staff.get("full_name", ""),
                   serving=current.get("display_number") or "")
         url = staff.get("photo_url")

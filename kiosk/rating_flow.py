@@ -19,7 +19,7 @@ from kivy.properties import (BooleanProperty, DictProperty, ListProperty, Numeri
 from kivy.uix.screenmanager import Screen, ScreenManager
 
 from . import vi_keyboard  # noqa: F401  (VietKeyboard, used by rating.kv)
-from .rating_widgets import FaceButton, hex_color, tr
+from .rating_widgets import FaceButton, hex_color, readable_on, tr
 
 KV_DIR = Path(__file__).resolve().parent
 FACES, REASONS, THANKS = "rate_faces", "rate_reasons", "rate_thanks"
@@ -231,7 +231,7 @@ def face_widgets(levels: list[dict[str, Any]], on_press: Callable[[Any], None],
         btn = FaceButton(face=lv.get("face", "neutral"), color=hex_color(lv.get("color", "")),
                          label=lv["label"], value=lv["value"])
         btn.bind(on_release=lambda b: on_press(b.value))
-        cap = label_cls(text=lv["label"], color=hex_color(lv.get("color", "")))
+        cap = label_cls(text=lv["label"], color=readable_on(hex_color(lv.get("color", ""))))
         box.add_widget(btn)
         box.add_widget(cap)
         container.add_widget(box)

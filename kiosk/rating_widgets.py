@@ -44,6 +44,36 @@ def hex_color(value: str, default: str = "#607d8b") -> list[float]:
         return list(get_color_from_hex(default))
 
 
+#: Background of every rating screen; captions are made readable against it.
+BACKGROUND = "#f4f7fb"
+#: WCAG AA for normal text: captions are read by elderly citizens at arm's length.
+MIN_CONTRAST = 4.5
+
+
+def _luminance(rgb: list[float]) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: list[float], b: list[float]) -> float:
+    """WCAG contrast ratio of two RGB(A) colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def readable_on(colour: list[float], background: str = BACKGROUND,
+                ratio: float = MIN_CONTRAST) -> list[float]:
+    """``colour`` darkened just enough (same hue) to reach ``ratio`` on ``background``:
+    a caption keeps its face's colour family, a light yellow becomes a dark amber."""
+    back = hex_color(background)
+    h, l, s = colorsys.rgb_to_hls(*colour[:3])
+    while contrast(list(colorsys.hls_to_rgb(h, l, s)), back) < ratio and l > 0:
+        l = max(0.0, l - 0.01)
+    return [*colorsys.hls_to_rgb(h, l, s), 1.0]
+
+
 def initials(full_name: str) -> str:
     """Vietnamese names: the family name and the given (last) name, e.g. "NH"."""
     parts = [p for p in (full_name or "").split() if p]
@@ -143,4 +173,5 @@ class OfficerAvatar(Widget):
         self.color = [r, g, b, 1]
 
 
-__all__ = ["OfficerAvatar", "FaceButton", "min_touch", "hex_color", "initials", "tr"]
+__all__ = ["OfficerAvatar", "FaceButton", "BACKGROUND", "contrast", "min_touch", "hex_color",
+           "initials", "readable_on", "tr"]

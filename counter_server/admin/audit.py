@@ -16,25 +16,103 @@ from . import bp
 PAGE = 100
 
 
+#: One sentence per event (English msgids; ``{number}`` the ticket, ``{counter}`` the counter).
+TICKET_SENTENCES = {
+    "ticket.issued": "Ticket {number} issued.",
+    "ticket.called": "Ticket {number} called to counter {counter}.",
+    "ticket.recalled": "Ticket {number} called again to counter {counter}.",
+    "ticket.started": "Counter {counter} started serving ticket {number}.",
+    "ticket.completed": "Ticket {number} done at counter {counter}.",
+    "ticket.no_show": "Ticket {number} did not come to counter {counter}.",
+    "ticket.transferred": "Ticket {number} transferred from counter {counter}.",
+    "ticket.cancelled": "Ticket {number} cancelled.",
+    "ticket.reactivated": "Ticket {number} back in the queue.",
+}
+COUNTER_SENTENCES = {
+    "signed_in": "Counter {counter} opened: officer signed in.",
+    "signed_out": "Counter {counter} closed: officer signed out.",
+    "paused": "Counter {counter} paused.",
+    "resumed": "Counter {counter} open again.",
+    "": "Counter {counter} is now {state}.",
+}
+ADMIN_SENTENCES = {
+    "service_created": "Service {code} – {name} created.",
+    "service_updated": "Service {code} – {name} changed.",
+    "counter_saved": "Counter {number} saved.",
+    "user_created": "Account {username} created ({role}).",
+    "user_updated": "Account {username} changed ({role}).",
+    "user_password_reset": "Password of account {username} reset.",
+    "user_deactivated": "Account {username} deactivated.",
+    "user_activated": "Account {username} activated again.",
+    "user_photo": "New photo for account {username}.",
+    "device_created": "Device {name} ({kind}) added.",
+    "device_revoked": "Token of device {name} ({kind}) revoked.",
+    "settings_updated": "Office settings saved.",
+    "config_imported": "Configuration file imported: {services} services, {counters} counters, "
+                       "{users} accounts.",
+}
+STATES = {"open": "Open", "paused": "Paused", "closed": "Closed"}
+
+
+def _say(message: str, **params: Any) -> str:
+    return t(message).format(**params)
+
+
 def describe(ev: m.Event) -> str:
-    """A short human summary of the payload (number, counter, admin details)."""
+    """The event as a sentence for the admin; details without a sentence as "key: value"."""
     p: dict[str, Any] = ev.payload or {}
+    ticket, counter = p.get("ticket") or {}, p.get("counter") or {}
+    number = ticket.get("display_number", "")
+    where = counter.get("number") or ticket.get("counter_number") or "—"
     bits = []
-    if p.get("ticket"):
-        bits.append(str(p["ticket"].get("display_number", "")))
-    if p.get("counter"):
-        c = p["counter"]
-        bits.append(f"#{c.get('number')} {c.get('state', '')} {c.get('pause_reason', '')}".strip())
-    if p.get("action"):
-        bits.append(str(p["action"]))
-    if p.get("admin"):
-        bits.append(", ".join(f"{k}={v}" for k, v in p["admin"].items()))
-    if p.get("device"):
-        d = p["device"]
-        bits.append(f"{d.get('name')}: {d.get('status')} {d.get('message', '')}".strip())
-    if p.get("rating"):
-        bits.append(f"level={p['rating'].get('level')}")
-    return " · ".join(b for b in bits if b)
+    if ev.type in TICKET_SENTENCES:
+        bits.append(_say(TICKET_SENTENCES[ev.type], number=number, counter=where))
+    elif ev.type == "counter.updated":
+        action = str(p.get("action") or "")
+        state = t(STATES.get(counter.get("state", ""), counter.get("state", "")))
+        bits.append(_say(COUNTER_SENTENCES.get(action, COUNTER_SENTENCES[""]),
+                         counter=where, state=state.lower()))
+        if counter.get("state") == "paused" and counter.get("pause_reason"):
+            bits.append(_say("Reason: {reason}", reason=counter["pause_reason"]))
+    elif ev.type == "rating.created":
+        r = p.get("rating") or {}
+        bits.append(_say("Rating {level} for ticket {number}.", level=r.get("level"),
+                         number=number or "—") if number else
+                    _say("Rating {level} with no ticket.", level=r.get("level")))
+        if r.get("misuse"):
+            bits.append(t("Flagged as misuse, left out of reports."))
+    elif ev.type == "device.status":
+        d = p.get("device") or {}
+        status = d.get("status", "")
+        bits.append(_say("Device {name} reports: {status}.", name=d.get("name", ""),
+                         status=t("status_" + status) if status in (
+                             "ok", "error", "unknown", "warning") else status))
+        if d.get("message"):
+            bits.append(str(d["message"]))
+    elif ev.type.startswith("admin."):
+        bits.append(_admin_sentence(ev.type.split(".", 1)[1], p.get("admin") or {}))
+    elif number or counter:
+        bits.append(" ".join(str(x) for x in (number, counter.get("number") or "") if x))
+    return " ".join(b for b in bits if b)
+
+
+def _admin_sentence(action: str, details: dict[str, Any]) -> str:
+    values = dict(details)
+    if "role" in values:
+        values["role"] = t("role_" + str(values["role"]))
+    if "kind" in values:
+        values["kind"] = t("device_" + str(values["kind"]))
+    sentence = ADMIN_SENTENCES.get(action)
+    if sentence is not None:
+        try:
+            text_ = t(sentence).format(**values)
+        except (KeyError, IndexError):
+            sentence = None
+        else:
+            if action == "service_updated" and details.get("active") is False:
+                text_ += " " + t("It is inactive (not on the kiosk).")
+            return text_
+    return "; ".join(f"{k}: {v}" for k, v in details.items() if not k.endswith("_id"))
 
 
 def label(type_: str) -> str:

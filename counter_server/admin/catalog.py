@@ -12,7 +12,8 @@ from .. import models as m
 from ..api import get_db
 from ..security import current_principal, require
 from . import bp
-from .common import FormError, audit, checkbox, field, format_hours, int_field, parse_hours, save
+from .common import Fields, FormError, audit, checkbox, field, form, format_hours, int_field, save
+from .validators import check_blocks, service_values, weight
 
 ICONS = ("family", "stamp", "health", "home", "land", "people", "document", "money", "car",
          "school", "tree", "question")
@@ -23,32 +24,31 @@ def _services(s: Session, office_id: int) -> list[m.Service]:
                           .order_by(m.Service.sort_order, m.Service.id)))
 
 
-def _service_from_form(s: Session, svc: m.Service, office_id: int) -> None:
-    code = field("code").upper()
-    if not code or len(code) > 20 or not code.replace("_", "").isalnum():
-        raise FormError("The code must be 1–20 letters or digits.")
-    clash = s.scalar(select(m.Service.id).where(m.Service.office_id == office_id,
-                                                m.Service.code == code))
-    if clash is not None and clash != svc.id:
-        raise FormError("Another service already uses the code {code}.", code=code)
-    name = field("name")
-    if not name:
-        raise FormError("The name is required.")
-    start = int_field("number_start", lo=0, hi=999_999)
-    end = int_field("number_end", lo=0, hi=999_999)
-    if end < start:
-        raise FormError("The last number must not be below the first.")
-    prefix = field("prefix").upper()
-    if len(prefix) > 5:
-        raise FormError("The prefix has at most 5 characters.")
-    svc.code, svc.name, svc.prefix = code, name[:200], prefix
-    svc.number_start, svc.number_end = start, end
-    svc.daily_cap = int_field("daily_cap", required=False, lo=1, hi=999_999)
-    svc.hours = parse_hours(field("hours"))
-    svc.icon = field("icon")[:100]
-    svc.sort_order = int_field("sort_order", lo=-1000, hi=1000)
-    svc.default_service_minutes = int_field("default_service_minutes", lo=1, hi=600)
-    svc.active = checkbox("active")
+def apply_service(s: Session, svc: m.Service, office_id: int, f: Fields) -> None:
+    """Check one service's fields and its clashes with the office's other services, then
+    store them on ``svc`` (the form and the TOML import alike)."""
+    values = service_values(f)
+    others = [o for o in _services(s, office_id)
+              if o is not svc and (svc.id is None or o.id != svc.id)]
+    if any(o.code == values["code"] for o in others):
+        raise FormError("Another service already uses the code {code}.", code=values["code"])
+    for k, v in values.items():
+        setattr(svc, k, v)
+    check_blocks([svc] + others)
+
+
+def no_counter(s: Session, office_id: int) -> list[m.Service]:
+    """Active services that no active counter serves: kept off the kiosk, shown to the admin."""
+    served = set(s.scalars(select(m.CounterService.service_id).join(
+        m.Counter, m.Counter.id == m.CounterService.counter_id).where(
+        m.Counter.office_id == office_id, m.Counter.active.is_(True))))
+    return [sv for sv in _services(s, office_id) if sv.active and sv.id not in served]
+
+
+def _services_page(s: Session, office_id: int, edit: m.Service | None) -> str:
+    return render_template("admin/services.html", services=_services(s, office_id), icons=ICONS,
+                           format_hours=format_hours, edit=edit,
+                           unserved={sv.id for sv in no_counter(s, office_id)})
 
 
 @bp.route("/services", methods=["GET", "POST"])
@@ -58,16 +58,14 @@ def services():
     if request.method == "POST":
         def do(s: Session) -> None:
             svc = m.Service(office_id=p.office_id)
-            _service_from_form(s, svc, p.office_id)
+            apply_service(s, svc, p.office_id, form())
             s.add(svc)
             s.flush()
             audit(s, "service_created", service_id=svc.id, code=svc.code, name=svc.name)
         if save(do, "Service saved."):
             return redirect(url_for("admin.services"))
     with get_db().read() as s:
-        rows = _services(s, p.office_id)
-    return render_template("admin/services.html", services=rows, icons=ICONS,
-                           format_hours=format_hours, edit=None)
+        return _services_page(s, p.office_id, None)
 
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
@@ -81,15 +79,13 @@ def service_edit(service_id: int):
     if request.method == "POST":
         def do(s: Session) -> None:
             row = s.get(m.Service, service_id)
-            _service_from_form(s, row, p.office_id)
+            apply_service(s, row, p.office_id, form())
             audit(s, "service_updated", service_id=row.id, code=row.code, name=row.name,
                   active=row.active)
         if save(do, "Service saved."):
             return redirect(url_for("admin.services"))
     with get_db().read() as s:
-        rows = _services(s, p.office_id)
-    return render_template("admin/services.html", services=rows, icons=ICONS,
-                           format_hours=format_hours, edit=svc)
+        return _services_page(s, p.office_id, svc)
 
 
 def _counter_rows(s: Session, office_id: int) -> list[dict[str, Any]]:
@@ -117,10 +113,7 @@ def _counter_from_form(s: Session, c: m.Counter, office_id: int) -> None:
     wanted: dict[int, int] = {}
     for svc in _services(s, office_id):
         if request.form.get(f"svc_{svc.id}"):
-            raw = request.form.get(f"weight_{svc.id}", "1").strip() or "1"
-            if not raw.isdigit() or not 1 <= int(raw) <= 10:
-                raise FormError("A weight is a whole number from 1 to 10.")
-            wanted[svc.id] = int(raw)
+            wanted[svc.id] = weight(request.form.get(f"weight_{svc.id}", "1"))
     keep = []
     for cs in list(c.services):
         if cs.service_id in wanted:

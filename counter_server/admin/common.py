@@ -1,20 +1,19 @@
-"""Small helpers shared by the admin pages: form parsing, hours text, audit events."""
+"""Small helpers shared by the admin pages: form values, audit events, saving."""
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from flask import flash, request
 from sqlalchemy.orm import Session
 
 from .. import engine as e
+from .. import hours as h
 from ..api import run_write
 from ..console import t
 from ..security import current_principal
 
 T = TypeVar("T")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)$")
 
 
 class FormError(ValueError):
@@ -25,53 +24,61 @@ class FormError(ValueError):
         self.message, self.params = message, params
 
     def text(self) -> str:
-        return t(self.message).format(**self.params) if self.params else t(self.message)
+        params = {k: t(v) if isinstance(v, str) and v.startswith("field_") else v
+                  for k, v in self.params.items()}
+        return t(self.message).format(**params) if params else t(self.message)
+
+
+class Fields:
+    """What a form sent, as text: the request's form, or a TOML row written out as
+    the form would send it, so the import runs exactly the form's validators."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+
+    def text(self, name: str, default: str = "") -> str:
+        value = self.values.get(name, default)
+        return "" if value is None else str(value).strip()
+
+    def int(self, name: str, *, required: bool = True, lo: int = 0,
+            hi: int = 10**9) -> int | None:
+        raw = self.text(name)
+        if not raw and not required:
+            return None
+        if not re.fullmatch(r"-?\d+", raw) or not lo <= int(raw) <= hi:
+            raise FormError("“{field}” must be a whole number between {lo} and {hi}.",
+                            field="field_" + name, lo=lo, hi=hi)
+        return int(raw)
+
+    def check(self, name: str) -> bool:
+        return self.values.get(name) in ("on", "1", "true", "yes", True)
+
+
+def form() -> Fields:
+    return Fields(request.form)
 
 
 def field(name: str, default: str = "") -> str:
-    return request.form.get(name, default).strip()
+    return form().text(name, default)
 
 
 def int_field(name: str, *, required: bool = True, lo: int = 0, hi: int = 10**9) -> int | None:
-    raw = field(name)
-    if not raw and not required:
-        return None
-    if not re.fullmatch(r"-?\d+", raw) or not lo <= int(raw) <= hi:
-        raise FormError("“{field}” must be a whole number between {lo} and {hi}.",
-                        field=t("field_" + name), lo=lo, hi=hi)
-    return int(raw)
+    return form().int(name, required=required, lo=lo, hi=hi)
 
 
 def checkbox(name: str) -> bool:
-    return request.form.get(name) in ("on", "1", "true", "yes")
+    return form().check(name)
 
 
 def parse_hours(text_: str) -> dict[str, list[list[str]]] | None:
-    """``mon: 07:00-11:30, 13:30-17:00`` per line → the stored dict (blank → None)."""
-    text_ = text_.strip()
-    if not text_:
-        return None
-    out: dict[str, list[list[str]]] = {d: [] for d in DAYS}
-    for line in text_.splitlines():
-        if not line.strip():
-            continue
-        day, _, spans = line.partition(":")
-        day = day.strip().lower()
-        if day not in DAYS:
-            raise FormError("Unknown day “{day}” in the hours (use mon … sun).", day=day)
-        for span in filter(None, (x.strip() for x in spans.split(","))):
-            mt = _SPAN.match(span)
-            if not mt or span.split("-")[0].strip() >= span.split("-")[1].strip():
-                raise FormError("Hours must look like 07:00-11:30 (got “{span}”).", span=span)
-            out[day].append([f"{mt[1]}:{mt[2]}", f"{mt[3]}:{mt[4]}"])
-    return out
+    """The hours text of a form (see :func:`counter_server.hours.parse_hours`)."""
+    try:
+        return h.parse_hours(text_)
+    except h.HoursError as err:
+        raise FormError(err.message, **err.params) from None
 
 
-def format_hours(hours: dict[str, Any] | None) -> str:
-    if not hours:
-        return ""
-    return "\n".join(f"{d}: " + ", ".join(f"{a}-{b}" for a, b in hours.get(d, []))
-                     for d in DAYS)
+format_hours = h.format_hours
 
 
 def audit(s: Session, action: str, **payload: Any) -> None:

@@ -24,11 +24,17 @@ from ..api import get_db
 from ..console import t
 from ..security import current_principal, hash_password, require
 from . import bp
-from .common import FormError, audit, save
+from ..defaults import office_settings
+from .catalog import apply_service
+from .common import Fields, FormError, audit, save
+from .office import apply_settings
+from .validators import as_form_text, settings_form, weight
 
 MAX_FILE = 512 * 1024
 SERVICE_KEYS = ("code", "name", "icon", "prefix", "number_start", "number_end", "daily_cap",
                 "hours", "sort_order", "active", "default_service_minutes")
+#: A service that is new in the file starts from the form's own defaults.
+NEW_SERVICE = {"active": "on", "sort_order": "0", "default_service_minutes": "8"}
 
 
 def _clean(v: Any) -> Any:
@@ -80,28 +86,29 @@ def import_config(s: Session, office_id: int, data: dict[str, Any], admin_id: in
     office = s.get(m.Office, office_id)
     o = data.get("office", {})
     if o:
-        _need(isinstance(o.get("name", ""), str) and bool(o.get("name", office.name)),
-              "The name is required.")
-        office.name = o.get("name", office.name)
-        office.address = o.get("address", office.address)
-        office.timezone = o.get("timezone", office.timezone)
-        office.opening_hours = o.get("opening_hours", office.opening_hours)
-        if isinstance(o.get("settings"), dict):
-            office.settings = o["settings"]
+        _need(isinstance(o, dict), "This is not a motcua configuration file.")
+        stored = office_settings({**(office.settings or {}), **(o.get("settings") or {})})
+        apply_settings(office, Fields(settings_form({
+            "name": o.get("name", office.name), "address": o.get("address", office.address),
+            "timezone": o.get("timezone", office.timezone),
+            "opening_hours": o.get("opening_hours", office.opening_hours)}, stored)))
+        office.settings = {**stored, **office.settings}
     done = {"services": 0, "counters": 0, "users": 0}
     svc_by_code = {sv.code: sv for sv in s.scalars(select(m.Service).where(
         m.Service.office_id == office_id))}
     for row in data.get("services", []):
+        _need(isinstance(row, dict), "Each service needs a code and a name.")
         code = str(row.get("code", "")).strip().upper()
         _need(bool(code) and bool(row.get("name")), "Each service needs a code and a name.")
-        sv = svc_by_code.get(code) or m.Service(office_id=office_id, code=code)
-        for k in SERVICE_KEYS:
-            if k != "code":
-                setattr(sv, k, row.get(k, getattr(sv, k) if k != "daily_cap" else None))
-        _need(isinstance(sv.number_start, int) and isinstance(sv.number_end, int)
-              and sv.number_start <= sv.number_end,
-              "The last number must not be below the first.")
+        sv = svc_by_code.get(code)
+        fields = ({k: as_form_text(getattr(sv, k)) for k in SERVICE_KEYS if k != "daily_cap"}
+                  if sv else dict(NEW_SERVICE))
+        fields.update({k: as_form_text(row[k]) for k in SERVICE_KEYS if k in row})
+        if sv is None:
+            sv = m.Service(office_id=office_id)
+        apply_service(s, sv, office_id, Fields(fields))
         s.add(sv)
+        s.flush()
         svc_by_code[code] = sv
         done["services"] += 1
     s.flush()
@@ -117,7 +124,7 @@ def import_config(s: Session, office_id: int, data: dict[str, Any], admin_id: in
             sv = svc_by_code.get(str(link.get("code", "")).upper())
             _need(sv is not None, "Counter {number} names an unknown service {code}.",
                   number=num, code=link.get("code"))
-            links.append((sv.id, int(link.get("weight", 1))))
+            links.append((sv.id, weight(link.get("weight", 1))))
         old = {cs.service_id: cs for cs in c.services}
         c.services = [old[sid] if sid in old else m.CounterService(service_id=sid, weight=w)
                       for sid, w in links]

@@ -115,7 +115,7 @@ def test_settings_save_and_reach_the_display(app, client, creds):
     assert snap["voice"]["voice_number_mode"] == "digits"
     bad = dict(data, announcement_template="Mời số {so}")
     r = admin.post("/admin/settings", data=bad)
-    assert "Mẫu câu mời phải chứa {so}" in r.get_data(as_text=True)
+    assert "Mẫu câu mời phải chứa {số}" in r.get_data(as_text=True)
 
 
 def test_toml_export_import_round_trip(app, client, creds):

@@ -3,6 +3,8 @@ against a real ``motcua serve``; the queue is driven over HTTP like the kiosk an
 the staff console do."""
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import pytest
@@ -93,7 +95,10 @@ def test_phone_page_follows_the_ticket_and_takes_one_rating(live_server):
             assert resp.status == 200
             assert text(page, "#number") == mine["display_number"]
             assert text(page, "#ahead") == "1"
-            assert page.is_visible("text=Số người chờ trước bạn")
+            assert page.is_visible("text=Số người chờ trước ông/bà")
+            # Citizens are "ông/bà", a ticket is "vé", everywhere on the page.
+            body = page.inner_text("body")
+            assert not re.search(r"\b[Bb]ạn\b|\b[Pp]hiếu\b", body), body
             assert not page.is_visible("#rate")
             html = page.content()
             assert ahead["code"] not in html and ahead["display_number"] not in html
@@ -102,13 +107,16 @@ def test_phone_page_follows_the_ticket_and_takes_one_rating(live_server):
             # the ticket ahead is called: the position drops without a reload
             assert q.call_next()["id"] == ahead["id"]
             playwright_api.expect(page.locator("#ahead")).to_have_text("0", timeout=WAIT_MS)
+            # nobody ahead: "sắp đến lượt", never "khoảng 0 phút"
+            page.wait_for_selector("#wait-none", state="visible", timeout=WAIT_MS)
+            assert "khoảng 0" not in page.inner_text("body")
             q.complete(ahead["id"])
 
             # my turn: the called counter shows
             assert q.call_next()["id"] == mine["id"]
             page.wait_for_selector("[data-show=called]", state="visible", timeout=WAIT_MS)
             assert text(page, "[data-show=called] .cnum") == "1"
-            assert "Mời bạn đến" in text(page, "[data-show=called]")
+            assert "Mời ông/bà đến" in text(page, "[data-show=called]")
             shot(page, "2-called.png")
 
             # done: the rating form appears; a low face asks for reasons
@@ -153,7 +161,7 @@ def test_phone_page_follows_the_ticket_and_takes_one_rating(live_server):
             # an unknown code: a friendly Vietnamese 404
             resp = page.goto(f"{live_server.url}/t/khongcophieunay")
             assert resp.status == 404
-            assert "Không tìm thấy phiếu" in text(page, "h1")
+            assert "Không tìm thấy vé" in text(page, "h1")
             shot(page, "7-not-found.png")
         finally:
             browser.close()

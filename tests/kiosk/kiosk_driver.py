@@ -215,7 +215,86 @@ def scenario_printer_fault(d: Driver) -> None:
     d.result["recovered"] = True
 
 
-SCENARIOS = {"flow": scenario_flow, "printer_fault": scenario_printer_fault}
+def _overlay(app: Any) -> dict[str, Any]:
+    """What the reconnect overlay shows, and how opaque its background is."""
+    from kivy.graphics import Color
+
+    overlay = app.root.get_screen("home").ids.overlay
+    colours = [i.rgba for i in overlay.canvas.before.children if isinstance(i, Color)]
+    return {"opacity": overlay.opacity, "background_alpha": colours[0][3] if colours else 0,
+            "title": overlay.ids.overlay_title.text, "text": overlay.ids.overlay_text.text,
+            "reconnect": overlay.ids.reconnect_label.text}
+
+
+def scenario_home_states(d: Driver) -> None:
+    """Notice and instruction together; colours follow services; a service without a
+    counter is left out; no service at all says what is missing; a day off says when the
+    office opens; a service closed by its own hours gives them."""
+    app = d.app
+    d.wait(lambda: app.online and app.services_loaded and app.root.current == "home", what="home")
+    home = app.root.get_screen("home")
+    d.result["zone_file"] = str(app._zone_file)
+    d.result["colours_before"] = d.ui(lambda: {str(k): list(b.colour) for k, b in app._buttons.items()})
+    d.result["order_before"] = d.ui(lambda: list(app._buttons))
+    d.step("notice-and-reorder")
+    d.wait(lambda: app.notice and len(app._buttons) == d.result["expected_buttons"],
+           what="notice and one service fewer")
+    d.settle()
+    d.shot("home-notice")
+    d.result["notice"] = d.ui(lambda: {
+        "hint": home.ids.hint.text, "notice": home.ids.notice.text,
+        "hint_visible": home.ids.hint.height > 0 and home.ids.hint.opacity > 0,
+        "notice_visible": home.ids.notice.height > 0 and home.ids.notice.opacity > 0,
+        "buttons": {str(k): list(b.colour) for k, b in app._buttons.items()},
+        "order": list(app._buttons), "phones": [app.public_url, app.wifi_hint]})
+    d.step("service-hours")
+    d.wait(lambda: any(not b.is_open for b in app._buttons.values()), what="closed service")
+    d.shot("home-service-hours")
+    d.result["service_hours"] = d.ui(lambda: {
+        str(k): b.closed_text for k, b in app._buttons.items() if not b.is_open})
+    d.step("no-counters")
+    d.wait(lambda: app.no_services, what="no services")
+    d.shot("home-no-services")
+    d.result["no_services"] = d.ui(lambda: {
+        "title": home.ids.no_services_title.text, "opacity": home.ids.no_services.opacity,
+        "buttons": len(app._buttons)})
+    d.step("day-off")
+    d.wait(lambda: app.root.current == "closed", what="closed screen")
+    d.shot("office-day-off")
+    closed = app.root.get_screen("closed")
+    d.result["closed"] = d.ui(lambda: {"title": closed.ids.closed_title.text,
+                                       "next": closed.ids.closed_next.text})
+
+
+def scenario_offline_start(d: Driver) -> None:
+    """No server from the start: the clock is the remembered office zone's, and the
+    opaque overlay sends citizens to the counter."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    app = d.app
+    d.wait(lambda: app.problem == "unreachable", what="unreachable")
+    d.settle()
+    d.shot("offline-start")
+    zone = d.result["zone"]
+    d.result["clock"] = d.ui(lambda: app.root.get_screen("home").ids.clock.text)
+    d.result["expected"] = [(dt.datetime.now(ZoneInfo(zone)) + dt.timedelta(minutes=m)).strftime("%H:%M")
+                            for m in (-1, 0, 1)]
+    d.result["overlay"] = d.ui(lambda: _overlay(app))
+
+
+def scenario_bad_token(d: Driver) -> None:
+    """A token the server refuses: "not registered", not "reconnecting" forever."""
+    app = d.app
+    d.wait(lambda: app.problem == "not_registered", what="not registered")
+    d.settle()
+    d.shot("not-registered")
+    d.result["overlay"] = d.ui(lambda: _overlay(app))
+
+
+SCENARIOS = {"flow": scenario_flow, "printer_fault": scenario_printer_fault,
+             "home_states": scenario_home_states, "offline_start": scenario_offline_start,
+             "bad_token": scenario_bad_token}
 
 
 def main() -> None:

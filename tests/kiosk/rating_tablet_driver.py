@@ -1,7 +1,9 @@
 """Drive the real counter tablet against a live server (one Kivy process).
 
-Scenarios: ``main`` (low level → reasons, happy level, time-out, misuse
-presses) and ``offline`` (a press while the server is down).  Run by
+Scenarios: ``main`` (low level → reasons, happy level, time-out, a press
+too fast), ``offline`` (a press while the server is down), ``fit`` (the
+reasons screen inside the window) and ``missing`` (what the idle screen says
+when the tablet cannot work).  Run by
 tests/kiosk/test_rating_tablet.py; writes a JSON result and screenshots.
 """
 from __future__ import annotations
@@ -34,11 +36,32 @@ def press_face(d: Driver, screen: str, value: int) -> None:
     d.tap(find)
 
 
+def faces_on_screen(d: Driver) -> int:
+    from kiosk.rating_widgets import FaceButton
+
+    screen = d.app.root.current_screen
+    return sum(isinstance(w, FaceButton) for w in screen.walk())
+
+
+def captions(d: Driver, screen: str) -> list[dict]:
+    """Each face's caption on ``screen``: text and colour (the background is the screens')."""
+    from kiosk.rating_widgets import FaceButton
+
+    out = []
+    for box in reversed(d.app.root.get_screen(screen).ids.faces.children):  # Kivy: last first
+        if any(isinstance(w, FaceButton) for w in box.children):
+            label = next(w for w in box.children if not isinstance(w, FaceButton))
+            out.append({"text": label.text, "color": list(label.color)})
+    return out
+
+
 def serve(d: Driver, staff: Staff, service_id: int, shot: str = "") -> dict:
     t = staff.issue(service_id)
     called = staff.call_next()
     assert called["id"] == t["id"], called
     d.wait(lambda: d.app.serving == t["display_number"], "number being served")
+    # While the citizen is being served there is no face to press anywhere on screen.
+    d.data.setdefault("faces_while_serving", []).append(d.ui(lambda: faces_on_screen(d)))
     if shot:
         d.shot(shot)
     staff.complete(t["id"])
@@ -56,6 +79,7 @@ def main_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     t = serve(d, staff, a.service_id)
     d.wait_screen("rate_faces")
     d.data["faces_subtitle"] = d.ui(lambda: app.root.get_screen("rate_faces").subtitle)
+    d.data["captions"] = d.ui(lambda: captions(d, "rate_faces"))
     d.shot("faces")
     press_face(d, "rate_faces", 1)
     d.wait_screen("rate_reasons")
@@ -102,7 +126,7 @@ def main_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.data["timed_out"] = t["code"]
     d.ui(lambda: setattr(app.flow, "faces_timeout", 30))
 
-    # D. rapid presses: the next rating comes "too fast"; idle presses have no ticket.
+    # D. rapid presses: the next rating comes "too fast"; idle has nothing to press.
     set_office_setting(a.db, "rating_min_interval_seconds", 3600)
     t = serve(d, staff, a.service_id)
     d.wait_screen("rate_faces")
@@ -110,12 +134,57 @@ def main_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.wait_screen("rate_thanks")
     d.wait_screen("idle")
     d.data["too_fast"] = t["code"]
-    for _ in range(2):
-        press_face(d, "idle", 4)
-        d.wait_screen("rate_thanks")
-        d.wait_screen("idle")
-    d.wait(lambda: not app.sender.queue.pending(), "misuse presses sent")
+    d.data["idle_faces"] = d.ui(lambda: faces_on_screen(d))
+    d.wait(lambda: not app.sender.queue.pending(), "ratings sent")
     d.data["offered_again"] = d.current() != "idle"
+
+
+def _box(widget) -> list[float]:
+    x, y = widget.to_window(widget.x, widget.y)
+    return [x, y, x + widget.width, y + widget.height]
+
+
+def fit_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
+    """The reasons screen at the window's size: every reason, the comment and the buttons
+    inside the window, with and without the on-screen keyboard."""
+    from kivy.core.window import Window
+
+    app = d.app
+    d.wait(lambda: app.officer_name, "idle screen filled")
+    serve(d, staff, a.service_id, shot="idle_serving")
+    d.wait_screen("rate_faces")
+    d.shot("faces")
+    press_face(d, "rate_faces", 1)
+    d.wait_screen("rate_reasons")
+    rs = lambda: app.root.get_screen("rate_reasons")  # noqa: E731
+    d.shot("reasons")
+
+    def boxes() -> dict:
+        sc = rs()
+        return {"window": list(Window.size),
+                "reasons": [_box(b) for b in sc.ids.reasons_grid.children],
+                "title": _box(sc.ids.title), "comment": _box(sc.ids.comment),
+                "send": _box(sc.ids.send),
+                "skip": _box(sc.ids.skip), "keyboard": _box(sc.ids.keyboard)}
+    d.data["closed_keyboard"] = d.ui(boxes)
+    d.tap(lambda: rs().ids.comment)
+    d.wait(lambda: rs().ids.comment.focus and rs().ids.keyboard.opacity == 1, "keyboard shown")
+    d.shot("reasons_keyboard")
+    d.data["open_keyboard"] = d.ui(boxes)
+    d.tap(lambda: rs().ids.send)
+    d.wait_screen("rate_thanks")
+
+
+def missing_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
+    """The tablet cannot work (wrong token, unknown counter, no officer): the idle screen
+    says what is missing."""
+    app = d.app
+    d.wait(lambda: app.problem or (app.online and app.counter_name), "tablet settled")
+    d.shot(f"missing_{a.counter}")
+    d.data["missing"] = d.ui(lambda: {
+        "problem": app.problem, "hint": app.root.get_screen("idle").ids.idle_hint.text,
+        "status": app.root.get_screen("idle").ids.status.text,
+        "faces": faces_on_screen(d)})
 
 
 def offline_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
@@ -156,7 +225,8 @@ def main() -> None:
     app = RatingTabletApp(args)
     staff = Staff(a.server, a.staff_token, a.kiosk_token, a.counter_id)
     d = Driver(app, Path(a.result), Path(a.shots), f"tablet_{a.scenario}")
-    scenario = {"main": main_scenario, "offline": offline_scenario}[a.scenario]
+    scenario = {"main": main_scenario, "offline": offline_scenario, "fit": fit_scenario,
+                "missing": missing_scenario}[a.scenario]
     d.run(lambda drv: scenario(drv, a, staff))
     app.run()
 

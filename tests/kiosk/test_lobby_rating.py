@@ -45,6 +45,6 @@ def test_lobby_keypad_and_qr_ratings_are_stored_with_channel_kiosk(live_server, 
     assert not keypad["misuse"]
     scanned = next(r for r in rows if r["ticket_code"] == data["scan_code"])
     assert (scanned["channel"], scanned["level"], scanned["misuse"]) == ("kiosk", 4, 0)
-    assert data["again"] == "Phiếu này đã được đánh giá. Xin cảm ơn!"
+    assert data["again"] == "Vé này đã được đánh giá. Xin cảm ơn!"
     assert data["again_screen"] == "rate_entry"
-    assert data["unknown"] == "Không tìm thấy phiếu đã giải quyết xong có số này trong hôm nay."
+    assert data["unknown"] == "Không tìm thấy vé đã giải quyết xong có số này trong hôm nay."

@@ -85,10 +85,19 @@ def test_tablet_rates_completed_tickets_with_the_right_officer(live_server, tmp_
 
     fast = by_code[data["too_fast"]]
     assert len(fast) == 1 and fast[0]["misuse"] and fast[0]["misuse_reason"] == "too_fast"
-    no_ticket = by_code[None]
-    assert len(no_ticket) == 2
-    assert all(r["misuse"] and r["misuse_reason"] == "no_ticket" for r in no_ticket)
-    assert len(rows) == 5 and not data["offered_again"]
+    # Faces only once there is a ticket to rate: none while served, none on the idle screen,
+    # so no press is ever stored without a ticket.
+    assert data["faces_while_serving"] and set(data["faces_while_serving"]) == {0}
+    assert data["idle_faces"] == 0
+    assert None not in by_code
+    assert len(rows) == 3 and not data["offered_again"]
+    # Every caption is readable on the rating screens' background (WCAG AA, 4.5:1).
+    from kiosk.rating_widgets import BACKGROUND, contrast, hex_color
+
+    assert [c["text"] for c in data["captions"]] == [
+        "Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng"]
+    for c in data["captions"]:
+        assert contrast(c["color"], hex_color(BACKGROUND)) >= 4.5, c
     for shot in data["shots"]:
         assert Path(shot).stat().st_size > 5000
 
@@ -110,3 +119,41 @@ def test_tablet_rating_made_offline_arrives_once(live_server, tmp_path):
     assert rows[0]["reasons"] == '["unclear"]'
     assert rows[0]["staff_id"] == live_server.creds["users"]["canbo2"]["id"]
     assert len(ratings_rows(live_server)) == 1
+
+
+def test_reasons_screen_fits_1024x600(live_server, tmp_path):
+    cmd, result = driver_cmd(live_server, tmp_path, "fit", size="1024x600")
+    data = run(cmd, result, tmp_path)
+    for state in ("closed_keyboard", "open_keyboard"):
+        boxes = data[state]
+        w, h = boxes["window"]
+        shown = [boxes["comment"], boxes["send"], boxes["skip"]]
+        if state == "closed_keyboard":
+            shown += boxes["reasons"] + [boxes["title"]]
+            assert len(boxes["reasons"]) == 5
+        else:
+            shown.append(boxes["keyboard"])
+        for x0, y0, x1, y1 in shown:
+            assert x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h, (state, (x0, y0, x1, y1), (w, h))
+
+
+def _missing(live, tmp: Path, name: str, token: str, counter: int) -> dict:
+    cmd, result = driver_cmd(live, tmp, "missing", counter=1, size="1024x600")
+    cmd[cmd.index("--token") + 1] = token
+    cmd[cmd.index("--counter") + 1] = str(counter)
+    cmd[cmd.index("--data-dir") + 1] = str(tmp / f"tablet-data-{name}")
+    cmd[cmd.index("--result") + 1] = str(tmp / f"tablet-missing-{name}.json")
+    return run(cmd, tmp / f"tablet-missing-{name}.json", tmp)["missing"]
+
+
+def test_tablet_says_what_is_missing(live_server, tmp_path):
+    """Wrong token, a counter the server does not have, a counter with no officer."""
+    bad = _missing(live_server, tmp_path, "token", "not-a-token", 1)
+    assert bad["problem"] == "not_registered" and bad["hint"].startswith(
+        "Máy đánh giá này chưa được đăng ký")
+    assert "Không kết nối được" not in bad["status"]
+    gone = _missing(live_server, tmp_path, "counter", live_server.token("rating1"), 99)
+    assert gone["problem"] == "no_counter" and gone["hint"].startswith("Máy chủ không có quầy 99.")
+    alone = _missing(live_server, tmp_path, "officer", live_server.token("rating2"), 2)
+    assert alone["problem"] == "" and alone["hint"].startswith("Quầy này chưa có cán bộ đăng nhập.")
+    assert bad["faces"] == gone["faces"] == alone["faces"] == 0

@@ -58,6 +58,9 @@
     setText('service', t.service_name);
     setText('ahead', t.waiting_before);
     setText('wait', t.estimated_wait_minutes);
+    /* "about 0 minutes" says nothing: a zero estimate reads "your turn is coming up". */
+    $('wait-some').hidden = !(t.estimated_wait_minutes > 0);
+    $('wait-none').hidden = t.estimated_wait_minutes > 0;
     setText('counters', (t.counters || []).join(', '));
     each('.cnum', function (el) { el.textContent = t.counter_number == null ? '' : t.counter_number; });
     each('[data-show]', function (el) { el.hidden = el.getAttribute('data-show') !== t.status; });
