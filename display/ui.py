@@ -21,6 +21,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
+from kivy.graphics.opengl import glFinish
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.stencilview import StencilView
@@ -103,9 +104,22 @@ class DisplayApp(App):
     # ------------------------------------------------------------- lifecycle
     def build(self) -> Any:
         root = Factory.DisplayRoot()  # display.kv is loaded by App.load_kv (kv_file)
-        Window.bind(size=self._resized)
+        Window.bind(size=self._resized, on_flip=self._finish_frame)
         self._resized(Window, Window.size)
         return root
+
+    @staticmethod
+    def _finish_frame(*_args: Any) -> None:
+        """Wait until the frame just flipped is really drawn.
+
+        Nothing else waits for the GL driver: with software OpenGL (an office
+        PC without a GPU driver, or the offscreen window) Kivy submits frames
+        faster than they can be drawn, and the driver keeps every one it has
+        not drawn yet, about a megabyte each at 1920x1080 - the display grew
+        by hundreds of megabytes a minute.  Waiting here bounds the driver's
+        queue to one frame and makes the frame rate what the PC can afford.
+        """
+        glFinish()
 
     def on_start(self) -> None:
         self._tick_clock(0)
