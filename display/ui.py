@@ -37,6 +37,9 @@ from .state import Call, DisplayState, voice_overrides
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).resolve().parent / "display.kv"
+BLINK_SECONDS = 0.5
+TICKER_STEP_SECONDS = 0.25  # 4 steps a second: what a software-rendered 1080p frame affords
+TICKER_SPEED = 12  # in app.u (1 % of the height) per second
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -55,6 +58,7 @@ class Marquee(StencilView):
 
     text = StringProperty("")
     offset = NumericProperty(0.0)
+    moving = BooleanProperty(True)
 
 
 def _local_now(office: dict[str, Any]) -> dt.datetime:
@@ -96,6 +100,8 @@ class DisplayApp(App):
         self._side_trigger = Clock.create_trigger(self._update_side, 0.05)
         self.card_listeners: list[Callable[[int, str, float], None]] = []
         self.status_text = _("Connecting to the server…")
+        self.frames_drawn = 0  # frames the window really drew (the soak bench reads it)
+        self._ticker: Any = None
 
     def i18n(self, message: str) -> str:
         """``app.i18n(...)`` in the .kv file: the display's Vietnamese catalog."""
@@ -108,8 +114,7 @@ class DisplayApp(App):
         self._resized(Window, Window.size)
         return root
 
-    @staticmethod
-    def _finish_frame(*_args: Any) -> None:
+    def _finish_frame(self, *_args: Any) -> None:
         """Wait until the frame just flipped is really drawn.
 
         Nothing else waits for the GL driver: with software OpenGL (an office
@@ -120,12 +125,14 @@ class DisplayApp(App):
         queue to one frame and makes the frame rate what the PC can afford.
         """
         glFinish()
+        self.frames_drawn += 1
 
     def on_start(self) -> None:
         self._tick_clock(0)
+        # Every tick below changes what is drawn only when its text or colour
+        # changes: the clock once a minute, the blink while a call is lit.
         Clock.schedule_interval(self._tick_clock, 1.0)
-        Clock.schedule_interval(self._tick_blink, 0.5)
-        Clock.schedule_interval(self._tick_marquee, 1 / 30)
+        Clock.schedule_interval(self._tick_blink, BLINK_SECONDS)
         self.feed.start()
         self.update_view()
         # Everything built so far lives as long as the app: keep it out of the
@@ -197,6 +204,7 @@ class DisplayApp(App):
         st = self.state
         self.office_name = st.office.get("name") or ""
         self.notice = (st.office.get("notice") or "").strip()
+        self._set_ticker(st.ticker and bool(self.notice))
         self.connected = self.controller.connected
         if not self.connected:
             self.status_text = _("Disconnected from the server — reconnecting…")
@@ -256,13 +264,29 @@ class DisplayApp(App):
     def _tick_clock(self, _dt: float) -> None:
         now = _local_now(self.state.office)
         self.date_text = f"{_(WEEKDAYS[now.weekday()])}, {now:%d/%m/%Y}"
-        self.clock_text = f"{now:%H:%M:%S}"
+        self.clock_text = f"{now:%H:%M}"
 
     def _tick_blink(self, _dt: float) -> None:
-        self.blink = not self.blink
         lit = self.state.highlighted()
+        self.blink = not self.blink if lit else False
         for number, card in self._cards.items():
             card.highlighted = number in lit
+
+    def _set_ticker(self, on: bool) -> None:
+        """Scroll the notice (office setting ``display_ticker``) or show it still.
+
+        Every step of the ticker redraws the whole window; with software
+        OpenGL a 1920x1080 frame costs the PC tens of milliseconds, so the
+        notice moves in steps a few times a second, not at 30 frames.
+        """
+        marquee = self.root.ids.marquee
+        marquee.moving = on
+        if on and self._ticker is None:
+            self._ticker = Clock.schedule_interval(self._tick_marquee, TICKER_STEP_SECONDS)
+        elif not on and self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+            marquee.offset = 0
 
     def _tick_marquee(self, dt_: float) -> None:
         if self.root is None:
@@ -271,7 +295,7 @@ class DisplayApp(App):
         label = marquee.ids.label
         if not marquee.text:
             return
-        marquee.offset -= self.u * 12 * dt_
+        marquee.offset -= self.u * TICKER_SPEED * dt_
         if marquee.offset < -label.texture_size[0]:
             marquee.offset = marquee.width
 

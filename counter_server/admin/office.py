@@ -96,6 +96,7 @@ def apply_settings(s: Session, office: m.Office) -> None:
     st = office_settings(office.settings)
     st.update({
         "notice": field("notice")[:1000], "enforce_hours": checkbox("enforce_hours"),
+        "display_ticker": checkbox("display_ticker"),
         "rating_levels": parse_levels(field("rating_levels")),
         "rating_reasons": parse_reasons(field("rating_reasons")),
         "rating_timeout_seconds": int_field("rating_timeout_seconds", lo=5, hi=600),
