@@ -156,20 +156,48 @@
   }
 
   // ------------------------------------------------------------------ voice
+  // The announcement policy of display/voice/queue.py, mirrored: a new call at a
+  // counter replaces (or, same number, merges) the one waiting there; a call with
+  // others behind it is said once; at most MAX_WAITING wait.  Every skip is logged.
+  var MAX_WAITING = 4;
+  var voiceCounts = { said: 0, shortened: 0, merged: 0, dropped: 0 };
+  window.motcuaDisplay.voice = voiceCounts;
+
+  function skip(kind, call, reason) {
+    voiceCounts[kind] += 1;
+    console.info("announcement " + call.number + " at counter " + call.counter + " " + kind +
+                 ": " + reason);
+  }
+
   function announce(call) {
     window.motcuaDisplay.announced.push([call.number, call.counter]);
     if (window.motcuaDisplay.announced.length > 50) window.motcuaDisplay.announced.shift();
     if (!soundOn) return;
+    queue = queue.filter(function (old) {
+      if (String(old.counter) !== String(call.counter)) return true;
+      if (String(old.number) === String(call.number)) {
+        skip("merged", old, "called again at counter " + call.counter + " before it was said");
+      } else {
+        skip("dropped", old, "replaced by " + call.number + " at counter " + call.counter);
+      }
+      return false;
+    });
     queue.push(call);
+    while (queue.length > MAX_WAITING) {
+      skip("dropped", queue.shift(), "queue full (" + MAX_WAITING + " calls waiting)");
+    }
     playNext();
   }
 
   function playNext() {
     if (playing || !queue.length) return;
     var call = queue.shift();
+    var once = queue.length > 0;
+    if (once) skip("shortened", call, "said once: " + queue.length + " more waiting");
+    voiceCounts.said += 1;
     playing = true;
     var audio = new Audio("/display/announce.wav?number=" + encodeURIComponent(call.number) +
-      "&counter=" + encodeURIComponent(call.counter));
+      "&counter=" + encodeURIComponent(call.counter) + (once ? "&once=1" : ""));
     var done = function () { playing = false; playNext(); };
     audio.onended = done;
     audio.onerror = done;
