@@ -38,6 +38,7 @@ from .state import Call, DisplayState, voice_overrides
 log = logging.getLogger(__name__)
 KV = Path(__file__).resolve().parent / "display.kv"
 BLINK_SECONDS = 0.5
+RECENT_ROWS = 4  # what fits at the size read from 5 m
 TICKER_STEP_SECONDS = 0.25  # 4 steps a second: what a software-rendered 1080p frame affords
 TICKER_SPEED = 12  # in app.u (1 % of the height) per second
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -51,6 +52,8 @@ class CounterCard(BoxLayout):
     service = StringProperty("")
     status = StringProperty("")
     highlighted = BooleanProperty(False)
+    paused = BooleanProperty(False)
+    band = StringProperty("")  # "TẠM DỪNG" across a paused counter's card
 
 
 class Marquee(StencilView):
@@ -101,6 +104,7 @@ class DisplayApp(App):
         self.card_listeners: list[Callable[[int, str, float], None]] = []
         self.status_text = _("Connecting to the server…")
         self.frames_drawn = 0  # frames the window really drew (the soak bench reads it)
+        self.announce_requests = 0  # calls handed to the announcer (said or skipped, logged)
         self._ticker: Any = None
 
     def i18n(self, message: str) -> str:
@@ -194,6 +198,7 @@ class DisplayApp(App):
 
     def _announce(self, call: Call) -> None:
         if self.announcer is not None:
+            self.announce_requests += 1
             self.announcer.announce(call.display_number, call.counter_number)
 
     # ------------------------------------------------------------- view
@@ -224,10 +229,12 @@ class DisplayApp(App):
         for c in shown:
             card = self._cards[c.number]
             card.counter_text = _("COUNTER") + f" {c.number}"
-            card.status = _("Paused") if c.state == "paused" else ""
+            card.paused = c.state == "paused"
+            card.status = _("Paused") if card.paused else ""
+            card.band = card.status.upper()
             changed = card.number != (c.display_number or "—")
             card.number = c.display_number or "—"
-            card.service = c.service_name
+            card.service = (c.pause_reason or "") if card.paused else c.service_name
             card.highlighted = c.number in lit
             if changed:
                 now = time.perf_counter()
@@ -239,7 +246,7 @@ class DisplayApp(App):
 
     def _update_side(self, _dt: float = 0) -> None:
         root, st = self.root, self.state
-        calls = list(st.recent)[:5]
+        calls = list(st.recent)[:RECENT_ROWS]
         self._fill(root.ids.recent_box, "RecentRow", len(calls))
         for row, call in zip(reversed(root.ids.recent_box.children), calls):
             row.number = call.display_number

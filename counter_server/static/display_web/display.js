@@ -9,7 +9,7 @@
 (function () {
   "use strict";
   var T = JSON.parse(document.getElementById("i18n").textContent);
-  var HIGHLIGHT_MS = 8000, RECENT = 5, MAX_BACKLOG_ANNOUNCE = 3;
+  var HIGHLIGHT_MS = 8000, RECENT = 4, MAX_BACKLOG_ANNOUNCE = 3;
   var REFRESH = ["ticket.issued", "ticket.called", "ticket.cancelled", "ticket.transferred",
                  "ticket.reactivated", "ticket.no_show", "counter.updated"];
   var ENDED = ["done", "no_show", "cancelled", "transferred", "waiting"];
@@ -30,13 +30,14 @@
   // ------------------------------------------------------------------ state
   function applySnapshot(s, advance) {
     st.office = s.office || {};
+    st.ticker = s.display_ticker !== false;
     st.services = s.services || [];
     var counters = {};
     (s.counters || []).forEach(function (c) {
       var cur = c.current || {};
       counters[c.id] = { id: c.id, number: c.number, state: c.state,
         ticketId: cur.ticket_id || null, displayNumber: cur.display_number || "",
-        service: cur.service_name || "" };
+        service: cur.service_name || "", pauseReason: c.pause_reason || "" };
     });
     st.counters = counters;
     var known = {};
@@ -63,6 +64,7 @@
       var row = st.counters[c.id] || (st.counters[c.id] = { id: c.id, number: c.number,
         state: "closed", ticketId: null, displayNumber: "", service: "" });
       row.state = c.state || row.state;
+      row.pauseReason = c.pause_reason || "";
       if (c.current_ticket_id === null && ev.type.indexOf("ticket.called") < 0 &&
           ev.type !== "ticket.recalled") {
         row.ticketId = null; row.displayNumber = ""; row.service = "";
@@ -103,12 +105,14 @@
     box.style.setProperty("--cols", n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4);
     box.textContent = "";
     shown.forEach(function (c) {
-      var card = el("div", "card" + ((highlights[c.number] || 0) > now ? " hl" : ""));
+      var paused = c.state === "paused";
+      var card = el("div", "card" + (paused ? " paused" :
+        (highlights[c.number] || 0) > now ? " hl" : ""));
       card.dataset.counter = c.number;
-      card.appendChild(el("div", "label", T.counter + " " + c.number +
-        (c.state === "paused" ? " · " + T.paused : "")));
+      card.appendChild(el("div", "label", T.counter + " " + c.number));
+      if (paused) card.appendChild(el("div", "band", T.paused.toUpperCase()));
       card.appendChild(el("div", "number", c.displayNumber || "—"));
-      card.appendChild(el("div", "service", c.service || ""));
+      card.appendChild(el("div", "service", (paused ? c.pauseReason : c.service) || ""));
       box.appendChild(card);
     });
     $("empty").hidden = n > 0;
@@ -130,6 +134,7 @@
     });
     var notice = (st.office.notice || "").trim();
     $("notice-bar").hidden = !notice;
+    $("notice").classList.toggle("still", !st.ticker);  // office setting display_ticker
     if ($("notice").textContent !== notice) {
       $("notice").textContent = notice;
       $("notice").style.setProperty("--dur", Math.max(15, notice.length / 4) + "s");
