@@ -37,6 +37,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # Lock issuing outside opening hours.
     "enforce_hours": True,
     "notice": "",
+    # The lobby TV scrolls the notice (true) or shows it still (false: no redraws).
+    "display_ticker": True,
     # Interleave: serve `priority_run` priority tickets, then `normal_run`
     # normal ones, while both queues have people; normal tickets waiting
     # longer than `aging_minutes` join the priority lane (nobody waits forever).

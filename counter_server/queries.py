@@ -117,8 +117,13 @@ def display_snapshot(s: Session, office_id: int, recent: int = 10) -> dict[str, 
         select(m.Counter).where(m.Counter.office_id == office_id, m.Counter.active.is_(True))
         .order_by(m.Counter.number))]
     calls = []
+    # Recent calls of today's service day only: a TV never starts the day with yesterday's.
+    local = e.local_time(office, e.utcnow())
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0) \
+        .astimezone(dt.timezone.utc).replace(tzinfo=None)
     for ev in s.scalars(select(m.Event).where(
             m.Event.office_id == office_id, m.Event.id <= last_id,
+            m.Event.created_at >= day_start,
             m.Event.type.in_(("ticket.called", "ticket.recalled")))
             .order_by(m.Event.id.desc()).limit(recent)):
         tk = ev.payload.get("ticket", {})
@@ -132,6 +137,7 @@ def display_snapshot(s: Session, office_id: int, recent: int = 10) -> dict[str, 
                                              "estimated_wait_minutes", "open")}
                          for sv in view["services"]],
             "last_event_id": last_id,
+            "display_ticker": bool(office_settings(office.settings)["display_ticker"]),
             "voice": {k: office_settings(office.settings)[k] for k in
                       ("announcement_template", "voice_engine", "voice_number_mode",
                        "voice_repeat")}}

@@ -16,7 +16,7 @@ from kivy.properties import ColorProperty, NumericProperty, OptionProperty, Stri
 from kivy.uix.widget import Widget
 
 _glyphs: dict[int, dict[str, Any]] = {}  # font size -> char -> texture
-_MAX_SIZES = 6  # card, recent-call sizes, plus a few while a window is resized
+_MAX_SIZES = 12  # card number, label and band, side lists, clock, plus a few while resized
 
 
 def glyph(ch: str, size: int) -> Any:

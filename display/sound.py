@@ -46,10 +46,12 @@ class KivySoundPlayer:
         Clock.schedule_once(start)
         if not started.wait(10):
             self.failed += 1
+            log.warning("announcement not played: the screen did not start the sound within 10 s")
             return
         sound = holder.get("sound")
         if sound is None:
             self.failed += 1
+            log.warning("announcement not played: no audio output could load it")
             return
         time.sleep(wav_duration(wav) + 0.05)
 

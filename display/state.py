@@ -64,6 +64,7 @@ class DisplayState:
     highlights: dict[int, float] = field(default_factory=dict)  # counter number -> until
     last_event_id: int = 0
     voice: dict[str, Any] = field(default_factory=dict)
+    ticker: bool = True  # office setting display_ticker: scroll the notice
 
     # ------------------------------------------------------------- snapshot
     def apply_snapshot(self, snap: dict[str, Any], *, advance: bool = True) -> None:
@@ -76,6 +77,7 @@ class DisplayState:
         self.office = dict(snap.get("office") or {})
         self.services = list(snap.get("services") or [])
         self.voice = dict(snap.get("voice") or {})
+        self.ticker = bool(snap.get("display_ticker", True))
         counters: dict[int, CounterRow] = {}
         for c in snap.get("counters") or []:
             cur = c.get("current") or {}

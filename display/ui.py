@@ -21,6 +21,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
+from kivy.graphics.opengl import glFinish
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.stencilview import StencilView
@@ -36,6 +37,10 @@ from .state import Call, DisplayState, voice_overrides
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).resolve().parent / "display.kv"
+BLINK_SECONDS = 0.5
+RECENT_ROWS = 4  # what fits at the size read from 5 m
+TICKER_STEP_SECONDS = 0.25  # 4 steps a second: what a software-rendered 1080p frame affords
+TICKER_SPEED = 12  # in app.u (1 % of the height) per second
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -47,6 +52,8 @@ class CounterCard(BoxLayout):
     service = StringProperty("")
     status = StringProperty("")
     highlighted = BooleanProperty(False)
+    paused = BooleanProperty(False)
+    band = StringProperty("")  # "TẠM DỪNG" across a paused counter's card
 
 
 class Marquee(StencilView):
@@ -54,6 +61,7 @@ class Marquee(StencilView):
 
     text = StringProperty("")
     offset = NumericProperty(0.0)
+    moving = BooleanProperty(True)
 
 
 def _local_now(office: dict[str, Any]) -> dt.datetime:
@@ -95,6 +103,9 @@ class DisplayApp(App):
         self._side_trigger = Clock.create_trigger(self._update_side, 0.05)
         self.card_listeners: list[Callable[[int, str, float], None]] = []
         self.status_text = _("Connecting to the server…")
+        self.frames_drawn = 0  # frames the window really drew (the soak bench reads it)
+        self.announce_requests = 0  # calls handed to the announcer (said or skipped, logged)
+        self._ticker: Any = None
 
     def i18n(self, message: str) -> str:
         """``app.i18n(...)`` in the .kv file: the display's Vietnamese catalog."""
@@ -103,15 +114,29 @@ class DisplayApp(App):
     # ------------------------------------------------------------- lifecycle
     def build(self) -> Any:
         root = Factory.DisplayRoot()  # display.kv is loaded by App.load_kv (kv_file)
-        Window.bind(size=self._resized)
+        Window.bind(size=self._resized, on_flip=self._finish_frame)
         self._resized(Window, Window.size)
         return root
 
+    def _finish_frame(self, *_args: Any) -> None:
+        """Wait until the frame just flipped is really drawn.
+
+        Nothing else waits for the GL driver: with software OpenGL (an office
+        PC without a GPU driver, or the offscreen window) Kivy submits frames
+        faster than they can be drawn, and the driver keeps every one it has
+        not drawn yet, about a megabyte each at 1920x1080 - the display grew
+        by hundreds of megabytes a minute.  Waiting here bounds the driver's
+        queue to one frame and makes the frame rate what the PC can afford.
+        """
+        glFinish()
+        self.frames_drawn += 1
+
     def on_start(self) -> None:
         self._tick_clock(0)
+        # Every tick below changes what is drawn only when its text or colour
+        # changes: the clock once a minute, the blink while a call is lit.
         Clock.schedule_interval(self._tick_clock, 1.0)
-        Clock.schedule_interval(self._tick_blink, 0.5)
-        Clock.schedule_interval(self._tick_marquee, 1 / 30)
+        Clock.schedule_interval(self._tick_blink, BLINK_SECONDS)
         self.feed.start()
         self.update_view()
         # Everything built so far lives as long as the app: keep it out of the
@@ -173,6 +198,7 @@ class DisplayApp(App):
 
     def _announce(self, call: Call) -> None:
         if self.announcer is not None:
+            self.announce_requests += 1
             self.announcer.announce(call.display_number, call.counter_number)
 
     # ------------------------------------------------------------- view
@@ -183,6 +209,7 @@ class DisplayApp(App):
         st = self.state
         self.office_name = st.office.get("name") or ""
         self.notice = (st.office.get("notice") or "").strip()
+        self._set_ticker(st.ticker and bool(self.notice))
         self.connected = self.controller.connected
         if not self.connected:
             self.status_text = _("Disconnected from the server — reconnecting…")
@@ -202,10 +229,12 @@ class DisplayApp(App):
         for c in shown:
             card = self._cards[c.number]
             card.counter_text = _("COUNTER") + f" {c.number}"
-            card.status = _("Paused") if c.state == "paused" else ""
+            card.paused = c.state == "paused"
+            card.status = _("Paused") if card.paused else ""
+            card.band = card.status.upper()
             changed = card.number != (c.display_number or "—")
             card.number = c.display_number or "—"
-            card.service = c.service_name
+            card.service = (c.pause_reason or "") if card.paused else c.service_name
             card.highlighted = c.number in lit
             if changed:
                 now = time.perf_counter()
@@ -217,7 +246,7 @@ class DisplayApp(App):
 
     def _update_side(self, _dt: float = 0) -> None:
         root, st = self.root, self.state
-        calls = list(st.recent)[:5]
+        calls = list(st.recent)[:RECENT_ROWS]
         self._fill(root.ids.recent_box, "RecentRow", len(calls))
         for row, call in zip(reversed(root.ids.recent_box.children), calls):
             row.number = call.display_number
@@ -242,13 +271,29 @@ class DisplayApp(App):
     def _tick_clock(self, _dt: float) -> None:
         now = _local_now(self.state.office)
         self.date_text = f"{_(WEEKDAYS[now.weekday()])}, {now:%d/%m/%Y}"
-        self.clock_text = f"{now:%H:%M:%S}"
+        self.clock_text = f"{now:%H:%M}"
 
     def _tick_blink(self, _dt: float) -> None:
-        self.blink = not self.blink
         lit = self.state.highlighted()
+        self.blink = not self.blink if lit else False
         for number, card in self._cards.items():
             card.highlighted = number in lit
+
+    def _set_ticker(self, on: bool) -> None:
+        """Scroll the notice (office setting ``display_ticker``) or show it still.
+
+        Every step of the ticker redraws the whole window; with software
+        OpenGL a 1920x1080 frame costs the PC tens of milliseconds, so the
+        notice moves in steps a few times a second, not at 30 frames.
+        """
+        marquee = self.root.ids.marquee
+        marquee.moving = on
+        if on and self._ticker is None:
+            self._ticker = Clock.schedule_interval(self._tick_marquee, TICKER_STEP_SECONDS)
+        elif not on and self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+            marquee.offset = 0
 
     def _tick_marquee(self, dt_: float) -> None:
         if self.root is None:
@@ -257,7 +302,7 @@ class DisplayApp(App):
         label = marquee.ids.label
         if not marquee.text:
             return
-        marquee.offset -= self.u * 12 * dt_
+        marquee.offset -= self.u * TICKER_SPEED * dt_
         if marquee.offset < -label.texture_size[0]:
             marquee.offset = marquee.width
 

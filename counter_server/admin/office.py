@@ -14,7 +14,7 @@ from ..defaults import office_settings
 from ..security import current_principal, require
 from . import bp
 from .common import Fields, audit, checkbox, form, save
-from .validators import NUMBER_MODES, VOICE_ENGINES, settings_form, settings_values
+from .validators import CHECKBOXES, NUMBER_MODES, VOICE_ENGINES, settings_form, settings_values
 
 
 @bp.route("/")
@@ -64,7 +64,7 @@ def settings():
         values = current_form(s.get(m.Office, p.office_id))
     if request.method == "POST":  # keep what was typed after a refusal
         values.update({k: v for k, v in request.form.items() if k != "csrf_token"})
-        for box in ("enforce_hours", "kiosk_priority_step"):
+        for box in CHECKBOXES:
             values[box] = checkbox(box)
     return render_template("admin/settings.html", form=values, engines=VOICE_ENGINES,
                            modes=NUMBER_MODES)

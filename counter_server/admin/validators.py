@@ -24,6 +24,10 @@ _SLOT = re.compile(r"\{([^{}]*)\}")
 
 
 # ------------------------------------------------------------------ services
+
+# The settings form's tick boxes (an unticked box is absent from the form).
+CHECKBOXES = ("enforce_hours", "kiosk_priority_step", "display_ticker")
+
 def service_values(f: Fields) -> dict[str, Any]:
     """One service's own fields, checked (clashes with other services: :func:`check_blocks`)."""
     code = f.text("code").upper()
@@ -205,6 +209,7 @@ def settings_values(f: Fields) -> tuple[dict[str, Any], dict[str, Any]]:
         "priority_run": priority_run, "normal_run": normal_run,
         "aging_minutes": f.int("aging_minutes", lo=1, hi=600),
         "kiosk_priority_step": f.check("kiosk_priority_step"),
+        "display_ticker": f.check("display_ticker"),
         "public_url": public_url(f.text("public_url")),
         "wifi_hint": f.text("wifi_hint")[:80],
     }
@@ -219,7 +224,7 @@ def settings_form(office: Any, st: dict[str, Any]) -> dict[str, Any]:
                  "opening_hours": hours_text(office.get("opening_hours")),
                  "rating_levels": levels_text(st["rating_levels"]),
                  "rating_reasons": reasons_text(st["rating_reasons"])})
-    for box in ("enforce_hours", "kiosk_priority_step"):
+    for box in CHECKBOXES:
         form[box] = "on" if st.get(box) else ""
     return form
 

@@ -85,7 +85,7 @@ def _voice_error(status: int, code: str, message: str) -> Response:
 @bp.get("/display/announce.wav")
 @require(*VIEW_ROLES)
 def announce_wav() -> Response:
-    """``?number=1005&counter=3`` → the announcement WAV (chime + sentence, repeated)."""
+    """``?number=1005&counter=3[&once=1]`` → the announcement WAV (chime + sentence, repeated)."""
     from display.state import voice_overrides
     from display.voice import VoiceError, VoiceSettings, WavCache, synthesize
 
@@ -107,6 +107,8 @@ def announce_wav() -> Response:
                                                   WavCache(max_items=128, directory=folder))
     try:
         settings = VoiceSettings.from_dict(voice_overrides(block))
+        if request.args.get("once") == "1":  # the TV is behind: say it once (display/voice/queue.py)
+            settings = settings.replace(repeat=1)
         wav = synthesize(settings, number, int(counter), cache=cache)
     except (VoiceError, ValueError) as exc:
         current_app.logger.warning("announcement audio failed: %s", exc)

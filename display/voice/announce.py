@@ -14,7 +14,6 @@ import sys
 import tempfile
 import threading
 import unicodedata
-from collections import deque
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +21,8 @@ from .audio import Pcm, chime, concat, silence, to_wav, wav_duration
 from .cache import WavCache
 from .engines import Engine, get_engine
 from .numbers import read_number, read_ticket_number
+from .queue import MAX_WAITING, AnnouncementQueue, Turn
+from .queue import Call as QueuedCall
 from .settings import DEFAULT_TEMPLATE, VoiceSettings
 
 __all__ = [
@@ -147,34 +148,30 @@ def default_player(wav: bytes) -> None:
     log.debug("no audio player found; announcement not played")
 
 
-_STOP = object()
-
-
 class Announcer:
-    """Plays announcements one at a time, in order, never dropping one.
+    """Plays announcements one at a time, in order, under the policy of :mod:`.queue`.
 
     ``announce()`` only enqueues and returns at once (safe from a UI thread);
     one worker thread renders each WAV and hands it to ``play``, which must
-    block until the sound has finished — that is what keeps announcements
-    from overlapping.  A recall is simply announced again.  Errors (no
-    espeak-ng, a missing clip, a broken player) are logged and passed to
-    ``on_error``; the worker carries on with the next announcement.
-
-    With Kivy, a blocking ``play`` is: ``sound =
-    SoundLoader.load(str(write_temp_wav(wav))); sound.play();
-    time.sleep(wav_duration(wav))`` (the worker is not the UI thread).
+    block until the sound has finished: that is what keeps announcements
+    from overlapping.  When calls come faster than they can be said, the
+    queue shortens, merges and drops them (each logged, see
+    :class:`~display.voice.queue.AnnouncementQueue`).  Errors (no espeak-ng,
+    a missing clip, a broken player) are logged and passed to ``on_error``;
+    the worker carries on with the next announcement.
     """
 
     def __init__(self, settings: VoiceSettings | None = None,
                  play: Callable[[bytes], None] | None = None, *,
                  cache: WavCache | None = None,
-                 on_error: Callable[[BaseException], None] | None = None) -> None:
+                 on_error: Callable[[BaseException], None] | None = None,
+                 max_waiting: int = MAX_WAITING) -> None:
         self._settings = settings or VoiceSettings()
         self._engine: Engine | None = None
         self._play = play or default_player
         self._cache = cache
         self._on_error = on_error
-        self._items: deque[tuple[str | int, int | str] | str] = deque()
+        self.queue = AnnouncementQueue(max_waiting=max_waiting)
         self._cond = threading.Condition()
         self._busy = False
         self._closed = False
@@ -193,22 +190,27 @@ class Announcer:
 
     def announce(self, display_number: str | int, counter_number: int | str) -> None:
         """Queue "number ... to counter ..."; returns immediately."""
-        self._put((display_number, counter_number))
+        self._put(QueuedCall(display_number, counter_number))
 
     def say(self, text: str) -> None:
         """Queue a free sentence (already in words), with the same chime and repeats."""
-        self._put(text)
+        self._put(QueuedCall("", None, text))
 
     @property
     def pending(self) -> int:
         """Announcements waiting, not counting the one playing."""
         with self._cond:
-            return len(self._items)
+            return len(self.queue)
+
+    def counts(self) -> dict[str, int]:
+        """Said, shortened, merged, dropped so far, and waiting now."""
+        with self._cond:
+            return self.queue.counts()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until everything queued has been played; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._items and not self._busy, timeout)
+            return self._cond.wait_for(lambda: not self.queue.items and not self._busy, timeout)
 
     def stop(self, *, drain: bool = False, timeout: float | None = 5.0) -> None:
         """Stop the worker: after the current announcement, or after all queued ones with ``drain``.
@@ -220,8 +222,7 @@ class Announcer:
             if not self._closed:
                 self._closed = True
                 if not drain:
-                    self._items.clear()
-                self._items.append(_STOP)  # type: ignore[arg-type]
+                    self.queue.clear("the display is closing")
                 self._cond.notify_all()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout)
@@ -232,38 +233,41 @@ class Announcer:
     def __exit__(self, *exc: object) -> None:
         self.stop(drain=exc[0] is None)
 
-    def _put(self, item: tuple[str | int, int | str] | str) -> None:
+    def _put(self, call: QueuedCall) -> None:
         with self._cond:
             if self._closed:
                 raise RuntimeError("Announcer is stopped")
-            self._items.append(item)
+            self.queue.put(call)
             self._cond.notify_all()
 
-    def _render(self, item: tuple[str | int, int | str] | str) -> bytes:
+    def _render(self, turn: Turn) -> bytes:
         with self._cond:
             settings = self._settings
             if self._engine is None:
                 self._engine = get_engine(settings)
             engine = self._engine
-        text = item if isinstance(item, str) else announcement_text(settings, *item)
+        call = turn.call
+        text = call.text if call.text is not None else announcement_text(settings, call.number,
+                                                                         call.counter)
+        if turn.repeat != settings.repeat:
+            settings = settings.replace(repeat=turn.repeat)
         return synthesize_text(settings, text, engine=engine, cache=self._cache)
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: bool(self._items))
-                item = self._items.popleft()
-                if item is _STOP:
-                    self._items.clear()
+                self._cond.wait_for(lambda: bool(self.queue.items) or self._closed)
+                turn = self.queue.take(self._settings.repeat)
+                if turn is None:  # closed and nothing left to say
                     self._cond.notify_all()
                     return
                 self._busy = True
             try:
-                wav = self._render(item)
+                wav = self._render(turn)
                 if wav_duration(wav) > 0:
                     self._play(wav)
             except Exception as exc:  # keep announcing whatever one announcement did
-                log.warning("announcement %r failed: %s", item, exc)
+                log.warning("announcement %r failed: %s", turn.call, exc)
                 if self._on_error is not None:
                     try:
                         self._on_error(exc)

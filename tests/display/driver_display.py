@@ -2,7 +2,7 @@
 
 Kivy's window is a per-process singleton sized before import, so each
 scenario is one process.  The pytest side writes one JSON command per line
-(``state``, ``shot``, ``hold``, ``drop``, ``shorten_highlights``, ``quit``); each answer is one JSON
+(``state``, ``counts``, ``shot``, ``hold``, ``drop``, ``shorten_highlights``, ``quit``); each answer is one JSON
 line prefixed with ``@@`` on stdout (Kivy may log there too).  Commands run
 on the Kivy thread, like a person looking at the screen.
 
@@ -37,6 +37,10 @@ def screenshot(path: str) -> bool:
     from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
     from PIL import Image
 
+    # Draw the current frame into the back buffer and read it before any flip:
+    # the display draws only when something changes, so after a flip the back
+    # buffer holds an older frame.
+    Window.dispatch("on_draw")
     w, h = Window.size
     data = glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE)
     img = Image.frombytes("RGBA", (w, h), data).transpose(Image.Transpose.FLIP_TOP_BOTTOM)
@@ -51,7 +55,9 @@ def main() -> None:
         from kivy.core.window import Window
 
         cards = {str(n): {"number": c.number, "highlighted": c.highlighted, "status": c.status,
-                          "font_size": c.children[1].font_size,
+                          "font_size": c.ids.number.font_size, "band": c.ids.band.text,
+                          "band_font": c.ids.band.font_size, "band_size": list(c.ids.band.size),
+                          "label_font": c.children[-1].font_size,
                           "size": list(c.size)}
                  for n, c in app._cards.items()}
         return {"connected": app.connected, "status_visible": app.root.ids.status.opacity > 0,
@@ -67,6 +73,17 @@ def main() -> None:
         name = cmd["cmd"]
         if name == "state":
             return state()
+        if name == "counts":  # what a leak per call would grow
+            import gc
+
+            from kivy.graphics.texture import Texture
+            from kivy.uix.widget import Widget
+
+            gc.collect()
+            objs = gc.get_objects()
+            return {"widgets": sum(issubclass(type(o), Widget) for o in objs),
+                    "textures": sum(issubclass(type(o), Texture) for o in objs),
+                    "last_event_id": app.state.last_event_id, "frames": app.frames_drawn}
         if name == "shot":
             return {"ok": screenshot(cmd["path"])}
         if name == "hold":

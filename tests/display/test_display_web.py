@@ -62,6 +62,9 @@ def test_announce_wav_is_a_valid_wav_for_displays_only(client, creds, app):
     assert len(cached) == 1 and cached[0].read_bytes() == r.data
     again = client.get(url, headers=bearer(creds["devices"]["display"]["token"]))
     assert again.data == r.data
+    once = client.get(url + "&once=1", headers=bearer(creds["devices"]["display"]["token"]))
+    with wave.open(io.BytesIO(once.data)) as w:
+        assert 1.0 < w.getnframes() / w.getframerate() < seconds  # said once: a TV behind
     bad = client.get("/display/announce.wav?number=<x>&counter=3",
                      headers=bearer(creds["devices"]["display"]["token"]))
     assert bad.status_code == 400 and bad.get_json()["error"]["message"]

@@ -2,6 +2,7 @@
 Announcer queue that plays calls in order."""
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from display.voice import (
     synthesize_text,
 )
 from display.voice.audio import read_wav
+from display.voice.queue import AnnouncementQueue, Call
 from display.voice.engines import get_engine
 from display.voice.engines.clips import clip_filename
 from tests.display.voice_support import tone_clips, wav_info, write_tone  # noqa: F401  (a fixture)
@@ -107,17 +109,17 @@ class RecordingPlayer:
 
 def test_announcer_plays_in_order_without_overlap_or_loss(tone_clips: Path) -> None:
     settings = VoiceSettings(engine="clips", clips_dir=str(tone_clips), repeat=1)
-    items = [("1001", 1), ("1002", 2), ("A005", 3), ("1001", 1), ("2024", 12), ("15", 4), ("1002", 2), ("21", 5)]
+    items = [("1001", 1), ("1002", 2), ("A005", 3), ("2024", 12), ("15", 4), ("21", 5)]
     expected = [synthesize(settings, n, c) for n, c in items]
     player = RecordingPlayer()
-    announcer = Announcer(settings, player)
+    announcer = Announcer(settings, player, max_waiting=10)
     for n, c in items:  # enqueued at once, faster than they play, like button presses
         announcer.announce(n, c)
     announcer.say("một hai ba")
     assert announcer.wait(timeout=60)
     announcer.stop()
     assert len(player.played) == len(items) + 1
-    assert player.played[: len(items)] == expected  # recalls included, order kept
+    assert player.played[: len(items)] == expected  # order kept
     assert player.max_active == 1
     for (_, prev_end), (next_start, _) in zip(player.spans, player.spans[1:]):
         assert next_start >= prev_end
@@ -131,7 +133,7 @@ def test_announcer_survives_errors(tone_clips: Path) -> None:
     settings = VoiceSettings(engine="clips", clips_dir=str(tone_clips), repeat=1)
     with Announcer(settings, player, on_error=errors.append) as announcer:
         announcer.announce("1", 1)
-        announcer.announce("Z9", 1)  # no clip for "dét"
+        announcer.announce("Z9", 3)  # no clip for "dét"
         announcer.announce("2", 2)
         assert announcer.wait(timeout=60)
     assert len(player.played) == 2 and len(errors) == 1
@@ -147,14 +149,69 @@ def test_announcer_stop_drops_pending_only_without_drain() -> None:
         played.append(wav)
 
     announcer = Announcer(VoiceSettings(engine="none"), slow_player)
-    for i in range(5):
-        announcer.announce(str(i), 1)
-    while announcer.pending == 5:  # wait for the worker to take the first one
+    announcer.announce("0", 1)
+    while announcer.pending:  # wait for the worker to take the first one
         time.sleep(0.005)
+    for i in range(1, 5):
+        announcer.announce(str(i), i + 1)
     announcer.stop(timeout=0)  # pending ones are dropped now, the playing one finishes
     gate.set()
     announcer.stop(timeout=30)  # idempotent; waits for the worker
     assert len(played) == 1
+
+
+def test_queue_under_a_burst_says_shortens_merges_and_drops_in_order(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="display.voice.queue")
+    q = AnnouncementQueue(max_waiting=4)
+    for number, counter in [("1001", 1), ("2001", 2), ("1001", 1), ("3001", 3), ("1002", 1),
+                            ("4001", 4), ("5001", 5)]:
+        q.put(Call(number, counter))
+    turns = []
+    while (turn := q.take(repeat=2)) is not None:
+        turns.append((turn.call.number, turn.call.counter, turn.repeat))
+    assert turns == [("3001", 3, 1), ("1002", 1, 1), ("4001", 4, 1), ("5001", 5, 2)]
+    assert q.counts() == {"said": 4, "shortened": 3, "merged": 1, "dropped": 2, "waiting": 0}
+    assert [(k, c.number, r) for k, c, r in q.skips] == [
+        ("merged", "1001", "called again at counter 1 before it was said"),
+        ("dropped", "1001", "replaced by 1002 at counter 1"),
+        ("dropped", "2001", "queue full (4 calls waiting)"),
+        ("shortened", "3001", "said once: 3 more waiting"),
+        ("shortened", "1002", "said once: 2 more waiting"),
+        ("shortened", "4001", "said once: 1 more waiting"),
+    ]
+    logged = [r.getMessage() for r in caplog.records if r.name == "display.voice.queue"]
+    assert logged == [f"announcement {c.number} at counter {c.counter} {k}: {r}" for k, c, r in q.skips]
+    assert [r.levelname for r in caplog.records][:3] == ["INFO", "WARNING", "WARNING"]
+
+
+def test_announcer_keeps_up_with_a_burst(tone_clips: Path, caplog) -> None:
+    """While one call plays, a burst arrives: what follows is said once each, the
+    replaced call is dropped, and the last one is said in full."""
+    caplog.set_level(logging.INFO, logger="display.voice.queue")
+    settings = VoiceSettings(engine="clips", clips_dir=str(tone_clips), repeat=2)
+    gate = threading.Event()
+    played: list[bytes] = []
+
+    def player(wav: bytes) -> None:
+        gate.wait(30)
+        played.append(wav)
+
+    announcer = Announcer(settings, player)
+    announcer.announce("1001", 1)
+    while announcer.pending:
+        time.sleep(0.005)
+    for number, counter in [("2001", 2), ("1002", 1), ("2002", 2), ("3001", 3)]:
+        announcer.announce(number, counter)
+    gate.set()
+    assert announcer.wait(timeout=60)
+    announcer.stop()
+    once = settings.replace(repeat=1)
+    assert played == [synthesize(settings, "1001", 1), synthesize(once, "1002", 1),
+                      synthesize(once, "2002", 2), synthesize(settings, "3001", 3)]
+    assert announcer.counts() == {"said": 4, "shortened": 2, "merged": 0, "dropped": 1,
+                                  "waiting": 0}
+    assert any("2001 at counter 2 dropped: replaced by 2002" in r.getMessage()
+               for r in caplog.records)
 
 
 def test_voice_imports_without_kivy_or_flask() -> None:

@@ -9,7 +9,7 @@
 (function () {
   "use strict";
   var T = JSON.parse(document.getElementById("i18n").textContent);
-  var HIGHLIGHT_MS = 8000, RECENT = 5, MAX_BACKLOG_ANNOUNCE = 3;
+  var HIGHLIGHT_MS = 8000, RECENT = 4, MAX_BACKLOG_ANNOUNCE = 3;
   var REFRESH = ["ticket.issued", "ticket.called", "ticket.cancelled", "ticket.transferred",
                  "ticket.reactivated", "ticket.no_show", "counter.updated"];
   var ENDED = ["done", "no_show", "cancelled", "transferred", "waiting"];
@@ -30,13 +30,14 @@
   // ------------------------------------------------------------------ state
   function applySnapshot(s, advance) {
     st.office = s.office || {};
+    st.ticker = s.display_ticker !== false;
     st.services = s.services || [];
     var counters = {};
     (s.counters || []).forEach(function (c) {
       var cur = c.current || {};
       counters[c.id] = { id: c.id, number: c.number, state: c.state,
         ticketId: cur.ticket_id || null, displayNumber: cur.display_number || "",
-        service: cur.service_name || "" };
+        service: cur.service_name || "", pauseReason: c.pause_reason || "" };
     });
     st.counters = counters;
     var known = {};
@@ -63,6 +64,7 @@
       var row = st.counters[c.id] || (st.counters[c.id] = { id: c.id, number: c.number,
         state: "closed", ticketId: null, displayNumber: "", service: "" });
       row.state = c.state || row.state;
+      row.pauseReason = c.pause_reason || "";
       if (c.current_ticket_id === null && ev.type.indexOf("ticket.called") < 0 &&
           ev.type !== "ticket.recalled") {
         row.ticketId = null; row.displayNumber = ""; row.service = "";
@@ -103,12 +105,14 @@
     box.style.setProperty("--cols", n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4);
     box.textContent = "";
     shown.forEach(function (c) {
-      var card = el("div", "card" + ((highlights[c.number] || 0) > now ? " hl" : ""));
+      var paused = c.state === "paused";
+      var card = el("div", "card" + (paused ? " paused" :
+        (highlights[c.number] || 0) > now ? " hl" : ""));
       card.dataset.counter = c.number;
-      card.appendChild(el("div", "label", T.counter + " " + c.number +
-        (c.state === "paused" ? " · " + T.paused : "")));
+      card.appendChild(el("div", "label", T.counter + " " + c.number));
+      if (paused) card.appendChild(el("div", "band", T.paused.toUpperCase()));
       card.appendChild(el("div", "number", c.displayNumber || "—"));
-      card.appendChild(el("div", "service", c.service || ""));
+      card.appendChild(el("div", "service", (paused ? c.pauseReason : c.service) || ""));
       box.appendChild(card);
     });
     $("empty").hidden = n > 0;
@@ -130,6 +134,7 @@
     });
     var notice = (st.office.notice || "").trim();
     $("notice-bar").hidden = !notice;
+    $("notice").classList.toggle("still", !st.ticker);  // office setting display_ticker
     if ($("notice").textContent !== notice) {
       $("notice").textContent = notice;
       $("notice").style.setProperty("--dur", Math.max(15, notice.length / 4) + "s");
@@ -156,20 +161,48 @@
   }
 
   // ------------------------------------------------------------------ voice
+  // The announcement policy of display/voice/queue.py, mirrored: a new call at a
+  // counter replaces (or, same number, merges) the one waiting there; a call with
+  // others behind it is said once; at most MAX_WAITING wait.  Every skip is logged.
+  var MAX_WAITING = 4;
+  var voiceCounts = { said: 0, shortened: 0, merged: 0, dropped: 0 };
+  window.motcuaDisplay.voice = voiceCounts;
+
+  function skip(kind, call, reason) {
+    voiceCounts[kind] += 1;
+    console.info("announcement " + call.number + " at counter " + call.counter + " " + kind +
+                 ": " + reason);
+  }
+
   function announce(call) {
     window.motcuaDisplay.announced.push([call.number, call.counter]);
     if (window.motcuaDisplay.announced.length > 50) window.motcuaDisplay.announced.shift();
     if (!soundOn) return;
+    queue = queue.filter(function (old) {
+      if (String(old.counter) !== String(call.counter)) return true;
+      if (String(old.number) === String(call.number)) {
+        skip("merged", old, "called again at counter " + call.counter + " before it was said");
+      } else {
+        skip("dropped", old, "replaced by " + call.number + " at counter " + call.counter);
+      }
+      return false;
+    });
     queue.push(call);
+    while (queue.length > MAX_WAITING) {
+      skip("dropped", queue.shift(), "queue full (" + MAX_WAITING + " calls waiting)");
+    }
     playNext();
   }
 
   function playNext() {
     if (playing || !queue.length) return;
     var call = queue.shift();
+    var once = queue.length > 0;
+    if (once) skip("shortened", call, "said once: " + queue.length + " more waiting");
+    voiceCounts.said += 1;
     playing = true;
     var audio = new Audio("/display/announce.wav?number=" + encodeURIComponent(call.number) +
-      "&counter=" + encodeURIComponent(call.counter));
+      "&counter=" + encodeURIComponent(call.counter) + (once ? "&once=1" : ""));
     var done = function () { playing = false; playNext(); };
     audio.onended = done;
     audio.onerror = done;
