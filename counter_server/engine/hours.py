@@ -2,7 +2,8 @@
 and whether a service is taking tickets.
 
 Times are stored in UTC without a zone; the service day and the opening
-hours are the office's local ones (``zoneinfo``).
+hours are the office's local ones (``zoneinfo``); the hours themselves
+(parsing, checking, next opening) are ``counter_server.hours``.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from .. import models as m
 from ..defaults import office_settings
+from ..hours import within_hours
 
 
 def utcnow() -> dt.datetime:
@@ -25,17 +27,6 @@ def local_time(office: Any, when_utc: dt.datetime) -> dt.datetime:
 
 def service_day(office: Any, when_utc: dt.datetime) -> dt.date:
     return local_time(office, when_utc).date()
-
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def within_hours(hours: dict[str, Any] | None, local: dt.datetime) -> bool:
-    """True when ``local`` falls in one of the day's ["HH:MM", "HH:MM"] spans."""
-    if not hours:
-        return True
-    hhmm = local.strftime("%H:%M")
-    return any(a <= hhmm < b for a, b in hours.get(_DAYS[local.weekday()], []))
 
 
 def service_open_state(office: Any, service: Any, now: dt.datetime,
