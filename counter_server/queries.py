@@ -132,12 +132,14 @@ def display_snapshot(s: Session, office_id: int, recent: int = 10) -> dict[str, 
                       "counter_number": tk.get("counter_number"),
                       "service_id": tk.get("service_id"), "at": e.iso(ev.created_at)})
     view = services_view(s, office_id)
-    return {"office": view["office"], "counters": counters, "recent_calls": calls,
+    # The TV scrolls the notice or shows it still (office setting display_ticker).
+    office_block = {**view["office"],
+                    "display_ticker": bool(office_settings(office.settings)["display_ticker"])}
+    return {"office": office_block, "counters": counters, "recent_calls": calls,
             "services": [{k: sv[k] for k in ("id", "code", "name", "waiting",
                                              "estimated_wait_minutes", "open")}
                          for sv in view["services"]],
             "last_event_id": last_id,
-            "display_ticker": bool(office_settings(office.settings)["display_ticker"]),
             "voice": {k: office_settings(office.settings)[k] for k in
                       ("announcement_template", "voice_engine", "voice_number_mode",
                        "voice_repeat")}}

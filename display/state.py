@@ -77,7 +77,7 @@ class DisplayState:
         self.office = dict(snap.get("office") or {})
         self.services = list(snap.get("services") or [])
         self.voice = dict(snap.get("voice") or {})
-        self.ticker = bool(snap.get("display_ticker", True))
+        self.ticker = bool(self.office.get("display_ticker", True))
         counters: dict[int, CounterRow] = {}
         for c in snap.get("counters") or []:
             cur = c.get("current") or {}

@@ -30,7 +30,7 @@
   // ------------------------------------------------------------------ state
   function applySnapshot(s, advance) {
     st.office = s.office || {};
-    st.ticker = s.display_ticker !== false;
+    st.ticker = st.office.display_ticker !== false;
     st.services = s.services || [];
     var counters = {};
     (s.counters || []).forEach(function (c) {
