@@ -207,7 +207,7 @@ class LiveServer:
         self.proc: subprocess.Popen | None = None
         self.log = folder / f"server-{self.port}.log"
 
-    def start(self, timeout: float = 30.0) -> "LiveServer":
+    def start(self, timeout: float = 90.0) -> "LiveServer":
         self.folder.mkdir(parents=True, exist_ok=True)
         self._logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
@@ -219,7 +219,7 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError("server died:\n" + self.log.read_text(errors="replace"))
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=0.5).ok:
+                if requests.get(self.url + "/api/v1/health", timeout=5).ok:
                     return self
             except requests.RequestException:
                 time.sleep(0.1)
