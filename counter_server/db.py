@@ -80,15 +80,6 @@ def _begin_with(sql: str) -> Callable[..., None]:
     return after_begin
 
 
-# Bumped after every commit of Database.write() in this process; only
-# security.py's token cache reads it (it goes with that cache).
-_write_generation = 0
-
-
-def write_generation() -> int:
-    return _write_generation
-
-
 class Tx(Session):
     """The session of one write transaction (``Database.write()``), through
     which the engine emits its events.
@@ -181,13 +172,11 @@ class Database:
         """One transaction: its events stored last and committed with it on
         success, everything rolled back on any error.  The commit wakes the
         event streams of the offices it emitted events for."""
-        global _write_generation
         with self._write_lock:
             with self._write() as tx:
                 with tx.begin():
                     yield tx
                     tx.insert_events()
-        _write_generation += 1
         self.notifier.notify(tx.offices())
 
     @contextlib.contextmanager

@@ -40,21 +40,6 @@ def device_or_address() -> str:
     return "addr:" + (get_remote_address() or "")
 
 
-# The endpoints every citizen's ticket passes through, none of which carries a
-# limit (a signed-in kiosk issues, signed-in officers act): the limiter skips
-# its per-request search for the limits that apply (about 60 µs of each
-# request's CPU).  A test checks that no limit is declared on any of them.
-UNLIMITED_HOT_ENDPOINTS = frozenset({
-    "api.issue", "api.call_next", "api.recall", "api.ticket_start", "api.ticket_complete",
-    "api.ticket_no_show", "api.events", "api.display",
-})
-
-
-@limiter.request_filter
-def _hot_endpoint() -> bool:
-    return request.endpoint in UNLIMITED_HOT_ENDPOINTS
-
-
 def check_request() -> None:
     """Refuse (400, or 413 for size) what no view should see: a body over the
     limit, and text no database column can hold or no view needs: NUL,

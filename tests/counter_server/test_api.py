@@ -218,22 +218,6 @@ def test_sign_in_errors_and_throttling(client, creds):
         429, "too_many_attempts")
 
 
-def test_the_limiter_skips_only_endpoints_without_limits(app):
-    """The hot endpoints skip the rate limiter's per-request search; none of
-    them may carry a limit, which the filter would silently switch off."""
-    from counter_server.limits import UNLIMITED_HOT_ENDPOINTS, limiter
-
-    def declared(endpoint: str) -> list:
-        with app.test_request_context():
-            return [lim for group in limiter.limit_manager.resolve_limits(
-                app, endpoint, endpoint.partition(".")[0], in_middleware=False,
-                marked_for_limiting=True) for lim in group]
-
-    assert UNLIMITED_HOT_ENDPOINTS <= set(app.view_functions)
-    assert {ep for ep in UNLIMITED_HOT_ENDPOINTS if declared(ep)} == set()
-    assert declared("api.auth_token") and declared("api.create_rating")  # the check sees limits
-
-
 def test_display_snapshot(client, creds, kiosk, staff):
     t = client.post("/api/v1/tickets", json={"service_id": creds["services"]["HT"]},
                     headers=kiosk).get_json()
