@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 KV = Path(__file__).resolve().parent / "display.kv"
 BLINK_SECONDS = 0.5
 RECENT_ROWS = 4  # what fits at the size read from 5 m
-TICKER_STEP_SECONDS = 0.25  # 4 steps a second: what a software-rendered 1080p frame affords
+TICKER_STEP_SECONDS = 1 / 3  # 3 steps a second: what a software-rendered 1080p frame affords
 TICKER_SPEED = 12  # in app.u (1 % of the height) per second
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -284,7 +284,7 @@ class DisplayApp(App):
 
         Every step of the ticker redraws the whole window; with software
         OpenGL a 1920x1080 frame costs the PC tens of milliseconds, so the
-        notice moves in steps a few times a second, not at 30 frames.
+        notice moves in 3 steps a second, not at 30 frames.
         """
         marquee = self.root.ids.marquee
         marquee.moving = on

@@ -212,7 +212,7 @@ def test_widget_and_texture_counts_stay_flat_over_hundreds_of_calls(live_server,
     """The real window at 1920x1080 draws every call; nothing it builds may pile up."""
     import itertools
 
-    counters = (1, 2, 3)
+    counters = (1, 2)  # both serve HT in the demo office
     tokens = {c: live_server.staff_token(c) for c in counters}
     issue(live_server, "HT", 320)
     d = display_factory(live_server, "1920x1080", "--voice-engine", "none")
@@ -234,4 +234,5 @@ def test_widget_and_texture_counts_stay_flat_over_hundreds_of_calls(live_server,
     after = settled(calls(240))
     assert after["last_event_id"] > first["last_event_id"] and after["frames"] > first["frames"]
     assert after["widgets"] <= first["widgets"], (first, after)
-    assert after["textures"] <= first["textures"], (first, after)
+    # a texture per call would add hundreds; a glyph or label drawn for the first time, a few
+    assert after["textures"] <= first["textures"] + 3, (first, after)
