@@ -9,16 +9,13 @@ Prints:
   p95 <= 100 ms);
 * announcement synthesis time per engine (``bench/display_voice.py``;
   target <= 1 s);
-* display memory after an hour of calls: ~3,600 synthetic events pushed
-  through the app's own handler (controller + view update) without waiting;
-  RSS before/after (target: no growth).
+Memory over a day, with frames really drawn, is ``bench/display_soak.py``.
 
-    .venv/bin/python bench/display.py [--calls 60] [--events 3600]
+    .venv/bin/python bench/display.py [--calls 60]
 """
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.util
 import json
 import os
@@ -28,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import tracemalloc
 from pathlib import Path
 
 # This file is bench/display.py: with bench/ first on sys.path, "import display"
@@ -45,7 +41,6 @@ os.environ.setdefault("MOTCUA_SECRET_KEY", "bench-" + os.urandom(8).hex())
 
 import requests  # noqa: E402
 
-from counter_server.client import Event  # noqa: E402
 
 TARGET_P95_MS = 100.0
 
@@ -156,73 +151,9 @@ def bench_latency(app, url: str, creds: dict, calls: int) -> dict:
             "ok": latencies[max(0, int(len(latencies) * 0.95) - 1)] <= TARGET_P95_MS}
 
 
-def synthetic_events(start_id: int, n: int, counters: dict[int, int]) -> list[Event]:
-    """An hour of a busy office: issue, call, complete, now and then a recall."""
-    events, eid = [], start_id
-    numbers = list(counters.items())
-    for i in range(n):
-        eid += 1
-        cid, cnum = numbers[i % len(numbers)]
-        ticket = {"id": 100000 + i // 3, "display_number": str(1001 + i // 3), "service_id": 1,
-                  "counter_id": cid, "counter_number": cnum, "status": "called"}
-        kind = ("ticket.issued", "ticket.called", "ticket.completed")[i % 3]
-        if kind == "ticket.called" and i % 30 == 1:
-            kind = "ticket.recalled"
-        if kind == "ticket.completed":
-            ticket["status"] = "done"
-        if kind == "ticket.issued":
-            ticket.update(status="waiting", counter_id=None, counter_number=None)
-        events.append(Event(eid, kind, {"id": eid, "type": kind, "payload": {"ticket": ticket}}))
-    return events
-
-
-def bench_memory(app, n_events: int) -> dict:
-    """Feed events through app.controller + app.update_view on the Kivy thread."""
-    from kivy.clock import Clock
-
-    app.feed.stop()
-    counters = {c.id: c.number for c in app.state.shown_counters()} or {1: 1}
-
-    def run_batch(events: list[Event]) -> None:
-        done = threading.Event()
-
-        def job(_dt: float) -> None:
-            for i in range(0, len(events), 20):  # ~ what a frame's drain would hold
-                for ev in events[i:i + 20]:
-                    app.controller.handle("event", ev)
-                app.update_view()
-            done.set()
-
-        Clock.schedule_once(job)
-        done.wait(600)
-
-    run_batch(synthetic_events(app.state.last_event_id, 1200, counters))  # warm-up
-    gc.collect()
-    tracemalloc.start()
-    heap_before = tracemalloc.get_traced_memory()[0]
-    before = rss_mb()
-    series = []
-    quarter = max(1, n_events // 4)
-    for _ in range(4):  # four quarter-hours: a leak keeps growing, a cache levels off
-        run_batch(synthetic_events(app.state.last_event_id, quarter, counters))
-        gc.collect()
-        time.sleep(0.3)
-        series.append(rss_mb())
-    after = series[-1]
-    last_half = series[-1] - series[1]
-    heap_growth = (tracemalloc.get_traced_memory()[0] - heap_before) / 2**20
-    tracemalloc.stop()
-    return {"events": quarter * 4, "rss_before_mb": before, "rss_after_mb": after,
-            "growth_mb": after - before, "series_mb": series, "last_half_growth_mb": last_half,
-            "recent_kept": len(app.state.recent), "announced_kept": len(app.controller.announced),
-            "python_heap_growth_mb": heap_growth,
-            "ok": last_half < 2.0 and heap_growth < 1.0}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=60)
-    ap.add_argument("--events", type=int, default=3600)
     ap.add_argument("--synthesis-runs", type=int, default=5)
     opts = ap.parse_args()
 
@@ -244,7 +175,6 @@ def main() -> None:
             def work() -> None:
                 try:
                     results["latency"] = bench_latency(app, url, creds, opts.calls)
-                    results["memory"] = bench_memory(app, opts.events)
                 finally:
                     from kivy.clock import Clock
 
@@ -256,7 +186,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
 
-    lat, mem = results.get("latency", {}), results.get("memory", {})
+    lat = results.get("latency", {})
     print(f"call made -> display widget updated ({lat.get('calls')} calls, load average "
           f"{lat.get('load', float('nan')):.1f} on {os.cpu_count()} CPUs): "
           f"p50 {lat.get('p50_ms', float('nan')):.1f} ms, p95 {lat.get('p95_ms', float('nan')):.1f} ms, "
@@ -272,14 +202,6 @@ def main() -> None:
             print(f"synthesis {name:10}: first {r['first_s']:.3f} s, p50 {r['p50_s']:.3f} s, "
                   f"max {r['max_s']:.3f} s (audio {r['audio_s']:.1f} s) — target <= "
                   f"{synthesis['target_s']:.0f} s: {'OK' if r['ok'] else 'MISSED'}")
-    print(f"memory after {mem.get('events')} events: RSS {mem.get('rss_before_mb', 0):.1f} -> "
-          f"{mem.get('rss_after_mb', 0):.1f} MB (growth {mem.get('growth_mb', 0):+.1f} MB; per "
-          f"quarter {', '.join(f'{x:.1f}' for x in mem.get('series_mb', []))} MB; "
-          f"second half {mem.get('last_half_growth_mb', 0):+.1f} MB; Python heap "
-          f"{mem.get('python_heap_growth_mb', 0):+.2f} MB; "
-          f"recent calls kept {mem.get('recent_kept')}) — target no growth: "
-          f"{'OK' if mem.get('ok') else 'MISSED'}")
-
 
 if __name__ == "__main__":
     main()

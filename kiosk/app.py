@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import importlib
-import os
 import sys
 import threading
 from pathlib import Path

@@ -235,7 +235,6 @@ def hours_text(hours: Any) -> str:
         return ""
     if not isinstance(hours, dict):
         raise FormError("Hours must look like 07:00-11:30 (got “{span}”).", span=str(hours))
-    lines = []
     for day, spans in hours.items():
         if not isinstance(spans, list) or not all(isinstance(x, list) and len(x) == 2
                                                   for x in spans):
