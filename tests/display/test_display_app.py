@@ -234,9 +234,11 @@ def test_widget_and_texture_counts_stay_flat_over_hundreds_of_calls(live_server,
     after = settled(calls(240))
     assert after["last_event_id"] > first["last_event_id"] and after["frames"] > first["frames"]
     assert after["widgets"] <= first["widgets"], (first, after)
-    # a texture per call would add hundreds; a glyph or label drawn for the first time, a few
+    # A texture per call would add 240 here.  Glyphs drawn for the first time at a
+    # size (numbers reaching new digits, the recent list's entries) add a few: up to
+    # 5 were seen in loaded runs, all of number-glyph sizes.
     new = list(after["sizes"])
     for size in first["sizes"]:
         if size in new:
             new.remove(size)
-    assert after["textures"] <= first["textures"] + 3, (new, first, after)
+    assert after["textures"] <= first["textures"] + 12, (new, first, after)
