@@ -275,6 +275,21 @@ def _live(db: str, tmp_path: Path, **kw: Any) -> Iterator[LiveServer]:
         server.stop()
 
 
+def module_live_server(kind: str, folder: Path, threads: int = 8) -> Iterator[LiveServer]:
+    """A live server on a fresh "sqlite" or "postgres" database for a whole
+    module (module-scoped fixtures parametrised over both kinds)."""
+    drop = None
+    if kind == "sqlite":
+        url = f"sqlite:///{(folder / 'motcua.sqlite3').as_posix()}"
+    else:
+        url, drop = create_pg_database()
+    try:
+        yield from _live(url, folder, threads=threads)
+    finally:
+        if drop:
+            drop()
+
+
 @pytest.fixture
 def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     yield from _live(sqlite_url, tmp_path)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from counter_server import models as m
 from counter_server.db import Database
-from tests.conftest import LiveServer, bearer, create_pg_database, seed_database
+from tests.conftest import LiveServer, bearer, module_live_server
 
 BAD_TEXT = "Văn bản gửi lên chứa ký tự không lưu được."
 BAD_DATA = "Dữ liệu gửi lên không hợp lệ."
@@ -29,22 +29,14 @@ STORED = (m.Ticket, m.Event, m.Rating, m.ApiToken)
                                                                 marks=pytest.mark.postgres)])
 def server(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp(f"bad-input-{request.param}")
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{(folder / 'motcua.sqlite3').as_posix()}"
-    else:
-        url, drop = create_pg_database()
-    srv = LiveServer(url, folder / "instance", seed_database(url), threads=8).start()
-    srv.kiosk = bearer(srv.token("kiosk"))  # type: ignore[attr-defined]
-    srv.staff = bearer(srv.staff_token(1))  # type: ignore[attr-defined]
-    srv.db = Database(url, pool_size=1)  # type: ignore[attr-defined]
-    try:
-        yield srv
-    finally:
-        srv.db.dispose()  # type: ignore[attr-defined]
-        srv.stop()
-        if drop:
-            drop()
+    for srv in module_live_server(request.param, folder):
+        srv.kiosk = bearer(srv.token("kiosk"))  # type: ignore[attr-defined]
+        srv.staff = bearer(srv.staff_token(1))  # type: ignore[attr-defined]
+        srv.db = Database(srv.db_url, pool_size=1)  # type: ignore[attr-defined]
+        try:
+            yield srv
+        finally:
+            srv.db.dispose()  # type: ignore[attr-defined]
 
 
 def stored(srv: Any) -> tuple[int, ...]:

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                response_schema_conformance,
                                                status_code_conformance)
 
-from tests.conftest import LiveServer, create_pg_database, seed_database
+from tests.conftest import LiveServer, module_live_server
 
 pytestmark = pytest.mark.slow
 
@@ -45,22 +45,11 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
                                                                 marks=pytest.mark.postgres)])
 def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp(f"fuzz-{request.param}")
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{(folder / 'motcua.sqlite3').as_posix()}"
-    else:
-        url, drop = create_pg_database()
-    server = LiveServer(url, folder / "instance", seed_database(url), threads=8).start()
-    # Sign in before fuzzing: the fuzzer itself trips the sign-in rate limit.
-    server.fuzz_tokens = {"kiosk": server.token("kiosk"),  # type: ignore[attr-defined]
-                          "staff": server.staff_token(1), "none": None}
-    try:
+    for server in module_live_server(request.param, folder):
+        # Sign in before fuzzing: the fuzzer itself trips the sign-in rate limit.
+        server.fuzz_tokens = {"kiosk": server.token("kiosk"),  # type: ignore[attr-defined]
+                              "staff": server.staff_token(1), "none": None}
         yield server
-    finally:
-        server.stop()
-        if drop:
-            drop()
-
 
 @pytest.mark.parametrize("role", ["none", "kiosk", "staff"])
 def test_the_server_matches_its_openapi_document(fuzz_server: LiveServer, role: str):
