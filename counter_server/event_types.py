@@ -1,0 +1,39 @@
+"""The one list of event types, and which roles' streams carry each.
+
+Every event the server stores has one of these types (``admin.*`` audit
+events carry the action after the dot).  Screens and the stream filter use
+these names; nothing else spells them out.
+"""
+from __future__ import annotations
+
+#: A ticket changed: its payload holds the ticket as screens show it.
+TICKET_TYPES = (
+    "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started",
+    "ticket.completed", "ticket.no_show", "ticket.transferred", "ticket.cancelled",
+    "ticket.reactivated",
+)
+#: Calls the lobby announces.
+CALL_TYPES = ("ticket.called", "ticket.recalled")
+COUNTER_TYPES = ("counter.updated",)
+#: Everything that changes the queue, the counters or the waiting counts.
+QUEUE_TYPES = TICKET_TYPES + COUNTER_TYPES
+RATING_TYPES = ("rating.created",)
+DEVICE_TYPES = ("device.status",)
+ADMIN_PREFIX = "admin."
+
+_QUEUE = frozenset(QUEUE_TYPES)
+#: Role -> the event types its streams carry (admin: every event).
+AUDIENCE: dict[str, frozenset[str]] = {
+    "display": _QUEUE,
+    "kiosk": _QUEUE,
+    "rating": _QUEUE,
+    "staff": _QUEUE | frozenset(DEVICE_TYPES),
+    "leader": _QUEUE | frozenset(RATING_TYPES) | frozenset(DEVICE_TYPES),
+}
+
+
+def visible_to(role: str, type_: str) -> bool:
+    """Whether a stream opened with ``role`` carries an event of ``type_``."""
+    if role == "admin":
+        return True
+    return type_ in AUDIENCE.get(role, frozenset())
