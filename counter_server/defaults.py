@@ -57,6 +57,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "voice_repeat": 2,
     # Minutes to estimate with until there are enough real service times.
     "recent_service_samples": 20,
+    # A counter whose console has not reached the server for this many minutes
+    # closes itself and puts its ticket in hand back at the head of the queue
+    # (0: never).
+    "idle_close_minutes": 15,
 }
 # --- officeday: what the printed ticket tells phones ---
 DEFAULT_SETTINGS.update({

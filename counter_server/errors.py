@@ -75,7 +75,7 @@ def install(app: Any) -> None:
 
     @app.errorhandler(AuthError)
     def _auth(e: AuthError) -> Response:
-        resp = error_response(e.status, e.code, e.message)
+        resp = error_response(e.status, e.code, e.message, **getattr(e, "params", {}))
         if e.status == 401:
             resp.headers["WWW-Authenticate"] = "Bearer"
         return resp

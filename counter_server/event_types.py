@@ -10,7 +10,7 @@ from __future__ import annotations
 TICKET_TYPES = (
     "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started",
     "ticket.completed", "ticket.no_show", "ticket.transferred", "ticket.cancelled",
-    "ticket.reactivated",
+    "ticket.reactivated", "ticket.requeued",
 )
 #: Calls the lobby announces.
 CALL_TYPES = ("ticket.called", "ticket.recalled")
@@ -19,13 +19,16 @@ COUNTER_TYPES = ("counter.updated",)
 QUEUE_TYPES = TICKET_TYPES + COUNTER_TYPES
 RATING_TYPES = ("rating.created",)
 DEVICE_TYPES = ("device.status",)
+#: Staff or an admin asked for a ticket to be printed again: the kiosk named in
+#: the payload (``device_id``) fetches the ticket and prints it.
+PRINT_TYPES = ("ticket.reprint",)
 ADMIN_PREFIX = "admin."
 
 _QUEUE = frozenset(QUEUE_TYPES)
 #: Role -> the event types its streams carry (admin: every event).
 AUDIENCE: dict[str, frozenset[str]] = {
     "display": _QUEUE,
-    "kiosk": _QUEUE,
+    "kiosk": _QUEUE | frozenset(PRINT_TYPES),
     "rating": _QUEUE,
     "staff": _QUEUE | frozenset(DEVICE_TYPES),
     "leader": _QUEUE | frozenset(RATING_TYPES) | frozenset(DEVICE_TYPES),

@@ -96,6 +96,11 @@ class Counter(Base):
     # Position in the priority/normal interleave cycle (see engine.call_next).
     cycle_pos: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the signed-in officer's console (or API token) last reached the
+    # server: a counter gone for the office's idle_close_minutes closes itself.
+    console_seen_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    # When the officer now holding it took it (sessions from before are refused).
+    signed_in_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
     services: Mapped[list["CounterService"]] = relationship(
         back_populates="counter", cascade="all, delete-orphan", lazy="selectin"
     )

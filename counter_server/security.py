@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from apiflask import APIKeyCookieAuth, HTTPTokenAuth, MultiAuth
 from flask import current_app, g, redirect, request, session, url_for
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from . import models as m
 
@@ -73,6 +73,9 @@ class Principal:
     counter_id: int | None = None
     via: str = "bearer"  # bearer | session | device_cookie
     name: str = ""
+    #: A staff session or token whose counter is no longer this officer's
+    #: (another took it, it was released or closed): the counter it was bound to.
+    displaced_from: int | None = None
 
     @property
     def is_device(self) -> bool:
@@ -80,9 +83,9 @@ class Principal:
 
 
 class AuthError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, **params: Any) -> None:
         super().__init__(code)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.params = status, code, message, params
 
 
 _last_seen: dict[int, float] = {}
@@ -91,10 +94,21 @@ _DEVICE_BY_TOKEN = select(m.Device.kind, m.Device.office_id, m.Device.id, m.Devi
                           m.Device.name, m.Device.revoked
                           ).where(m.Device.token_hash == bindparam("b_hash"))
 _STAFF_BY_TOKEN = (select(m.ApiToken.revoked, m.ApiToken.expires_at, m.ApiToken.counter_id,
-                          m.User.active, m.User.role, m.User.office_id, m.User.id,
-                          m.User.full_name)
+                          m.ApiToken.created_at, m.User.active, m.User.role, m.User.office_id,
+                          m.User.id, m.User.full_name,
+                          m.Counter.staff_id.label("holder_id"),
+                          m.Counter.signed_in_at.label("holder_since"))
                    .join(m.User, m.User.id == m.ApiToken.user_id)
+                   .outerjoin(m.Counter, m.Counter.id == m.ApiToken.counter_id)
                    .where(m.ApiToken.token_hash == bindparam("b_hash")))
+_COUNTER_HOLDER = select(m.Counter.staff_id.label("holder_id"),
+                         m.Counter.signed_in_at.label("holder_since")
+                         ).where(m.Counter.id == bindparam("b_id"))
+_TOUCH = (update(m.Counter).where(m.Counter.id == bindparam("b_id"),
+                                  m.Counter.staff_id == bindparam("b_staff"))
+          .values(console_seen_at=bindparam("b_now")))
+TOUCH_EVERY = 30.0  # seconds between console_seen_at writes per counter and process
+_touched: dict[int, float] = {}
 
 
 def _db() -> Any:
@@ -115,8 +129,44 @@ def bearer_principal(db: Any, token: str) -> Principal | None:
         return _from_device(db, d, "bearer")
     if staff is None or staff.revoked or not staff.active or staff.expires_at < m.utcnow():
         return None
-    return Principal(role=staff.role, office_id=staff.office_id, user_id=staff.id,
-                     counter_id=staff.counter_id, via="bearer", name=staff.full_name)
+    return _seated(db, Principal(role=staff.role, office_id=staff.office_id, user_id=staff.id,
+                                 counter_id=staff.counter_id, via="bearer",
+                                 name=staff.full_name), staff, staff.created_at)
+
+
+def _seated(db: Any, p: Principal, holder: Any, since: dt.datetime | None) -> Principal:
+    """``p`` as it stands at its counter: still there (the counter's console
+    is marked as seen, at most every TOUCH_EVERY seconds), or displaced, when
+    the counter's holder or their sign-in time is not this session's."""
+    if p.counter_id is None or p.role != "staff":
+        return p
+    if (holder is None or holder.holder_id != p.user_id or holder.holder_since is None
+            or since is None or since < holder.holder_since):
+        return Principal(role=p.role, office_id=p.office_id, user_id=p.user_id, via=p.via,
+                         name=p.name, displaced_from=p.counter_id)
+    now = time.monotonic()
+    if now - _touched.get(p.counter_id, 0.0) > TOUCH_EVERY:
+        _touched[p.counter_id] = now
+        with db.write() as s:
+            s.execute(_TOUCH, {"b_id": p.counter_id, "b_staff": p.user_id, "b_now": m.utcnow()})
+    return p
+
+
+def displaced_error(p: Principal) -> AuthError:
+    """The refusal a displaced session or token gets, saying what happened."""
+    with _db().read() as s:
+        c = s.get(m.Counter, p.displaced_from)
+        holder = s.get(m.User, c.staff_id) if c is not None and c.staff_id else None
+        number = c.number if c is not None else p.displaced_from
+        if holder is not None and holder.id != p.user_id:
+            return AuthError(409, "session_ended",
+                             "Counter {number} is now held by {name}: your session there has "
+                             "ended. Sign in again to continue.",
+                             number=number, name=holder.full_name or holder.username)
+    return AuthError(409, "session_ended",
+                     "Counter {number} was closed (signed out or in elsewhere, released by an "
+                     "administrator, or idle too long): your session there has ended. Sign in "
+                     "again to continue.", number=number)
 
 
 def _device_principal(db: Any, token: str, via: str) -> Principal | None:
@@ -148,9 +198,23 @@ def session_principal() -> Principal | None:
 
     if not getattr(current_user, "is_authenticated", False):
         return None
-    return Principal(role=current_user.role, office_id=current_user.office_id,
-                     user_id=current_user.id, counter_id=session.get("counter_id"),
-                     via="session", name=current_user.full_name)
+    if "session_principal" in g:
+        return g.session_principal
+    p = Principal(role=current_user.role, office_id=current_user.office_id,
+                  user_id=current_user.id, counter_id=session.get("counter_id"),
+                  via="session", name=current_user.full_name)
+    if p.role == "staff" and p.counter_id is not None:
+        db = _db()
+        with db.lookup() as conn:
+            holder = conn.execute(_COUNTER_HOLDER, {"b_id": p.counter_id}).first()
+        seat = session.get("seat_at")
+        try:
+            since = dt.datetime.fromisoformat(seat) if seat else None
+        except (TypeError, ValueError):
+            since = None
+        p = _seated(db, p, holder, since)
+    g.session_principal = p
+    return p
 
 
 # ------------------------------------------------------------------ the schemes
@@ -184,7 +248,12 @@ class _SessionAuth(_CookieAuth):
         return session_principal() is not None
 
     def authenticate(self, auth: Any, stored_password: Any) -> Principal | None:
-        return _remember(session_principal())
+        p = session_principal()
+        if p is not None and p.displaced_from is not None:
+            view = current_app.view_functions.get(request.endpoint or "")
+            if not getattr(view, "_motcua_html", False):
+                raise displaced_error(p)  # pages let it choose a counter again
+        return _remember(p)
 
 
 class _DeviceCookieAuth(_CookieAuth):
@@ -211,7 +280,10 @@ auth = MultiAuth(bearer_auth, session_auth, device_auth)
 
 @bearer_auth.verify_token
 def _verify_bearer(token: str) -> Principal | None:
-    return _remember(bearer_principal(_db(), token.strip()))
+    p = bearer_principal(_db(), token.strip())
+    if p is not None and p.displaced_from is not None:
+        raise displaced_error(p)
+    return _remember(p)
 
 
 @device_auth.verify_token

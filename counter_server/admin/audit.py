@@ -27,10 +27,15 @@ TICKET_SENTENCES = {
     "ticket.transferred": "Ticket {number} transferred from counter {counter}.",
     "ticket.cancelled": "Ticket {number} cancelled.",
     "ticket.reactivated": "Ticket {number} back in the queue.",
+    "ticket.requeued": "Ticket {number} put back at the head of the queue from counter {counter}.",
+    "ticket.reprint": "Ticket {number} sent to the kiosk to print again.",
 }
 COUNTER_SENTENCES = {
     "signed_in": "Counter {counter} opened: officer signed in.",
     "signed_out": "Counter {counter} closed: officer signed out.",
+    "moved": "Counter {counter} closed: its officer signed in at another counter.",
+    "released": "Counter {counter} closed: released by an administrator.",
+    "timed_out": "Counter {counter} closed: its console was gone too long.",
     "paused": "Counter {counter} paused.",
     "resumed": "Counter {counter} open again.",
     "": "Counter {counter} is now {state}.",
@@ -39,6 +44,7 @@ ADMIN_SENTENCES = {
     "service_created": "Service {code} – {name} created.",
     "service_updated": "Service {code} – {name} changed.",
     "counter_saved": "Counter {number} saved.",
+    "counter_released": "Counter {number} released (officer: {staff}).",
     "user_created": "Account {username} created ({role}).",
     "user_updated": "Account {username} changed ({role}).",
     "user_password_reset": "Password of account {username} reset.",

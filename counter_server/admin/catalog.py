@@ -8,6 +8,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import engine as e
 from .. import models as m
 from ..api import get_db
 from ..security import current_principal, require
@@ -150,3 +151,30 @@ def counters(counter_id: int | None = None):
         rows, svcs = _counter_rows(s, p.office_id), _services(s, p.office_id)
     return render_template("admin/counters.html", rows=rows, services=svcs, edit=edit,
                            edit_weights=edit_weights if edit else {})
+
+
+@bp.route("/counters/<int:counter_id>/release", methods=["POST"])
+@require("admin", html=True)
+def counter_release(counter_id: int):
+    """Free a counter an officer left signed in (the browser closed, the officer
+    gone home): it closes, its ticket in hand goes back to the head of the queue,
+    and that officer's session there ends."""
+    p = current_principal()
+
+    def do(s: Session) -> dict[str, Any]:
+        c = s.get(m.Counter, counter_id)
+        if c is None or c.office_id != p.office_id:
+            abort(404)
+        staff = s.get(m.User, c.staff_id) if c.staff_id else None
+        e.release_counter(s, c.id, p.user_id)
+        audit(s, "counter_released", counter_id=c.id, number=c.number,
+              staff=staff.full_name if staff else "")
+        return {"number": c.number}
+
+    with get_db().read() as s:
+        c = s.get(m.Counter, counter_id)
+        if c is None or c.office_id != p.office_id:
+            abort(404)
+        number = c.number
+    save(do, "Counter {number} is released.", number=number)
+    return redirect(url_for("admin.counters"))

@@ -118,7 +118,7 @@ def user_update(user_id: int):
             _kill_sessions(s, u)
             if not u.active:
                 for c in s.scalars(select(m.Counter).where(m.Counter.staff_id == u.id)):
-                    e.sign_out_counter(s, c.id, p.user_id)
+                    e.sign_out_counter(s, c.id, p.user_id, ticket="requeue")
             audit(s, "user_" + action + "d", user_id=u.id, username=u.username)
         else:
             raise FormError("Unknown action.")

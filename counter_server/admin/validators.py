@@ -213,6 +213,9 @@ def settings_values(f: Fields) -> tuple[dict[str, Any], dict[str, Any]]:
         "public_url": public_url(f.text("public_url")),
         "wifi_hint": f.text("wifi_hint")[:80],
     }
+    idle = f.int("idle_close_minutes", required=False, lo=0, hi=480)
+    if idle is not None:  # (left out: the stored value stays)
+        settings["idle_close_minutes"] = idle
     return office, settings
 
 

@@ -67,4 +67,4 @@ def run_write(fn: Callable[[Tx], T], retries: int = 4, *, batch: bool = False) -
     raise AssertionError("unreachable")
 
 
-from . import misc, tickets, counters, live  # noqa: E402,F401  (routes)
+from . import misc, tickets, counters, live, staff  # noqa: E402,F401  (routes)

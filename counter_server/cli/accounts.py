@@ -273,7 +273,7 @@ def user_deactivate(obj: dict, name: str) -> None:
             u.active = False
             _end_sessions(s, u)
             for c in s.scalars(select(m.Counter).where(m.Counter.staff_id == u.id)):
-                e.sign_out_counter(s, c.id, None)
+                e.sign_out_counter(s, c.id, None, ticket="requeue")
             _audit(s, u.office_id, "user_deactivated", user_id=u.id, username=u.username)
         click.echo(_("{name} is deactivated.").format(name=name))
     finally:

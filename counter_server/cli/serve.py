@@ -26,6 +26,7 @@ def serve_cmd(obj: dict, host: str, port: int, threads: int) -> None:
     from .. import http_server, logs
     from ..app import create_app
     from ..backup import BackupScheduler
+    from ..idle_counters import IdleCounterWatch
 
     log_file = logs.setup(instance_folder(obj), "server", obj.get("verbose", False))
     upgrade(obj)
@@ -44,6 +45,7 @@ def serve_cmd(obj: dict, host: str, port: int, threads: int) -> None:
     db_file = sqlite_path(db_url(obj))
     if db_file is not None:
         scheduler = BackupScheduler(db_file, backup_settings(obj)).start()
+    idle = IdleCounterWatch(app.extensions["motcua_db"]).start()
     click.echo(_("motcua is serving on http://{host}:{port}").format(host=host, port=port))
     click.echo(_("Log file: {file}").format(file=log_file))
     log.info("serving on http://%s:%s", host, port)
@@ -56,6 +58,7 @@ def serve_cmd(obj: dict, host: str, port: int, threads: int) -> None:
     except KeyboardInterrupt:
         click.echo(_("motcua stopped."))
     finally:
+        idle.stop()
         if scheduler is not None:
             scheduler.stop()
         server.close()

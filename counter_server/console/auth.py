@@ -21,7 +21,8 @@ from .. import models as m
 from ..api import get_db, run_write
 from ..api.misc import check_credentials
 from ..limits import limiter
-from ..security import PUBLIC, AuthError, current_principal, hash_password, require, verify_password
+from ..security import (PUBLIC, AuthError, current_principal, displaced_error, hash_password,
+                        require, verify_password)
 from . import bp, t
 
 MIN_PASSWORD = 8
@@ -88,19 +89,23 @@ def login():
                 user = check_credentials(s, form["username"], password)
             except AuthError as err:
                 return err  # keep the counted failure: commit, then refuse
+            seat = None
             if user.role == "staff":
                 c = s.get(m.Counter, counter_id) if counter_id else None
                 if c is None or c.office_id != user.office_id or not c.active:
                     return AuthError(400, "counter_required", "Choose your counter to sign in.")
-                e.sign_in_counter(s, c.id, user.id)
+                try:
+                    seat = e.sign_in_counter(s, c.id, user.id).signed_in_at.isoformat()
+                except e.DomainError as err:  # held by another officer
+                    return AuthError(409, err.code, err.message, **err.params)
             return {"id": user.id, "sv": user.session_version, "role": user.role,
                     "username": user.username, "full_name": user.full_name,
-                    "office_id": user.office_id, "photo": user.photo}
+                    "office_id": user.office_id, "photo": user.photo, "seat": seat}
 
         out = run_write(do)
         if isinstance(out, AuthError):
-            flash(t(out.message), "error")
-            status = out.status if out.status in (400, 429) else 200  # the form, shown again
+            flash(message_of(out), "error")
+            status = out.status if out.status in (400, 409, 429) else 200  # the form, again
             return render_template("console/login.html", counters=counters, form=form), status
         from ..app import SessionUser
 
@@ -110,21 +115,51 @@ def login():
         session.permanent = True
         session["sv"] = out["sv"]
         if out["role"] == "staff":
-            session["counter_id"] = counter_id
+            session["counter_id"], session["seat_at"] = counter_id, out["seat"]
         return redirect(_safe_next(request.args.get("next")) or home_for(out["role"]))
     return render_template("console/login.html", counters=counters, form=form)
+
+
+def message_of(err: Any) -> str:
+    """An AuthError's or DomainError's sentence in the page's language."""
+    text = t(err.message)
+    params = getattr(err, "params", None) or {}
+    try:
+        return text.format(**params) if params else text
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def _ticket_choice() -> str | None:
+    choice = request.form.get("ticket", "")
+    return choice if choice in e.TICKET_CHOICES else None
+
+
+def _ask_about_ticket(err: e.DomainError, action: str, **hidden: Any) -> Any:
+    """The question a sign-out or counter change with a ticket in hand asks."""
+    return render_template("console/ticket_in_hand.html", number=err.params.get("number"),
+                           action=action, hidden=hidden), 409
 
 
 @bp.route("/logout", methods=["POST"])
 @require(PUBLIC)
 def logout():
+    """Sign out; the counter closes.  With a ticket in hand the officer is asked
+    first whether to finish it or put it back at the head of the queue."""
     p = current_principal()
     if p is not None and p.role == "staff" and p.counter_id:
+        choice = _ticket_choice()
+
         def do(s: Any) -> None:
             c = s.get(m.Counter, p.counter_id)
             if c is not None and c.staff_id == p.user_id:
-                e.sign_out_counter(s, c.id, p.user_id)
-        run_write(do)
+                e.sign_out_counter(s, c.id, p.user_id, ticket=choice)
+        try:
+            run_write(do)
+        except e.DomainError as err:
+            if err.code != "ticket_in_hand":
+                raise
+            return _ask_about_ticket(err, url_for("console.logout"))
     logout_user()
     session.clear()
     flash(t("You have signed out."), "info")
@@ -134,6 +169,8 @@ def logout():
 @bp.route("/console/counter", methods=["GET", "POST"])
 @require("staff", html=True)
 def choose_counter():
+    """Change counter: the one left closes (a ticket in hand there: asked first);
+    a counter another officer holds is refused."""
     p = current_principal()
     with get_db().read() as s:
         counters = counters_for_choice(s, p.office_id)
@@ -143,15 +180,22 @@ def choose_counter():
         if cid is None or cid not in {c["id"] for c in counters}:
             flash(t("Choose your counter to sign in."), "error")
         else:
-            def do(s: Any) -> None:
-                old = s.get(m.Counter, p.counter_id) if p.counter_id else None
-                if old is not None and old.id != cid and old.staff_id == p.user_id:
-                    e.sign_out_counter(s, old.id, p.user_id)
-                e.sign_in_counter(s, cid, p.user_id)
-            run_write(do)
-            session["counter_id"] = cid
-            return redirect(url_for("console.index"))
-    return render_template("console/counter.html", counters=counters, current=p.counter_id)
+            choice = _ticket_choice()
+            try:
+                seat = run_write(lambda s: e.sign_in_counter(
+                    s, cid, p.user_id, ticket=choice).signed_in_at.isoformat())
+            except e.DomainError as err:
+                if err.code == "ticket_in_hand":
+                    return _ask_about_ticket(err, url_for("console.choose_counter"),
+                                             counter_id=cid)
+                flash(message_of(err), "error")
+            else:
+                session["counter_id"], session["seat_at"] = cid, seat
+                return redirect(url_for("console.index"))
+    elif p.displaced_from is not None:
+        flash(message_of(displaced_error(p)), "error")
+    return render_template("console/counter.html", counters=counters, current=p.counter_id,
+                           me=p.user_id)
 
 
 @bp.route("/account", methods=["GET", "POST"])

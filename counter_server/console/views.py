@@ -19,6 +19,7 @@ from .. import engine as e
 from .. import models as m
 from ..api import get_db
 from ..defaults import office_settings
+from ..event_types import AUDIENCE
 from ..queries import counter_view
 from ..security import AuthError, current_principal, require
 from . import bp
@@ -73,6 +74,30 @@ def waiting_list(s: Session, c: m.Counter, now: dt.datetime) -> list[dict[str, A
              "transferred": bool(t.transfer_chain)} for t in rows]
 
 
+def no_show_list(s: Session, c: m.Counter, office: m.Office,
+                 now: dt.datetime) -> list[dict[str, Any]]:
+    """Today's no-shows this counter may bring back: marked here, or of its services."""
+    service_ids = [cs.service_id for cs in c.services]
+    names = {sv.id: sv.name for sv in s.scalars(select(m.Service).where(
+        m.Service.office_id == c.office_id))}
+    rows = s.scalars(select(m.Ticket).where(
+        m.Ticket.office_id == c.office_id, m.Ticket.status == m.NO_SHOW,
+        m.Ticket.service_day == e.service_day(office, now),
+        or_(m.Ticket.counter_id == c.id, m.Ticket.service_id.in_(service_ids)))
+        .order_by(m.Ticket.finished_at.desc(), m.Ticket.id.desc()).limit(WAITING_LIMIT))
+    return [{"id": t.id, "display_number": t.display_number, "service_id": t.service_id,
+             "service_name": names.get(t.service_id, ""), "marked_at": e.iso(t.finished_at),
+             "here": t.counter_id == c.id} for t in rows]
+
+
+def device_faults(s: Session, office_id: int) -> list[dict[str, Any]]:
+    """The office's devices reporting a fault (a kiosk's printer out of paper...)."""
+    return [{"id": d.id, "name": d.name, "kind": d.kind, "message": d.last_error}
+            for d in s.scalars(select(m.Device).where(
+                m.Device.office_id == office_id, m.Device.revoked.is_(False),
+                m.Device.status == "error").order_by(m.Device.id))]
+
+
 def today_figures(s: Session, office: m.Office, staff_id: int, now: dt.datetime) -> dict[str, Any]:
     """The officer's own day, read from the event log and the tickets it produced."""
     since = day_start_utc(office, now)
@@ -121,6 +146,8 @@ def console_state(s: Session, counter_id: int, staff_id: int) -> dict[str, Any]:
                                              "services", "staff")},
             "someone_else": bool(view["staff"] and view["staff"]["id"] != staff_id),
             "current": current, "waiting": waiting_list(s, c, now),
+            "no_shows": no_show_list(s, c, office, now),
+            "device_faults": device_faults(s, office.id),
             "figures": today_figures(s, office, staff_id, now)}
 
 
@@ -142,7 +169,8 @@ def index():
                                     m.Counter.id != c.id).order_by(m.Counter.number))]
         state = console_state(s, c.id, p.user_id)
     return render_template("console/index.html", counter=state["counter"], services=services,
-                           counters=counters, state=state, pause_reasons=PAUSE_REASONS)
+                           counters=counters, state=state, pause_reasons=PAUSE_REASONS,
+                           event_types=sorted(AUDIENCE["staff"]))
 
 
 @bp.route("/console/state")

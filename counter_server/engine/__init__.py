@@ -10,7 +10,8 @@ transaction rolls back and nothing changes.
     calling        call next, recall, start, complete, no-show, reactivate,
                    transfer, cancel
     queue_order    which waiting ticket a counter calls next
-    counter_state  sign in and out, pause, resume
+    counter_state  who sits where: sign in and out, release, idle close; pause,
+                   resume
     locks          the rows a transition changes, locked in the one order
     estimates      tickets ahead, expected wait, per-service counts
     hours          the office's clock, service day, opening hours
@@ -18,7 +19,8 @@ transaction rolls back and nothing changes.
     errors         DomainError
 """
 from .calling import call_next, cancel, complete, no_show, reactivate, recall, start, transfer
-from .counter_state import pause, resume, sign_in_counter, sign_out_counter
+from .counter_state import (TICKET_CHOICES, close_idle_counters, pause, release_counter, requeue,
+                            resume, sign_in_counter, sign_out_counter)
 from .errors import DomainError, not_found
 from .estimates import (average_service_minutes, estimate_wait_minutes, issued_today,
                         open_counters_for, waiting_before, waiting_counts)
@@ -28,7 +30,8 @@ from .hours import (CLOSED_MESSAGES, local_time, service_day, service_open_state
 from .issuing import Issued, format_number, issue_ticket
 
 __all__ = [
-    "CLOSED_MESSAGES", "DomainError", "Issued", "append_event", "average_service_minutes",
+    "CLOSED_MESSAGES", "TICKET_CHOICES", "DomainError", "close_idle_counters",
+    "release_counter", "requeue", "Issued", "append_event", "average_service_minutes",
     "call_next", "cancel", "complete", "counter_summary", "estimate_wait_minutes",
     "format_number", "iso", "issue_ticket", "issued_today", "local_time", "no_show",
     "not_found", "open_counters_for", "pause", "reactivate", "recall", "resume",

@@ -244,7 +244,7 @@ def cancel(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
     now = now or utcnow()
     c, t, holder = lock_counters_and_ticket(tx, counter_id, ticket_id)
     _ensure_may_move(c, t)
-    if t.status not in (m.WAITING, m.CALLED, m.SERVING):
+    if t.status not in (m.WAITING, m.CALLED, m.SERVING, m.NO_SHOW):
         raise _forbidden(t, "cancelled")
     _release(holder, t)
     t.status, t.finished_at = m.CANCELLED, now

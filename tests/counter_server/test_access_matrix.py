@@ -64,7 +64,7 @@ def routes(app: Any) -> list[tuple[str, str, str]]:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             out.append((rule.endpoint, method, sample_url(rule)))
     # Sign-out last: it clears the probing session (and its CSRF secret).
-    return sorted(out, key=lambda r: r[0].endswith("logout"))
+    return sorted(out, key=lambda r: r[0].endswith(("logout", "sign_out")))
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var counterId = root.dataset.counterId;
   var stateUrl = root.dataset.stateUrl;
-  var state = null, clockOffset = 0, fetchSeq = 0, appliedSeq = 0, busy = false;
+  var state = null, clockOffset = 0, fetchSeq = 0, appliedSeq = 0, busy = false, ended = false;
+  var EVENT_TYPES = JSON.parse(root.dataset.eventTypes);
   var $ = function (id) { return document.getElementById(id); };
 
   function fmtDuration(sec) {
@@ -21,6 +22,18 @@
   }
   function nowServer() { return Date.now() + clockOffset; }
   function since(iso) { return iso ? (nowServer() - Date.parse(iso)) / 1000 : null; }
+  function fmt(text, params) {
+    return text.replace(/\{(\w+)\}/g, function (m, k) { return params[k] != null ? params[k] : m; });
+  }
+  // This session's counter is no longer this officer's (another took it, it
+  // was released or closed): say so, and act no more.
+  function endSession(message) {
+    ended = true;
+    $("session-ended-text").textContent = message;
+    $("session-ended").hidden = false;
+    document.querySelectorAll("#console button").forEach(function (b) { b.disabled = true; });
+    if (es) es.close();
+  }
   function show(msg, kind) {
     var el = $("message");
     el.textContent = msg; el.className = "flash flash-" + (kind || "info"); el.hidden = !msg;
@@ -37,8 +50,9 @@
         return r.json();
       })
       .then(function (data) {
+        if (data && data.error && data.error.code === "session_ended") { endSession(data.error.message); return; }
         // Only the newest answer may paint: an older, slower one is dropped.
-        if (!data || seq < appliedSeq || data.error) return;
+        if (!data || ended || seq < appliedSeq || data.error) return;
         appliedSeq = seq; state = data;
         clockOffset = Date.parse(data.now) - Date.now();
         render();
@@ -99,18 +113,61 @@
         if (i === 2) { td.className = "wait"; td.dataset.since = w.issued_at; }
         tr.appendChild(td);
       });
+      tr.appendChild(rowButtons(w, [["reprint", T.reprint]]));
       tbody.appendChild(tr);
     });
     if (!state.waiting.length) {
       var tr = document.createElement("tr"), td = document.createElement("td");
-      td.colSpan = 3; td.className = "muted"; td.textContent = T.empty; tr.appendChild(td); tbody.appendChild(tr);
+      td.colSpan = 4; td.className = "muted"; td.textContent = T.empty; tr.appendChild(td); tbody.appendChild(tr);
     }
     $("waiting-count").textContent = state.waiting.length;
+    renderNoShows();
+    var faults = $("device-faults");
+    faults.innerHTML = "";
+    state.device_faults.forEach(function (d) {
+      var p = document.createElement("div");
+      p.textContent = fmt(T.device_fault, { name: d.name, message: d.message });
+      faults.appendChild(p);
+    });
+    faults.hidden = !state.device_faults.length;
+    $("btn-reprint").hidden = !cur;
+    setEnabled("btn-reprint", !!cur);
     var f = state.figures;
     document.querySelectorAll("[data-fig]").forEach(function (dd) {
       var v = f[dd.dataset.fig]; dd.textContent = v == null ? "—" : v;
     });
     tick();
+  }
+
+  function rowButtons(ticket, actions) {
+    var td = document.createElement("td");
+    td.className = "row-actions";
+    actions.forEach(function (a) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "btn btn-small"; b.textContent = a[1];
+      b.dataset.rowAction = a[0]; b.dataset.ticketId = ticket.id; b.dataset.number = ticket.display_number;
+      b.disabled = busy || ended;
+      td.appendChild(b);
+    });
+    return td;
+  }
+  function renderNoShows() {
+    var tbody = $("no-show-list");
+    tbody.innerHTML = "";
+    state.no_shows.forEach(function (n) {
+      var tr = document.createElement("tr");
+      tr.dataset.ticketId = n.id;
+      [n.display_number, n.service_name].forEach(function (txt) {
+        var td = document.createElement("td"); td.textContent = txt; tr.appendChild(td);
+      });
+      tr.appendChild(rowButtons(n, [["reactivate", T.reactivate], ["cancel", T.cancel], ["reprint", T.reprint]]));
+      tbody.appendChild(tr);
+    });
+    if (!state.no_shows.length) {
+      var tr = document.createElement("tr"), td = document.createElement("td");
+      td.colSpan = 3; td.className = "muted"; td.textContent = T.no_no_shows; tr.appendChild(td); tbody.appendChild(tr);
+    }
+    $("no-show-count").textContent = state.no_shows.length;
   }
 
   function tick() {
@@ -132,7 +189,9 @@
     return cur && (cur.status === "called" || cur.status === "serving") ? cur : null;
   }
 
-  function post(path, body) {
+  // POST an action; on success show ``done(answer)`` (a short confirmation) if given.
+  function post(path, body, done) {
+    if (ended) return;
     busy = true; if (state) render();
     return fetch(path, {
       method: "POST", credentials: "same-origin",
@@ -141,15 +200,32 @@
     }).then(function (r) {
       if (r.status === 401) { location.href = "/login?next=/console"; return; }
       return r.json().then(function (data) {
-        if (!r.ok) show((data.error && data.error.message) || T.network, "error");
-        else show("", "info");
+        if (data.error && data.error.code === "session_ended") endSession(data.error.message);
+        else if (!r.ok) show((data.error && data.error.message) || T.network, "error");
+        else show(done ? done(data) : "", "ok");
       });
     }).catch(function () { show(T.network, "error"); })
       .then(function () { busy = false; return refresh(); });
   }
+  function ticketAction(id, number, action) {
+    var tk = "/api/v1/tickets/" + id + "/";
+    if (action === "reprint") return post(tk + "reprint", null, function (d) {
+      return fmt(T.reprint_msg, { number: d.display_number, kiosk: d.kiosk }); });
+    if (action === "reactivate") return post(tk + "reactivate", null, function () {
+      return fmt(T.reactivated_msg, { number: number }); });
+    if (action === "cancel") {
+      if (!window.confirm(fmt(T.confirm_cancel, { number: number }))) return;
+      return post(tk + "cancel", null, function () { return fmt(T.cancelled_msg, { number: number }); });
+    }
+  }
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest ? ev.target.closest("button[data-row-action]") : null;
+    if (!b || b.disabled || busy || ended) return;
+    ticketAction(b.dataset.ticketId, b.dataset.number, b.dataset.rowAction);
+  });
 
   function act(action) {
-    if (!state || busy) return;
+    if (!state || busy || ended) return;
     var btn = $("btn-" + action);
     if (btn && (btn.disabled || btn.hidden)) return;
     var cur = state.current, ctr = "/api/v1/counters/" + counterId + "/";
@@ -159,10 +235,18 @@
         var inHand = inHandTicket();  // the ticket this screen shows: refused if it changed
         return post(ctr + "call-next", inHand ? { complete_current: true, current_ticket_id: inHand.ticket_id } : null);
       case "recall": return post(ctr + "recall");
-      case "start": case "complete": case "no-show": return tk && post(tk + action);
+      case "complete": return tk && post(tk + action, null, function () {
+        return fmt(T.completed_msg, { number: cur.display_number }); });
+      case "start": case "no-show": return tk && post(tk + action);
+      case "reprint": return cur && ticketAction(cur.ticket_id, cur.display_number, "reprint");
       case "resume": return post(ctr + "resume");
       case "pause": $("pause-dialog").showModal(); return;
       case "transfer": $("transfer-service").value = ""; $("transfer-counter").value = "";
+        // The ticket's own service is no target.
+        Array.prototype.forEach.call($("transfer-service").options, function (o) {
+          var own = o.value !== "" && Number(o.value) === cur.service_id;
+          o.hidden = own; o.disabled = own;
+        });
         $("transfer-dialog").showModal(); return;
     }
   }
@@ -171,8 +255,11 @@
     if (this.returnValue !== "ok" || !state || !state.current) return;
     var svc = $("transfer-service").value, ctr = $("transfer-counter").value;
     if (!svc && !ctr) { show(T.pick_target, "error"); return; }
+    var sel = svc ? $("transfer-service") : $("transfer-counter");
+    var target = sel.options[sel.selectedIndex].text, number = state.current.display_number;
     post("/api/v1/tickets/" + state.current.ticket_id + "/transfer",
-         svc ? { service_id: Number(svc) } : { counter_id: Number(ctr) });
+         svc ? { service_id: Number(svc) } : { counter_id: Number(ctr) },
+         function () { return fmt(T.transferred_msg, { number: number, target: target }); });
   });
   $("pause-dialog").addEventListener("close", function () {
     if (this.returnValue !== "ok") return;
@@ -193,26 +280,28 @@
     if (KEYS[k]) { ev.preventDefault(); act(KEYS[k]); }
   });
 
-  var pending = null;
+  var pending = null, es = null;
   function onEvent() {  // coalesce bursts of events into one refetch
     if (pending) return;
     pending = setTimeout(function () { pending = null; refresh(); }, 50);
   }
   function connect() {
-    var es = new EventSource("/api/v1/events");
+    if (ended) return;
+    es = new EventSource("/api/v1/events");
     es.onopen = function () { $("live").textContent = T.live; $("live").className = "badge badge-on"; refresh(); };
     es.onmessage = onEvent;
-    ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
-     "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.reactivated",
-     "counter.updated", "rating.created"].forEach(function (t) { es.addEventListener(t, onEvent); });
+    EVENT_TYPES.forEach(function (t) { es.addEventListener(t, onEvent); });
     es.onerror = function () {
       $("live").textContent = T.offline; $("live").className = "badge badge-off";
-      if (es.readyState === EventSource.CLOSED) { setTimeout(connect, 3000); refresh(); }
+      if (es.readyState === EventSource.CLOSED && !ended) { setTimeout(connect, 3000); refresh(); }
     };
   }
   document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
   setInterval(tick, 1000);
-  setInterval(refresh, 30000);  // a safety net under the stream, never the main path
+  // A safety net under the stream, never the main path; it also tells the
+  // server this console is still here (a counter whose console is gone for
+  // the office's idle_close_minutes closes itself).
+  setInterval(function () { if (!ended) refresh(); }, 30000);
   refresh();
   connect();
 })();
