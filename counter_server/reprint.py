@@ -49,8 +49,8 @@ def request_reprint(tx: Tx, office_id: int, ticket_id: int, by_user_id: int | No
     kiosk = _kiosk_for(tx, t)
     if kiosk.status == "error":
         raise e.DomainError("printer_fault",
-                            "The printer of kiosk “{kiosk}” reports a fault: {message}", 409,
-                            kiosk=kiosk.name, message=kiosk.last_error or kiosk.status)
+                            "The printer of kiosk “{kiosk}” reports a fault: {fault}", 409,
+                            kiosk=kiosk.name, fault=kiosk.last_error or kiosk.status)
     e.append_event(tx, office_id, "ticket.reprint", ticket=t, staff_id=by_user_id,
                    payload={"device_id": kiosk.id, "requested_by": by_name})
     return {"ticket_id": t.id, "display_number": t.display_number, "kiosk": kiosk.name}

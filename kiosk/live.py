@@ -40,9 +40,11 @@ class ServerLink:
 
     def __init__(self, client: ApiClient, on_services: Callable[[dict[str, Any]], None],
                  on_online: Callable[[bool, str], None], *, refresh_seconds: float = 30.0,
-                 retry_seconds: float = 1.0, stream_read_timeout: float = 40.0) -> None:
+                 retry_seconds: float = 1.0, stream_read_timeout: float = 40.0,
+                 on_event: Callable[[Any], None] | None = None) -> None:
         self.client = client
         self.on_services, self.on_online = on_services, on_online
+        self.on_event = on_event  # every event of the stream, on its thread (reprints)
         self.refresh_seconds, self.retry_seconds = refresh_seconds, retry_seconds
         self.stream_read_timeout = stream_read_timeout
         self.online: bool | None = None
@@ -99,6 +101,8 @@ class ServerLink:
                 for event in self.client.events(last_id, read_timeout=self.stream_read_timeout,
                                                 stop=self._stop):
                     last_id = event.id
+                    if self.on_event is not None:
+                        self.on_event(event)
                     if event.type in REFRESH_EVENTS:
                         self._wake.set()
             except ApiError as err:

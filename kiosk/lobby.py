@@ -32,6 +32,7 @@ from kiosk.live import UNREACHABLE, PrinterState, PrintSupervisor, ServerLink, T
 from PIL.Image import FLIP_TOP_BOTTOM
 
 from kiosk.printing import TicketData, make_printer, qr_image
+from kiosk.reprint import Reprinter
 from kiosk.rating_queue import data_dir
 from kiosk.strings import _
 from kiosk.widgets import (BigButton, ClosedScreen, HomeScreen, PriorityScreen, ServiceButton,
@@ -105,8 +106,10 @@ class LobbyKioskApp(App):
         self._message_timer: Any = None
         self._tap_started = 0.0
         self._services_later: dict[str, Any] | None = None
+        self.reprinter = Reprinter(self.client, mainthread(self._reprint))
         self.link = ServerLink(self.client, mainthread(self._apply_services),
-                               mainthread(self._set_online), refresh_seconds=args.refresh_seconds)
+                               mainthread(self._set_online), refresh_seconds=args.refresh_seconds,
+                               on_event=self.reprinter.on_event)
         self.issuer = TicketIssuer(self.client)
         self.printing = PrintSupervisor(self.printer, self.client, mainthread(self._printer_state),
                                         check_seconds=args.printer_check_seconds)
@@ -357,6 +360,15 @@ class LobbyKioskApp(App):
                           issued_at=issued, waiting_before=ticket.get("waiting_before", 0),
                           estimated_wait_minutes=ticket.get("estimated_wait_minutes"),
                           status_url=status_url, priority_label=label, wifi_hint=self.wifi_hint)
+
+    def _reprint(self, ticket: dict[str, Any]) -> None:
+        """A ticket staff asked to print again: printed as issued, the screen untouched."""
+        status_path = ticket.get("status_path") or "/t/" + ticket["code"]
+        label = dict((v, l) for v, _i, l in strings.PRIORITY_CHOICES).get(
+            ticket.get("priority_class") or "")
+        priority = _("Priority: {label}").format(label=_(label)) if label else ""
+        self.printing.submit(self._ticket_data(ticket, self.public_url + status_path, priority),
+                             lambda _state: None)
 
     @staticmethod
     def _qr_texture(image: Any) -> Any:
