@@ -7,13 +7,15 @@ account's open sessions and API tokens stop working on their next request.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .. import engine as e
 from .. import models as m
+from .. import reprint
 from ..api import get_db
 from ..console import t
 from ..console.photos import PhotoError, save_photo
@@ -181,4 +183,26 @@ def device_revoke(device_id: int):
         d.revoked = True
         audit(s, "device_revoked", device_id=d.id, name=d.name, kind=d.kind)
     save(do, "Device token revoked.")
+    return redirect(url_for("admin.devices"))
+
+
+@bp.route("/devices/reprint", methods=["POST"])
+@require("admin", html=True)
+def device_reprint():
+    """Have the kiosk print one of today's tickets again, by its number."""
+    p = current_principal()
+    number = field("display_number").upper()[:20]
+
+    def do(s: Session) -> dict[str, Any]:
+        office = s.get(m.Office, p.office_id)
+        t = s.scalar(select(m.Ticket).where(
+            m.Ticket.office_id == p.office_id,
+            m.Ticket.service_day == e.service_day(office, e.utcnow()),
+            func.upper(m.Ticket.display_number) == number)
+            .order_by(m.Ticket.issued_at.desc(), m.Ticket.id.desc()).limit(1))
+        if t is None:
+            raise FormError("No ticket {number} today.", number=number)
+        return reprint.request_reprint(s, p.office_id, t.id, p.user_id, p.name)
+
+    save(do, "Ticket {number} is being printed again at the kiosk.", number=number)
     return redirect(url_for("admin.devices"))

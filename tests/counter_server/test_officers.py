@@ -234,3 +234,18 @@ def test_reprint_reaches_the_kiosk_named_in_the_event(server):
                   timeout=10).raise_for_status()
     r = o.ticket(t1["id"], "reprint")
     assert r.status_code == 409 and "Hết giấy" in error_of(r)["message"]
+
+    # An administrator reprints by the ticket's number from the devices page.
+    requests.post(server.url + "/api/v1/device/status", headers=bearer(server.token("kiosk")),
+                  json={"status": "ok", "code": "", "message": ""}, timeout=10).raise_for_status()
+    admin = WebOfficer.at(server, "quantri", None)
+    r = admin.form("/admin/devices/reprint", {"display_number": t1["display_number"]})
+    assert r.status_code == 302
+    page = admin.http.get(server.url + "/admin/devices", timeout=10).text
+    assert f"Đang in lại vé {t1['display_number']} tại máy lấy số." in page
+    r = admin.form("/admin/devices/reprint", {"display_number": "9999"})
+    assert "Hôm nay không có vé số 9999." in admin.http.get(server.url + "/admin/devices",
+                                                           timeout=10).text
+    evs = events_since(server, 0, until=lambda ev: ev["type"] == "ticket.reprint"
+                       and ev["staff_id"] == server.creds["users"]["quantri"]["id"])
+    assert evs[-1]["payload"]["requested_by"]
