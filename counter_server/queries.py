@@ -164,11 +164,9 @@ def display_snapshot(s: Session, office_id: int, recent: int = RECENT_CALLS,
                                              "b_limit": recent}):
         if e.service_day(office, ev.created_at) != today:
             continue
-        tk = (ev.payload or {}).get("ticket", {})
-        calls.append({"event_id": ev.id, "type": ev.type,
-                      "display_number": tk.get("display_number"),
-                      "counter_number": tk.get("counter_number"),
-                      "service_id": tk.get("service_id"), "at": e.iso(ev.created_at)})
+        calls.append({"event_id": ev.id, "type": ev.type, "display_number": ev.display_number,
+                      "counter_number": ev.counter_number, "service_id": ev.service_id,
+                      "at": e.iso(ev.created_at)})
     settings = office_settings(office.settings)
     # The TV scrolls the notice or shows it still (office setting display_ticker).
     office_block = {**view["office"], "display_ticker": bool(settings["display_ticker"])}

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import statements as st
+from ..defaults import office_settings
 from .hours import service_day, service_open_state
 
 
@@ -53,18 +54,19 @@ def office_queue(conn: Any, office_id: int, now: dt.datetime,
         office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
     rows = conn.execute(st.SERVICES_STATE, {"b_office": office_id,
                                             "b_day": service_day(office, now)}).all()
-    spans: dict[int, list[float]] = {}
-    if rows:
-        for sid, a, b in conn.execute(st.recent_cases(tuple(r.id for r in rows), PACE_SAMPLES),
-                                      {"b_office": office_id}):
-            if a and b and b >= a:
-                spans.setdefault(sid, []).append((b - a).total_seconds() / 60)
+    pace: dict[int, float] = {}
+    busy = tuple(r.id for r in rows if r.waiting)  # nobody waiting: nothing to estimate
+    if busy:
+        for sid, minutes, cases in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
+                                                {"b_office": office_id}):
+            if cases:  # (rounded: julianday() arithmetic is off by microseconds)
+                pace[sid] = round(float(minutes) / cases, 6)
+    enforce = bool(office_settings(office.settings)["enforce_hours"])
     queue = []
     for r in rows:
         issued = r.issued_today or 0
-        is_open, reason = service_open_state(office, r, now, issued)
-        pace = spans.get(r.id)
-        avg = sum(pace) / len(pace) if pace else float(r.default_service_minutes)
+        is_open, reason = service_open_state(office, r, now, issued, enforce_hours=enforce)
+        avg = pace.get(r.id, float(r.default_service_minutes))
         queue.append({"id": r.id, "waiting": r.waiting,
                       "estimated_wait_minutes": int(math.ceil(r.waiting * avg
                                                               / max(1, r.open_counters or 0))),

@@ -95,6 +95,16 @@ def test_every_queue_event_carries_ticket_counter_and_waiting_counts(env) -> Non
     assert [{k: q[k] for k in SERVICE_KEYS} for q in shown["services"]] == \
         events[-1].payload["services"]
     assert shown["last_event_id"] == events[-1].id
+    # The expected waits are those a ticket's own view computes (ticket_view).
+    with db.write() as s:  # one more waiting for HT, whose pace is the 6-minute case
+        e.issue_ticket(s, office, svc(creds, "HT"), now=later)
+    with db.read() as s:
+        queue = e.office_queue(s.connection(), office, later)[2]
+        for q in queue:
+            service = s.get(m.Service, q["id"])
+            assert q["estimated_wait_minutes"] == e.estimate_wait_minutes(s, service, q["waiting"])
+        ht = next(q for q in queue if q["id"] == svc(creds, "HT"))
+        assert ht["waiting"] == 1 and ht["estimated_wait_minutes"] == 6
 
 
 def test_daily_cap_closes_the_service_in_the_event(env) -> None:
