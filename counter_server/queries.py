@@ -16,7 +16,6 @@ from . import engine as e
 from . import models as m
 from . import statements as st
 from .defaults import office_settings
-from .event_types import CALL_TYPES
 from .i18n import _, current_lang
 
 RECENT_CALLS = 10

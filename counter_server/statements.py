@@ -18,6 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
 from . import models as m
+from .event_types import CALL_TYPES
 
 TICKET = m.Ticket.__table__
 OFFICE = m.Office.__table__
@@ -258,8 +259,7 @@ RECENT_CALLS = (select(EVENT.c.id, EVENT.c.type, EVENT.c.created_at,
                        .label("service_id"))
                 .where(EVENT.c.office_id == bindparam("b_office"),
                        EVENT.c.id <= bindparam("b_last"),
-                       EVENT.c.type.in_((literal_column("'ticket.called'"),
-                                         literal_column("'ticket.recalled'"))))
+                       EVENT.c.type.in_([literal_column(f"'{t}'") for t in CALL_TYPES]))
                 .order_by(EVENT.c.id.desc()).limit(bindparam("b_limit")))
 
 class minutes_between(ColumnElement):
