@@ -54,13 +54,14 @@ def office_queue(conn: Any, office_id: int, now: dt.datetime,
         office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
     rows = conn.execute(st.SERVICES_STATE, {"b_office": office_id,
                                             "b_day": service_day(office, now)}).all()
-    pace: dict[int, float] = {}
+    spans: dict[int, list[float]] = {}
     busy = tuple(r.id for r in rows if r.waiting)  # nobody waiting: nothing to estimate
     if busy:
-        for sid, minutes, cases in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
-                                                {"b_office": office_id}):
-            if cases:  # (rounded: julianday() arithmetic is off by microseconds)
-                pace[sid] = round(float(minutes) / cases, 6)
+        for sid, a, b in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
+                                      {"b_office": office_id}):
+            if a and b and b >= a:
+                spans.setdefault(sid, []).append((b - a).total_seconds() / 60)
+    pace = {sid: sum(x) / len(x) for sid, x in spans.items()}
     enforce = bool(office_settings(office.settings)["enforce_hours"])
     queue = []
     for r in rows:
