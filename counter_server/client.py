@@ -1,21 +1,30 @@
-"""HTTP client of the motcua API, shared by the kiosk and the display.
+"""HTTP client of the motcua API, shared by the kiosk, the tablet and the display.
 
 Imports nothing heavier than ``requests``: the apps never touch the database.
 Errors come back as :class:`ApiError` carrying the server's machine code and
 Vietnamese message; a server that cannot be reached is ``ApiError`` with
 code ``unreachable`` so the apps can show their reconnecting state.
+
+:func:`follow` is the one way the apps follow the server: a snapshot, then
+the event stream (the events carry what the screens show), a snapshot again
+only on reconnect, on ``stream.reset`` and on a slow periodic check that the
+server answers with 304 when nothing changed.
 """
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import requests
 
+from .event_types import RESET_TYPE
 from .i18n import _
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10)
 
@@ -44,6 +53,8 @@ class ApiClient:
         self.timeout = timeout
         self._local = threading.local()  # a requests.Session per thread
         self.token = token
+        self._snapshots: dict[str, tuple[str, Any]] = {}  # path -> (ETag, body)
+        self._snap_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -59,10 +70,33 @@ class ApiClient:
 
     def request(self, method: str, path: str, *, json_body: Any = None,
                 params: dict[str, Any] | None = None, timeout: Any = None) -> Any:
+        return self._send(method, path, json_body=json_body, params=params,
+                          timeout=timeout)[1]
+
+    def snapshot(self, path: str) -> tuple[Any, bool]:
+        """GET a snapshot with ``If-None-Match``: (body, changed).  On 304 the
+        body is the one kept from the last 200 and ``changed`` is False."""
+        with self._snap_lock:
+            tag, body = self._snapshots.get(path, ("", None))
+        r, data = self._send("GET", path, headers={"If-None-Match": tag} if tag else None)
+        if r.status_code == 304 and body is not None:
+            return body, False
+        etag = r.headers.get("ETag", "")
+        with self._snap_lock:
+            if etag:
+                self._snapshots[path] = (etag, data)
+            else:
+                self._snapshots.pop(path, None)
+        return data, True
+
+    def _send(self, method: str, path: str, *, json_body: Any = None,
+              params: dict[str, Any] | None = None, timeout: Any = None,
+              headers: dict[str, str] | None = None) -> tuple[requests.Response, Any]:
         url = f"{self.base_url}/api/v1{path}"
         try:
             r = self.session.request(method, url, json=json_body, params=params,
-                                     headers=self._headers(), timeout=timeout or self.timeout)
+                                     headers={**self._headers(), **(headers or {})},
+                                     timeout=timeout or self.timeout)
         except requests.Timeout as exc:
             raise ApiError(0, "timeout", _("The server is not answering.")) from exc
         except requests.RequestException as exc:
@@ -73,14 +107,14 @@ class ApiClient:
                 raise ApiError(r.status_code, err.get("code", "error"), err.get("message", ""))
             except (ValueError, KeyError, TypeError):
                 raise ApiError(r.status_code, "error", r.text[:200]) from None
-        return r.json() if r.content else None
+        return r, (r.json() if r.content and r.status_code != 304 else None)
 
     # ------------------------------------------------------------------ endpoints
     def health(self) -> dict[str, Any]:
         return self.request("GET", "/health")
 
     def services(self) -> dict[str, Any]:
-        return self.request("GET", "/services")
+        return self.snapshot("/services")[0]
 
     def issue_ticket(self, service_id: int, priority: str = "",
                      idempotency_key: str | None = None) -> dict[str, Any]:
@@ -94,10 +128,10 @@ class ApiClient:
         return self.request("GET", f"/tickets/{code}")
 
     def display(self) -> dict[str, Any]:
-        return self.request("GET", "/display")
+        return self.snapshot("/display")[0]
 
     def counter(self, counter_id: int) -> dict[str, Any]:
-        return self.request("GET", f"/counters/{counter_id}")
+        return self.snapshot(f"/counters/{counter_id}")[0]
 
     def rate(self, level: int, ticket_code: str | None = None, reasons: list[str] | None = None,
              comment: str = "", client_key: str | None = None,
@@ -154,8 +188,10 @@ class ApiClient:
                             return
                         line = raw.decode("utf-8").rstrip("\r")
                         if not line:
-                            if data and ev_id is not None:
-                                yield Event(int(ev_id), ev_type, json.loads("\n".join(data)))
+                            if data:  # (an event without id: line keeps the last id, as SSE says)
+                                yield Event(int(ev_id) if ev_id is not None else
+                                            int(last_event_id or 0), ev_type,
+                                            json.loads("\n".join(data)))
                             ev_type, data = "message", []
                             continue
                         if line.startswith(":"):
@@ -171,3 +207,158 @@ class ApiClient:
             except requests.RequestException as exc:
                 raise ApiError(0, "unreachable", _("Connection to the server was lost.")) from exc
         raise ApiError(0, "unreachable", _("Connection to the server was lost."))
+
+
+# ---------------------------------------------------------------------- follow
+BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0)
+
+
+class Follower:
+    """Follows one snapshot (``path``) and the office's event stream on two
+    daemon threads, handing everything over, in order, through
+    ``sink(kind, *args)``:
+
+    * ``("snapshot", snap)`` — the first state;
+    * ``("resync", snap)`` — after a reconnect, before the events that follow;
+    * ``("reset", snap)`` — after ``stream.reset``: the server's events start
+      again below what the client had seen (a restored backup); forget it all;
+    * ``("refresh", snap)`` — the snapshot changed without an event the
+      client follows (the clock crossed opening hours, an administrator's
+      change), found by the periodic conditional check (``refresh_seconds``)
+      or :meth:`refresh_now`;
+    * ``("event", Event)`` — one stream event, in id order;
+    * ``("status", connected: bool, error: ApiError | None)``.
+
+    Reconnects with backoff and ``Last-Event-ID``.  With ``replay_missed``
+    (the display: it shows and announces missed calls) the stream resumes
+    after the last event received; otherwise after the snapshot's
+    ``last_event_id``, the snapshot standing for what was missed.
+    """
+
+    def __init__(self, client: ApiClient, path: str | Callable[[], str],
+                 sink: Callable[..., None], *, replay_missed: bool = False,
+                 refresh_seconds: float | None = 30.0, read_timeout: float = 40.0,
+                 backoff: tuple[float, ...] = BACKOFF) -> None:
+        self.client, self.sink = client, sink
+        self._path = path
+        self.replay_missed = replay_missed
+        self.refresh_seconds, self.read_timeout, self.backoff = refresh_seconds, read_timeout, backoff
+        self.last_event_id: int | None = None
+        self.connected = False
+        self.reconnects = 0
+        self._stop = threading.Event()
+        self._conn_stop = threading.Event()
+        self._hold = threading.Event()  # tests: keep the client away until released
+        self._refresh = threading.Event()
+        self._lock = threading.Lock()  # one snapshot handed over at a time, in order
+        self._threads = [threading.Thread(target=self._follow, name="motcua-follow", daemon=True),
+                         threading.Thread(target=self._refresher, name="motcua-refresh",
+                                          daemon=True)]
+
+    @property
+    def path(self) -> str:
+        return self._path() if callable(self._path) else self._path
+
+    # ------------------------------------------------------------- control
+    def start(self) -> "Follower":
+        for t in self._threads:
+            t.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._conn_stop.set()
+        self._hold.clear()
+        self._refresh.set()
+
+    def drop(self) -> None:
+        """Close the current stream connection (as a flaky network would); it reconnects."""
+        self._conn_stop.set()
+
+    def hold(self, on: bool) -> None:
+        """While held, a dropped client does not reconnect (lets tests act while it is away)."""
+        if on:
+            self._hold.set()
+        else:
+            self._hold.clear()
+
+    def refresh_now(self) -> None:
+        """Check the snapshot soon (a 304 when nothing changed)."""
+        self._refresh.set()
+
+    # ------------------------------------------------------------- threads
+    def _status(self, connected: bool, error: ApiError | None = None) -> None:
+        if connected != self.connected or error is not None:
+            self.connected = connected
+            self.sink("status", connected, error)
+
+    def _take_snapshot(self, kind: str) -> None:
+        with self._lock:
+            snap, changed = self.client.snapshot(self.path)
+            if kind == "refresh" and not changed:
+                return
+            newest = int(snap.get("last_event_id") or 0)
+            if kind == "reset" or self.last_event_id is None:
+                self.last_event_id = newest
+            elif not self.replay_missed:
+                self.last_event_id = max(self.last_event_id, newest)
+            self.sink(kind, snap)
+
+    def _follow(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            while self._hold.is_set() and not self._stop.is_set():
+                self._stop.wait(0.05)
+            try:
+                if self.last_event_id is None:
+                    self._take_snapshot("snapshot")
+                else:
+                    self.reconnects += 1
+                    self._take_snapshot("resync")
+                self._conn_stop.clear()
+                self._status(True)
+                failures = 0
+                for ev in self.client.events(self.last_event_id, read_timeout=self.read_timeout,
+                                             stop=self._conn_stop):
+                    if ev.type == RESET_TYPE:
+                        self._take_snapshot("reset")
+                        continue
+                    with self._lock:
+                        self.last_event_id = ev.id
+                        self.sink("event", ev)
+                    if self._conn_stop.is_set():
+                        break
+                if self._stop.is_set():
+                    return
+                self._status(False)  # dropped on purpose (drop()) or closed by the server
+            except ApiError as exc:
+                self._status(False, exc)
+                log.info("following %s: %s", self.path, exc)
+            except Exception as exc:  # noqa: BLE001 - never let the follower thread die
+                self._status(False, ApiError(0, "error", str(exc)))
+                log.exception("following %s failed", self.path)
+            if self._stop.is_set():
+                return
+            self._stop.wait(self.backoff[min(failures, len(self.backoff) - 1)])
+            failures += 1
+
+    def _refresher(self) -> None:
+        while not self._stop.is_set():
+            self._refresh.wait(self.refresh_seconds)
+            self._refresh.clear()
+            if self._stop.is_set():
+                return
+            if self.last_event_id is None or not self.connected:
+                continue  # the stream's thread takes the snapshot when it (re)connects
+            try:
+                self._take_snapshot("refresh")
+            except ApiError as exc:
+                log.info("refreshing %s: %s", self.path, exc)
+            except Exception:  # noqa: BLE001
+                log.exception("refreshing %s failed", self.path)
+
+
+def follow(client: ApiClient, path: str | Callable[[], str], sink: Callable[..., None],
+           **options: Any) -> Follower:
+    """Start following ``path`` and the event stream (see :class:`Follower`)."""
+    return Follower(client, path, sink, **options).start()

@@ -1,8 +1,9 @@
-"""The one list of event types, and which roles' streams carry each.
+"""The one list of event types, their payloads, and which roles' streams carry each.
 
 Every event the server stores has one of these types (``admin.*`` audit
 events carry the action after the dot).  Screens and the stream filter use
-these names; nothing else spells them out.
+these names; nothing else spells them out: the Python clients import this
+module and the web pages get :func:`for_web` embedded as JSON.
 """
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ COUNTER_TYPES = ("counter.updated",)
 #: Everything that changes the queue, the counters or the waiting counts.
 QUEUE_TYPES = TICKET_TYPES + COUNTER_TYPES
 RATING_TYPES = ("rating.created",)
+#: Sent by the stream itself, never stored: ``Last-Event-ID`` was ahead of the
+#: newest event (a restored backup); the stream goes on from the newest, and a
+#: client throws away what it knew and fetches a fresh snapshot.
+RESET_TYPE = "stream.reset"
+#: A ticket's status once it has left its counter (the counter no longer shows it).
+ENDED_STATUSES = ("done", "no_show", "cancelled", "transferred", "waiting")
 DEVICE_TYPES = ("device.status",)
 #: Staff or an admin asked for a ticket to be printed again: the kiosk named in
 #: the payload (``device_id``) fetches the ticket and prints it.
@@ -33,6 +40,34 @@ AUDIENCE: dict[str, frozenset[str]] = {
     "staff": _QUEUE | frozenset(DEVICE_TYPES),
     "leader": _QUEUE | frozenset(RATING_TYPES) | frozenset(DEVICE_TYPES),
 }
+
+
+#: What each event's ``payload`` holds (besides the event's own id, type,
+#: ticket_id, counter_id, staff_id and created_at).  Never a ticket's code.
+#:
+#: ``ticket``   id, number, display_number, service_id, status, priority_class,
+#:              counter_id, counter_number, recall_count, issued_at, called_at
+#: ``counter``  id, number, name, state, pause_reason, staff_id,
+#:              current_ticket_id, staff ({id, full_name, photo_url} or null)
+#: ``services`` every active service of the office after the change:
+#:              id, waiting, estimated_wait_minutes, open, closed_reason,
+#:              issued_today (what the kiosk and the display show)
+PAYLOADS: dict[str, tuple[str, ...]] = {
+    **{t: ("ticket", "services") for t in TICKET_TYPES},
+    **{t: ("ticket", "counter", "services") for t in TICKET_TYPES if t != "ticket.issued"},
+    "ticket.transferred": ("ticket", "counter", "services", "transfer"),
+    "counter.updated": ("counter", "services", "action"),
+    "rating.created": ("ticket", "counter", "rating"),
+    "device.status": ("device",),
+}
+
+
+def for_web() -> dict[str, object]:
+    """The same definitions for the web pages (embedded in them as JSON)."""
+    return {"ticket": list(TICKET_TYPES), "call": list(CALL_TYPES),
+            "counter": list(COUNTER_TYPES), "queue": list(QUEUE_TYPES),
+            "rating": list(RATING_TYPES), "device": list(DEVICE_TYPES),
+            "reset": RESET_TYPE, "ended": list(ENDED_STATUSES)}
 
 
 def visible_to(role: str, type_: str) -> bool:

@@ -1,69 +1,95 @@
-"""Read-side views shared by the API, the phone page and the web display."""
+"""Read-side views shared by the API, the phone page and the web display.
+
+The screens' snapshots (``GET /services``, ``/display``, ``/counters/{id}``)
+are a few prebuilt Core statements each (statements.py) and carry a weak
+ETag (:func:`snapshot_tag`): a screen that asks again with ``If-None-Match``
+gets 304 when nothing it shows has changed.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import engine as e
 from . import models as m
 from . import statements as st
 from .defaults import office_settings
-from .i18n import _
+from .i18n import _, current_lang
+
+RECENT_CALLS = 10
 
 
-def counters_by_service(s: Session, office_id: int) -> dict[int, list[int]]:
-    rows = s.execute(select(m.CounterService.service_id, m.Counter.number)
-                     .join(m.Counter, m.Counter.id == m.CounterService.counter_id)
-                     .where(m.Counter.office_id == office_id, m.Counter.active.is_(True))
-                     .order_by(m.Counter.number)).all()
-    out: dict[int, list[int]] = {}
-    for sid, num in rows:
-        out.setdefault(sid, []).append(num)
-    return out
+def snapshot_tag(s: Session, office_id: int, kind: str,
+                 now: dt.datetime | None = None) -> tuple[str, Any]:
+    """(weak ETag value, office row) of a snapshot of ``kind`` for the office.
+
+    What a snapshot shows changes with an event of the office (every queue,
+    counter, device and admin change appends one), with the service day
+    (numbers and today's calls start again) and with the clock crossing
+    opening hours (the kiosk's open and closed buttons): the tag is made of
+    exactly those, so it is two small statements, not the snapshot."""
+    now = now or e.utcnow()
+    conn = s.connection()
+    office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
+    bits = ""
+    if office_settings(office.settings)["enforce_hours"]:
+        local = e.local_time(office, now)
+        bits = "".join("1" if e.within_hours(h, local) else "0" for h in (
+            office.opening_hours, *conn.execute(st.SERVICE_HOURS,
+                                                {"b_office": office_id}).scalars()))
+    day = e.service_day(office, now).isoformat()
+    return f"{kind}-{office_id}-{office.last_event_id}-{day}-{bits}-{current_lang()}", office
 
 
-def office_info(office: m.Office) -> dict[str, Any]:
-    st = office_settings(office.settings)
+def office_info(office: Any) -> dict[str, Any]:
+    st_ = office_settings(office.settings)
     return {"id": office.id, "name": office.name, "address": office.address,
             "timezone": office.timezone, "opening_hours": office.opening_hours,
-            "enforce_hours": st["enforce_hours"], "notice": st["notice"],
-            "kiosk_priority_step": st["kiosk_priority_step"],
-            "public_url": st["public_url"], "wifi_hint": st["wifi_hint"]}
+            "enforce_hours": st_["enforce_hours"], "notice": st_["notice"],
+            "kiosk_priority_step": st_["kiosk_priority_step"],
+            "public_url": st_["public_url"], "wifi_hint": st_["wifi_hint"]}
 
 
-def services_view(s: Session, office_id: int, now: dt.datetime | None = None) -> dict[str, Any]:
+def _counter_numbers(conn: Any, office_id: int) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """(counter numbers per service, service ids per counter), active counters only."""
+    by_service: dict[int, list[int]] = {}
+    by_counter: dict[int, list[int]] = {}
+    for sid, cid, number in conn.execute(st.SERVICE_COUNTER_NUMBERS, {"b_office": office_id}):
+        by_service.setdefault(sid, []).append(number)
+        by_counter.setdefault(cid, []).append(sid)
+    return by_service, by_counter
+
+
+def services_view(s: Session, office_id: int, now: dt.datetime | None = None,
+                  office: Any = None) -> dict[str, Any]:
+    """``GET /services``: the office, its services as the kiosk shows them,
+    the rating set-up and ``last_event_id`` (where a stream resumes)."""
     now = now or e.utcnow()
-    office = s.get(m.Office, office_id)
-    waiting = e.waiting_counts(s, office_id)
-    issued = e.issued_today(s, office, now)
-    serving = counters_by_service(s, office_id)
+    conn = s.connection()
+    office, rows, queue = e.office_queue(conn, office_id, now, office)
+    serving, _by_counter = _counter_numbers(conn, office_id)
     services = []
-    for svc in s.scalars(select(m.Service).where(m.Service.office_id == office_id,
-                                                 m.Service.active.is_(True))
-                         .order_by(m.Service.sort_order, m.Service.id)):
-        is_open, reason = e.service_open_state(office, svc, now, issued.get(svc.id, 0))
-        n = waiting.get(svc.id, 0)
+    for svc, q in zip(rows, queue):
+        reason = q["closed_reason"]
         services.append({
             "id": svc.id, "code": svc.code, "name": svc.name, "icon": svc.icon,
             "prefix": svc.prefix, "sort_order": svc.sort_order,
-            "open": is_open, "closed_reason": reason,
+            "open": q["open"], "closed_reason": reason,
             "closed_message": _(e.CLOSED_MESSAGES[reason]) if reason else "",
-            "waiting": n, "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, n),
+            "waiting": q["waiting"], "estimated_wait_minutes": q["estimated_wait_minutes"],
             "counters": serving.get(svc.id, []), "daily_cap": svc.daily_cap,
-            "issued_today": issued.get(svc.id, 0), "hours": svc.hours,
+            "issued_today": q["issued_today"], "hours": svc.hours,
         })
-    st = office_settings(office.settings)
-    office_open = not st["enforce_hours"] or e.within_hours(office.opening_hours,
-                                                            e.local_time(office, now))
+    settings = office_settings(office.settings)
+    local = e.local_time(office, now)
     info = office_info(office)
-    info["open"] = office_open
-    info["local_time"] = e.local_time(office, now).isoformat()
-    return {"office": info, "services": services,
-            "rating": {"levels": st["rating_levels"], "reasons": st["rating_reasons"],
-                       "timeout_seconds": st["rating_timeout_seconds"]}}
+    info["open"] = not settings["enforce_hours"] or e.within_hours(office.opening_hours, local)
+    info["local_time"] = local.isoformat()
+    return {"office": info, "services": services, "last_event_id": office.last_event_id,
+            "rating": {"levels": settings["rating_levels"], "reasons": settings["rating_reasons"],
+                       "timeout_seconds": settings["rating_timeout_seconds"]}}
 
 
 def ticket_view(s: Session, t: Any, *, with_code: bool = False,
@@ -89,57 +115,64 @@ def ticket_view(s: Session, t: Any, *, with_code: bool = False,
     return base
 
 
-def counter_view(s: Session, c: m.Counter) -> dict[str, Any]:
-    staff = s.get(m.User, c.staff_id) if c.staff_id else None
-    cur = s.get(m.Ticket, c.current_ticket_id) if c.current_ticket_id else None
+def _counter_block(row: Any, services: list[int]) -> dict[str, Any]:
+    """A counter row of ``st.COUNTER_VIEW`` as the API shows it."""
     current = None
-    if cur is not None and cur.status in (m.CALLED, m.SERVING):
-        svc = s.get(m.Service, cur.service_id)
-        current = {"ticket_id": cur.id, "display_number": cur.display_number,
-                   "status": cur.status, "service_id": cur.service_id,
-                   "service_code": svc.code, "service_name": svc.name,
-                   "called_at": e.iso(cur.called_at), "started_at": e.iso(cur.started_at),
-                   "issued_at": e.iso(cur.issued_at), "priority_class": cur.priority_class,
-                   "transfer_chain": cur.transfer_chain, "recall_count": cur.recall_count}
-    return {"id": c.id, "number": c.number, "name": c.name, "state": c.state,
-            "pause_reason": c.pause_reason,
-            "services": [cs.service_id for cs in c.services],
-            "staff": {"id": staff.id, "full_name": staff.full_name,
-                      "photo_url": f"/photos/{staff.id}" if staff.photo else None}
-            if staff else None,
+    if row.current_ticket_id is not None and row.current_status in (m.CALLED, m.SERVING):
+        current = {"ticket_id": row.current_ticket_id, "display_number": row.display_number,
+                   "status": row.current_status, "service_id": row.current_service_id,
+                   "service_code": row.service_code, "service_name": row.service_name,
+                   "called_at": e.iso(row.called_at), "started_at": e.iso(row.started_at),
+                   "issued_at": e.iso(row.issued_at), "priority_class": row.priority_class,
+                   "transfer_chain": row.transfer_chain, "recall_count": row.recall_count}
+    return {"id": row.id, "number": row.number, "name": row.name, "state": row.state,
+            "pause_reason": row.pause_reason, "services": services,
+            "staff": e.staff_brief(row.staff_id, row.staff_name, row.staff_photo),
             "current": current}
 
 
-def display_snapshot(s: Session, office_id: int, recent: int = 10) -> dict[str, Any]:
-    office = s.get(m.Office, office_id)
-    last_id = s.scalar(select(func.max(m.Event.id)).where(m.Event.office_id == office_id)) or 0
-    counters = [counter_view(s, c) for c in s.scalars(
-        select(m.Counter).where(m.Counter.office_id == office_id, m.Counter.active.is_(True))
-        .order_by(m.Counter.number))]
-    calls = []
+def counter_view(s: Session, c: Any, last_event_id: int | None = None) -> dict[str, Any]:
+    """A counter (``c``: its ORM object or anything with its ``id``) with its
+    officer and the ticket in hand."""
+    conn = s.connection()
+    row = conn.execute(st.COUNTER_VIEW, {"b_id": c.id}).one()
+    services = [sid for sid, _w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})]
+    view = _counter_block(row, services)
+    if last_event_id is not None:
+        view["last_event_id"] = last_event_id
+    return view
+
+
+def display_snapshot(s: Session, office_id: int, recent: int = RECENT_CALLS,
+                     office: Any = None) -> dict[str, Any]:
+    """``GET /display``: counters, today's latest calls, waiting per service,
+    the notice and voice settings, and ``last_event_id``."""
+    now = e.utcnow()
+    conn = s.connection()
+    if office is None:
+        office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
+    view = services_view(s, office_id, now, office)
+    last_id = view["last_event_id"]
+    _serving, by_counter = _counter_numbers(conn, office_id)
+    counters = [_counter_block(row, by_counter.get(row.id, []))
+                for row in conn.execute(st.COUNTERS_VIEW, {"b_office": office_id})]
     # Recent calls of today's service day only: a TV never starts the day with yesterday's.
-    local = e.local_time(office, e.utcnow())
-    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0) \
-        .astimezone(dt.timezone.utc).replace(tzinfo=None)
-    for ev in s.scalars(select(m.Event).where(
-            m.Event.office_id == office_id, m.Event.id <= last_id,
-            m.Event.created_at >= day_start,
-            m.Event.type.in_(("ticket.called", "ticket.recalled")))
-            .order_by(m.Event.id.desc()).limit(recent)):
-        tk = ev.payload.get("ticket", {})
-        calls.append({"event_id": ev.id, "type": ev.type,
-                      "display_number": tk.get("display_number"),
-                      "counter_number": tk.get("counter_number"),
-                      "service_id": tk.get("service_id"), "at": e.iso(ev.created_at)})
-    view = services_view(s, office_id)
+    today = e.service_day(office, now)
+    calls = []
+    for ev in conn.execute(st.RECENT_CALLS, {"b_office": office_id, "b_last": last_id,
+                                             "b_limit": recent}):
+        if e.service_day(office, ev.created_at) != today:
+            continue
+        calls.append({"event_id": ev.id, "type": ev.type, "display_number": ev.display_number,
+                      "counter_number": ev.counter_number, "service_id": ev.service_id,
+                      "at": e.iso(ev.created_at)})
+    settings = office_settings(office.settings)
     # The TV scrolls the notice or shows it still (office setting display_ticker).
-    office_block = {**view["office"],
-                    "display_ticker": bool(office_settings(office.settings)["display_ticker"])}
+    office_block = {**view["office"], "display_ticker": bool(settings["display_ticker"])}
     return {"office": office_block, "counters": counters, "recent_calls": calls,
             "services": [{k: sv[k] for k in ("id", "code", "name", "waiting",
                                              "estimated_wait_minutes", "open")}
                          for sv in view["services"]],
             "last_event_id": last_id,
-            "voice": {k: office_settings(office.settings)[k] for k in
-                      ("announcement_template", "voice_engine", "voice_number_mode",
-                       "voice_repeat")}}
+            "voice": {k: settings[k] for k in ("announcement_template", "voice_engine",
+                                               "voice_number_mode", "voice_repeat")}}

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, union_all, update
 
 from . import models as m
+from .event_types import CALL_TYPES
 
 TICKET = m.Ticket.__table__
 OFFICE = m.Office.__table__
@@ -186,3 +187,107 @@ OPEN_COUNTERS = (select(func.count()).select_from(COUNTER)
                         COUNTER.c.state == literal_column("'open'"), COUNTER.c.active.is_(True)))
 RATED = select(func.count()).select_from(RATING).where(
     RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))
+
+# ------------------------------------------------------------ screen snapshots
+# What the kiosk, the display and the events show of an office's queue: a
+# handful of statements per snapshot or event, whatever the office's history.
+EVENT = m.Event.__table__
+USER = m.User.__table__
+_NEWEST_EVENT = (select(func.coalesce(func.max(EVENT.c.id), 0))
+                 .where(EVENT.c.office_id == OFFICE.c.id).scalar_subquery())
+# The office with its newest event id (every change a screen shows appends one).
+OFFICE_STATE = select(OFFICE, _NEWEST_EVENT.label("last_event_id")).where(
+    OFFICE.c.id == bindparam("b_office"))
+_WAITING_N = (select(func.count()).select_from(TICKET)
+              .where(TICKET.c.office_id == SERVICE.c.office_id, _WAITING,
+                     TICKET.c.service_id == SERVICE.c.id).scalar_subquery())
+_ISSUED_N = (select(SEQUENCE.c.last_number)
+             .where(SEQUENCE.c.service_id == SERVICE.c.id,
+                    SEQUENCE.c.service_day == bindparam("b_day")).scalar_subquery())
+_OPEN_N = (select(func.count()).select_from(COUNTER)
+           .join(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id)
+           .where(COUNTER_SERVICE.c.service_id == SERVICE.c.id,
+                  COUNTER.c.state == literal_column("'open'"), COUNTER.c.active.is_(True))
+           .scalar_subquery())
+# The office's active services with their people waiting, tickets issued on
+# the service day ``b_day`` and open counters, in the kiosk's order.
+SERVICES_STATE = (select(SERVICE, _WAITING_N.label("waiting"), _ISSUED_N.label("issued_today"),
+                         _OPEN_N.label("open_counters"))
+                  .where(SERVICE.c.office_id == bindparam("b_office"),
+                         SERVICE.c.active.is_(True))
+                  .order_by(SERVICE.c.sort_order, SERVICE.c.id))
+# Counter numbers per service (active counters), for "served at counters ...".
+SERVICE_COUNTER_NUMBERS = (select(COUNTER_SERVICE.c.service_id, COUNTER_SERVICE.c.counter_id,
+                                  COUNTER.c.number)
+                           .join(COUNTER, COUNTER.c.id == COUNTER_SERVICE.c.counter_id)
+                           .where(COUNTER.c.office_id == bindparam("b_office"),
+                                  COUNTER.c.active.is_(True))
+                           .order_by(COUNTER.c.number))
+_CURRENT = TICKET.alias("current")
+_CURRENT_SERVICE = SERVICE.alias("current_service")
+_COUNTER_VIEW = (
+    select(COUNTER.c.id, COUNTER.c.office_id, COUNTER.c.number, COUNTER.c.name, COUNTER.c.state,
+           COUNTER.c.pause_reason, COUNTER.c.staff_id, COUNTER.c.current_ticket_id,
+           USER.c.full_name.label("staff_name"), USER.c.photo.label("staff_photo"),
+           _CURRENT.c.display_number, _CURRENT.c.status.label("current_status"),
+           _CURRENT.c.service_id.label("current_service_id"),
+           _CURRENT.c.called_at, _CURRENT.c.started_at, _CURRENT.c.issued_at,
+           _CURRENT.c.priority_class, _CURRENT.c.transfer_chain, _CURRENT.c.recall_count,
+           _CURRENT_SERVICE.c.code.label("service_code"),
+           _CURRENT_SERVICE.c.name.label("service_name"))
+    .select_from(COUNTER.outerjoin(USER, USER.c.id == COUNTER.c.staff_id)
+                 .outerjoin(_CURRENT, _CURRENT.c.id == COUNTER.c.current_ticket_id)
+                 .outerjoin(_CURRENT_SERVICE, _CURRENT_SERVICE.c.id == _CURRENT.c.service_id)))
+# Counters as screens show them: officer, ticket in hand and its service.
+COUNTERS_VIEW = _COUNTER_VIEW.where(COUNTER.c.office_id == bindparam("b_office"),
+                                    COUNTER.c.active.is_(True)).order_by(COUNTER.c.number)
+COUNTER_VIEW = _COUNTER_VIEW.where(COUNTER.c.id == bindparam("b_id"))
+# The officer signed in at a counter, as events carry them.
+STAFF_BRIEF = select(USER.c.id, USER.c.full_name, USER.c.photo).where(
+    USER.c.id == bindparam("b_id"))
+# The latest calls (today's are kept by the caller): the event index read
+# backwards, stopping after ``b_limit`` calls.
+RECENT_CALLS = (select(EVENT.c.id, EVENT.c.type, EVENT.c.created_at,
+                       EVENT.c.payload[("ticket", "display_number")].as_string()
+                       .label("display_number"),
+                       EVENT.c.payload[("ticket", "counter_number")].as_integer()
+                       .label("counter_number"),
+                       EVENT.c.payload[("ticket", "service_id")].as_integer()
+                       .label("service_id"))
+                .where(EVENT.c.office_id == bindparam("b_office"),
+                       EVENT.c.id <= bindparam("b_last"),
+                       EVENT.c.type.in_([literal_column(f"'{t}'") for t in CALL_TYPES]))
+                .order_by(EVENT.c.id.desc()).limit(bindparam("b_limit")))
+
+_recent_cases: dict[tuple[int, ...], Any] = {}
+
+
+def recent_cases(service_ids: tuple[int, ...], samples: int) -> Any:
+    """One statement for the pace of several services: each one's latest
+    ``samples`` completed cases (``RECENT_CASES`` per service, joined by
+    UNION ALL), with parameter ``b_office``.  Rows ``(service_id,
+    started_at, finished_at)``.  (Summing them in SQL measured slower:
+    the aggregate over each limited subquery costs more than the rows.)"""
+    key = (*service_ids, samples)
+    stmt = _recent_cases.get(key)
+    if stmt is None:
+        parts = []
+        for sid in service_ids:
+            sub = (select(literal_column(str(int(sid))).label("service_id"),
+                          TICKET.c.started_at, TICKET.c.finished_at)
+                   .where(TICKET.c.office_id == bindparam("b_office"),
+                          TICKET.c.status == literal_column(f"'{m.DONE}'"),
+                          TICKET.c.service_id == _int(sid), TICKET.c.started_at.is_not(None))
+                   .order_by(TICKET.c.issued_at.desc()).limit(_int(samples))
+                   .offset(literal_column("0")).subquery())
+            parts.append(select(*sub.c).select_from(sub))
+        if len(_recent_cases) > 1024:
+            _recent_cases.clear()
+        stmt = _recent_cases[key] = union_all(*parts) if len(parts) > 1 else parts[0]
+    return stmt
+
+
+# Opening hours of the office's active services (the snapshots' ETag).
+SERVICE_HOURS = select(SERVICE.c.hours).where(
+    SERVICE.c.office_id == bindparam("b_office"), SERVICE.c.active.is_(True)).order_by(
+    SERVICE.c.id)

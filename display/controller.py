@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable
 
-from .state import REFRESH_TYPES, Call, DisplayState
+from .state import Call, DisplayState
 
 MAX_BACKLOG_ANNOUNCE = 3
 
@@ -18,19 +18,23 @@ MAX_BACKLOG_ANNOUNCE = 3
 class Controller:
     """Applies ``Feed`` items to a :class:`DisplayState`.
 
-    ``announce(call)`` is called for each call to read out; ``refresh()``
-    when the waiting counts should be re-read; ``on_voice(voice_block)``
-    when the snapshot's voice settings arrive or change.
+    ``announce(call)`` is called for each call to read out;
+    ``on_voice(voice_block)`` when the snapshot's voice settings arrive or
+    change.  Events carry the waiting counts: nothing here asks for a
+    snapshot; the feed takes one on reconnect and on ``stream.reset``.
+
+    The catch-up rule (the web display's display.js keeps the same one):
+    after a reconnect the snapshot is held until the stream has replayed
+    every event up to the snapshot's ``last_event_id``; the calls among them
+    are all shown and only the last ``max_backlog_announce`` are read out.
     """
 
     def __init__(self, state: DisplayState, *,
                  announce: Callable[[Call], None] | None = None,
-                 refresh: Callable[[], None] | None = None,
                  on_voice: Callable[[dict[str, Any]], None] | None = None,
                  max_backlog_announce: int = MAX_BACKLOG_ANNOUNCE) -> None:
         self.state = state
         self.announce = announce
-        self.refresh = refresh
         self.on_voice = on_voice
         self.max_backlog_announce = max_backlog_announce
         self.connected = False
@@ -50,15 +54,20 @@ class Controller:
                 self._apply_snapshot(snap, advance=True)  # nothing was missed
             else:
                 self._pending, self._backlog = snap, []
+        elif kind == "reset":
+            self._pending, self._backlog = None, []
+            self._apply_snapshot(args[0], advance=True, reset=True)
         elif kind == "event":
             self._event(args[0])
         elif kind == "refresh":
             self._apply_snapshot(args[0], advance=False)
         elif kind == "status":
-            self.connected, self.message = bool(args[0]), str(args[1] if len(args) > 1 else "")
+            err = args[1] if len(args) > 1 else None
+            self.connected = bool(args[0])
+            self.message = getattr(err, "message", None) or (str(err) if err else "")
 
-    def _apply_snapshot(self, snap: dict[str, Any], *, advance: bool) -> None:
-        self.state.apply_snapshot(snap, advance=advance)
+    def _apply_snapshot(self, snap: dict[str, Any], *, advance: bool, reset: bool = False) -> None:
+        self.state.apply_snapshot(snap, advance=advance, reset=reset)
         voice = snap.get("voice") or {}
         if voice != self._voice:
             self._voice = dict(voice)
@@ -74,8 +83,6 @@ class Controller:
                 self._catch_up_done()
         elif call is not None:
             self._say(call)
-        if ev.type in REFRESH_TYPES and self.refresh is not None and self._pending is None:
-            self.refresh()
 
     def _catch_up_done(self) -> None:
         snap, self._pending = self._pending, None

@@ -13,12 +13,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-CALL_TYPES = ("ticket.called", "ticket.recalled")
-# Events after which the waiting counts (not carried by events) are re-read.
-REFRESH_TYPES = frozenset({"ticket.issued", "ticket.called", "ticket.cancelled",
-                           "ticket.transferred", "ticket.reactivated", "ticket.no_show",
-                           "counter.updated"})
-ENDED = frozenset({"done", "no_show", "cancelled", "transferred", "waiting"})
+from counter_server.event_types import CALL_TYPES, ENDED_STATUSES
+
+ENDED = frozenset(ENDED_STATUSES)
 SHOWN_STATES = ("open", "paused")
 
 
@@ -67,13 +64,20 @@ class DisplayState:
     ticker: bool = True  # office setting display_ticker: scroll the notice
 
     # ------------------------------------------------------------- snapshot
-    def apply_snapshot(self, snap: dict[str, Any], *, advance: bool = True) -> None:
+    def apply_snapshot(self, snap: dict[str, Any], *, advance: bool = True,
+                       reset: bool = False) -> None:
         """Replace everything by the server's view (the authority), keeping highlights.
 
         ``advance=False`` for a refresh taken while following the stream: the
         stream, not the snapshot, decides which event comes next, so events
         committed between the two are still applied (and announced).
+        ``reset`` after ``stream.reset`` (the server's events went back, e.g.
+        a restored backup): the recent calls and the last event id are the
+        snapshot's only.
         """
+        if reset:
+            self.recent.clear()
+            self.last_event_id = 0
         self.office = dict(snap.get("office") or {})
         self.services = list(snap.get("services") or [])
         self.voice = dict(snap.get("voice") or {})
@@ -119,6 +123,7 @@ class DisplayState:
         payload = data.get("payload") or {}
         ticket = payload.get("ticket") or {}
         counter = payload.get("counter") or {}
+        self.apply_waiting(payload.get("services"))
         if counter.get("id") is not None:
             row = self._counter(counter["id"], counter.get("number"))
             if row is not None:
@@ -151,6 +156,16 @@ class DisplayState:
                 if row.ticket_id is not None and row.ticket_id == ticket.get("id"):
                     row.ticket_id, row.display_number, row.service_name = None, "", ""
         return None
+
+    def apply_waiting(self, counts: list[dict[str, Any]] | None) -> None:
+        """An event's ``services`` (the office's new waiting counts) folded in."""
+        if not counts:
+            return
+        by_id = {q.get("id"): q for q in counts}
+        self.services = [{**sv, **{k: by_id[sv.get("id")][k] for k in
+                                   ("waiting", "estimated_wait_minutes", "open")
+                                   if k in by_id[sv.get("id")]}}
+                         if sv.get("id") in by_id else sv for sv in self.services]
 
     # ------------------------------------------------------------- views
     def shown_counters(self) -> list[CounterRow]:

@@ -94,7 +94,7 @@ class DisplayApp(App):
         self.announcer: Announcer | None = None
         self.voice_error = ""
         self.controller = Controller(self.state, announce=self._announce,
-                                     refresh=self._request_refresh, on_voice=self._voice_settings)
+                                     on_voice=self._voice_settings)
         self.client = ApiClient(args.server, args.token)
         self.feed = Feed(self.client, self._sink)
         self._items: deque[tuple[str, tuple[Any, ...]]] = deque()
@@ -168,9 +168,6 @@ class DisplayApp(App):
         for kind, args in items:
             self.controller.handle(kind, *args)
         self.update_view()
-
-    def _request_refresh(self) -> None:
-        self.feed.request_refresh()
 
     # ------------------------------------------------------------- voice
     def _voice_settings(self, block: dict[str, Any]) -> None:

@@ -14,28 +14,38 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from counter_server.client import ApiClient, ApiError
+from counter_server.client import BACKOFF, ApiClient, ApiError, Event, Follower
 from kiosk.printing import PrinterError, PrinterStatus, TicketData
 
 log = logging.getLogger(__name__)
 
-#: Events after which the people-waiting figures or open states may have changed.
-REFRESH_EVENTS = frozenset({
-    "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
-    "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.reactivated",
-    "counter.updated",
-})
-
-
 UNREACHABLE, NOT_REGISTERED = "unreachable", "not_registered"
 
 
-class ServerLink:
-    """Keeps the services snapshot fresh and tells whether the server is reachable.
+def merge_services(data: dict[str, Any], counts: list[dict[str, Any]]) -> dict[str, Any]:
+    """``GET /services`` with an event's ``services`` (the office's new
+    waiting counts, expected waits and open states) folded in."""
+    by_id = {q["id"]: q for q in counts}
+    services = []
+    for sv in data.get("services", []):
+        q = by_id.get(sv.get("id"))
+        if q is not None:
+            sv = {**sv, **q}
+            if q.get("open"):
+                sv["closed_message"] = ""
+        services.append(sv)
+    return {**data, "services": services}
 
-    Two daemon threads: the *refresher* fetches ``/services`` when woken (by an
-    event, a lost stream, or its periodic timer — opening hours change with the
-    clock, not with events); the *stream* follows ``/events`` and wakes it.
+
+class ServerLink:
+    """Keeps the kiosk's services fresh and tells whether the server is reachable.
+
+    Follows ``/services`` and the event stream with the shared
+    :func:`~counter_server.client.follow`: each queue event carries the new
+    waiting counts, so the services are fetched only on (re)connect, after
+    ``stream.reset``, and by the periodic conditional check (opening hours
+    change with the clock, not with events; the server answers 304 when
+    nothing changed).
     """
 
     def __init__(self, client: ApiClient, on_services: Callable[[dict[str, Any]], None],
@@ -45,74 +55,158 @@ class ServerLink:
         self.client = client
         self.on_services, self.on_online = on_services, on_online
         self.on_event = on_event  # every event of the stream, on its thread (reprints)
-        self.refresh_seconds, self.retry_seconds = refresh_seconds, retry_seconds
-        self.stream_read_timeout = stream_read_timeout
         self.online: bool | None = None
         #: Why the server is not usable: "" (it is), UNREACHABLE or NOT_REGISTERED.
         self.problem = ""
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self.data: dict[str, Any] = {}
+        self._shown_id = 0  # the newest event (or snapshot) the services shown reflect
+        self.follower = Follower(client, "/services", self._sink, refresh_seconds=refresh_seconds,
+                                 read_timeout=stream_read_timeout,
+                                 backoff=(retry_seconds,) if retry_seconds else BACKOFF)
 
     def start(self) -> None:
-        for name, target in (("kiosk-refresh", self._refresh_loop), ("kiosk-events", self._stream_loop)):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self.follower.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
+        self.follower.stop()
 
     def refresh_now(self) -> None:
-        self._wake.set()
+        self.follower.refresh_now()
 
     def _set_online(self, online: bool, problem: str = "") -> None:
         if (online, problem) != (self.online, self.problem):
             self.online, self.problem = online, problem
             self.on_online(online, problem)
 
-    def _refresh_loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                data = self.client.services()
-            except ApiError as err:
-                log.info("services refresh failed: %s", err)
-                # 401/403: the token is wrong or revoked; retrying will not fix it by itself
-                # (still retried: an admin may register the token meanwhile).
+    def _sink(self, kind: str, *args: Any) -> None:
+        if kind == "status":
+            connected, err = args
+            if connected:
+                self._set_online(True)
+            elif err is not None:
+                # 401/403: the token is wrong or revoked; retried anyway (an admin
+                # may register it meanwhile).
                 self._set_online(False, NOT_REGISTERED if err.status in (401, 403)
                                  else UNREACHABLE)
-                self._wake.wait(self.retry_seconds)
-                continue
-            except Exception:  # noqa: BLE001 - a malformed answer must not kill the kiosk
-                log.exception("services refresh failed")
-                self._set_online(False, UNREACHABLE)
-                self._wake.wait(self.retry_seconds)
-                continue
-            self.on_services(data)
-            self._set_online(True)
-            self._wake.wait(self.refresh_seconds)
+            return
+        if kind == "event":
+            ev: Event = args[0]
+            if self.on_event is not None:
+                self.on_event(ev)
+            counts = (ev.data.get("payload") or {}).get("services")
+            if counts is None or ev.id <= self._shown_id or not self.data:
+                return
+            self._shown_id = ev.id
+            self.data = merge_services(self.data, counts)
+        else:  # a snapshot: snapshot, resync, reset or refresh
+            self.data = args[0]
+            newest = int(self.data.get("last_event_id") or 0)
+            self._shown_id = newest if kind == "reset" else max(self._shown_id, newest)
+        self.on_services(self.data)
+        self._set_online(True)
 
-    def _stream_loop(self) -> None:
-        last_id: int | None = None
+
+#: Why the counter tablet cannot do its job ("" when it can).
+NO_COUNTER = "no_counter"
+
+
+def apply_counter_event(view: dict[str, Any], type_: str, data: dict[str, Any]) -> bool:
+    """Fold an event into a counter's view (``GET /counters/{id}``) if it is
+    about that counter; True when it was."""
+    payload = data.get("payload") or {}
+    counter, ticket = payload.get("counter") or {}, payload.get("ticket") or {}
+    if counter.get("id") != view.get("id"):
+        return False
+    for key in ("number", "name", "state", "pause_reason", "staff"):
+        if key in counter:
+            view[key] = counter[key]
+    current = counter.get("current_ticket_id")
+    if current is None:
+        view["current"] = None
+    elif ticket.get("id") == current:
+        view["current"] = {**(view.get("current") or {}), "ticket_id": current,
+                           "display_number": ticket.get("display_number"),
+                           "status": ticket.get("status"), "service_id": ticket.get("service_id")}
+    return True
+
+
+class CounterLink:
+    """What a counter tablet follows: its counter (officer, state, number in
+    hand) and the completions there, through the shared
+    :func:`~counter_server.client.follow`.  The tablet is given the counter's
+    NUMBER; the API speaks in ids, so the display snapshot resolves it once.
+
+    ``on_counter(view)`` gets the counter's view after every change;
+    ``on_completed(event)`` a ticket completed at this counter;
+    ``on_config(rating)`` the office's rating set-up, once;
+    ``on_problem(online, problem)`` the link's state ("" / UNREACHABLE /
+    NOT_REGISTERED / NO_COUNTER).
+    """
+
+    def __init__(self, client: ApiClient, counter_number: int, *,
+                 on_counter: Callable[[dict[str, Any]], None],
+                 on_completed: Callable[[Event], None],
+                 on_config: Callable[[dict[str, Any]], None],
+                 on_problem: Callable[[bool, str], None], retry_seconds: float = 2.0,
+                 refresh_seconds: float | None = 300.0) -> None:
+        self.client, self.counter_number = client, counter_number
+        self.on_counter, self.on_completed = on_counter, on_completed
+        self.on_config, self.on_problem = on_config, on_problem
+        self.retry_seconds = retry_seconds
+        self.counter_id = 0
+        self.view: dict[str, Any] = {}
+        self._stop = threading.Event()
+        self.follower = Follower(client, lambda: f"/counters/{self.counter_id}", self._sink,
+                                 refresh_seconds=refresh_seconds,
+                                 backoff=(retry_seconds,))
+
+    def start(self) -> None:
+        threading.Thread(target=self._resolve, name="tablet-resolve", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.follower.stop()
+
+    def _resolve(self) -> None:
         while not self._stop.is_set():
             try:
-                for event in self.client.events(last_id, read_timeout=self.stream_read_timeout,
-                                                stop=self._stop):
-                    last_id = event.id
-                    if self.on_event is not None:
-                        self.on_event(event)
-                    if event.type in REFRESH_EVENTS:
-                        self._wake.set()
-            except ApiError as err:
-                log.info("event stream: %s", err)
-            except Exception:  # noqa: BLE001
-                log.exception("event stream failed")
-            if self._stop.is_set():
+                snap = self.client.display()
+                match = [c for c in snap["counters"] if c["number"] == self.counter_number]
+                if not match:
+                    raise ApiError(404, "counter_not_found", "")
+                self.on_config(self.client.services().get("rating") or {})
+                self.counter_id = int(match[0]["id"])
+                self.follower.start()
                 return
-            self._wake.set()  # the refresher finds out whether the server is still there
+            except ApiError as err:
+                log.info("tablet: %s", err)
+                self.on_problem(False, NOT_REGISTERED if err.status in (401, 403) else
+                                NO_COUNTER if err.code == "counter_not_found" else UNREACHABLE)
+            except Exception:  # noqa: BLE001 - never let the thread die
+                log.exception("tablet: resolving the counter failed")
+                self.on_problem(False, UNREACHABLE)
             self._stop.wait(self.retry_seconds)
+
+    def _sink(self, kind: str, *args: Any) -> None:
+        if kind == "status":
+            connected, err = args
+            if connected:
+                self.on_problem(True, "")
+            elif err is not None:
+                self.on_problem(False, NOT_REGISTERED if err.status in (401, 403) else
+                                NO_COUNTER if err.status == 404 else UNREACHABLE)
+            return
+        if kind == "event":
+            ev: Event = args[0]
+            if not self.view or not apply_counter_event(self.view, ev.type, ev.data):
+                return
+            self.on_counter(dict(self.view))
+            ticket = (ev.data.get("payload") or {}).get("ticket") or {}
+            if ev.type == "ticket.completed" and ticket.get("counter_id") == self.counter_id:
+                self.on_completed(ev)
+            return
+        self.view = dict(args[0])
+        self.on_counter(dict(self.view))
 
 
 class TicketIssuer:

@@ -334,16 +334,15 @@ class LobbyKioskApp(App):
         self.root.current = "ticket"
         self.last_tap_ms = (time.perf_counter() - self._tap_started) * 1000
         data = self._ticket_data(ticket, status_url, priority_text)
-        # Let the number reach the screen first: rendering the print image and
-        # refreshing the services on worker threads would compete for the
-        # interpreter with this frame, and a printer takes seconds anyway.
+        # Let the number reach the screen first: rendering the print image on
+        # a worker thread would compete for the interpreter with this frame,
+        # and a printer takes seconds anyway.
         def start_printing(*_a: Any) -> None:
             Window.unbind(on_flip=start_printing)
             self.printing.submit(data, mainthread(self._on_printed))
 
         Window.bind(on_flip=start_printing)
         self._schedule_home(self.args.ticket_seconds)
-        Clock.schedule_once(lambda _dt: self.link.refresh_now(), 0.3)
 
     def _ticket_data(self, ticket: dict[str, Any], status_url: str, priority: str) -> TicketData:
         issued = dt.datetime.fromisoformat(str(ticket.get("issued_at")).replace("Z", "+00:00"))

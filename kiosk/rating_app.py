@@ -1,9 +1,10 @@
 """Counter tablet (``motcua kiosk --mode rating --counter N``).
 
 Idle, it shows the counter, the officer signed in there (photo or initials)
-and the number being served.  When its counter completes a ticket (SSE
-``ticket.completed`` for this counter) it asks the server for that ticket's
-code (events never carry codes) and shows the faces for a configurable
+and the number being served, all kept up to date from the event stream
+(``kiosk.live.CounterLink`` on the shared ``follow()``).  When its counter
+completes a ticket (``ticket.completed`` for this counter) it asks the server
+for that ticket's code (events never carry codes) and shows the faces for a configurable
 time; a low level asks for reasons; then a thank-you, then idle again.
 The idle screen has no faces: a rating belongs to a finished case of this
 counter, so there is nothing to press while the citizen is still being served.
@@ -35,6 +36,7 @@ from kivy.uix.screenmanager import FadeTransition, Screen, ScreenManager  # noqa
 
 from counter_server.client import ApiClient, ApiError  # noqa: E402
 
+from .live import NOT_REGISTERED, CounterLink  # noqa: E402
 from .rating_flow import RatingFlow, load_kv  # noqa: E402
 from .rating_queue import QUEUE_FILE, RatingQueue, RatingSender, data_dir  # noqa: E402
 from .rating_widgets import tr  # noqa: E402
@@ -42,10 +44,6 @@ from .rating_widgets import tr  # noqa: E402
 log = logging.getLogger(__name__)
 IDLE = "idle"
 RECONNECT_SECONDS = 2.0
-
-
-#: Why the tablet cannot do its job ("" when it can).
-UNREACHABLE, NOT_REGISTERED, NO_COUNTER = "unreachable", "not_registered", "no_counter"
 
 
 class TabletIdleScreen(Screen):
@@ -72,7 +70,7 @@ class RatingTabletApp(App):
         self.counter_number = int(args.counter)
         self.client = ApiClient(args.server, args.token)
         self.stop_event = threading.Event()
-        self.last_event_id: int | None = None
+        self.link: CounterLink | None = None
         self.cid = 0  # counter id, read by worker threads (plain attribute)
         self.submitted_codes: set[str] = set()
         self.flow: RatingFlow | None = None
@@ -99,10 +97,12 @@ class RatingTabletApp(App):
 
     def on_start(self) -> None:
         self.sender.start()
-        threading.Thread(target=self._follow, name="rating-events", daemon=True).start()
+        self.link = self._start_link()
 
     def on_stop(self) -> None:
         self.stop_event.set()
+        if self.link:
+            self.link.stop()
         if self.sender:
             self.sender.stop()
 
@@ -125,49 +125,31 @@ class RatingTabletApp(App):
         Clock.schedule_once(apply)
 
     # ------------------------------------------------------------------ server
-    def _follow(self) -> None:
-        """Worker thread: resolve the counter, then follow the event stream forever."""
-        while not self.stop_event.is_set():
-            try:
-                if not self.cid:
-                    self._resolve_counter()
-                self._refresh_counter()
-                for ev in self.client.events(self.last_event_id, stop=self.stop_event):
-                    self._set(online=True)
-                    self.last_event_id = ev.id
-                    self._on_event(ev.type, ev.data)
-            except ApiError as err:
-                log.info("event stream: %s", err)
-                self._set(online=False, problem=UNREACHABLE)
-                if err.status in (401, 403):
-                    self._set(serving="", counter_state="error", problem=NOT_REGISTERED)
-                elif err.code == "counter_not_found":
-                    self._set(problem=NO_COUNTER)
-            except Exception:  # noqa: BLE001 - never let the follower thread die
-                log.exception("tablet follower failed")
-                self._set(online=False, problem=UNREACHABLE)
-            self.stop_event.wait(RECONNECT_SECONDS)
+    def _start_link(self) -> CounterLink:
+        """The counter and its completions, followed by the shared client loop."""
+        link = CounterLink(self.client, self.counter_number, on_counter=self._show_counter,
+                           on_completed=lambda _ev: self._offer_rating(),
+                           on_config=self._config, on_problem=self._problem,
+                           retry_seconds=RECONNECT_SECONDS)
+        link.start()
+        return link
 
-    def _resolve_counter(self) -> None:
-        """The user gives the counter NUMBER; the API speaks in ids."""
-        snap = self.client.display()
-        match = [c for c in snap["counters"] if c["number"] == self.counter_number]
-        if not match:
-            raise ApiError(404, "counter_not_found", tr("Counter not found."))
-        self.last_event_id = snap["last_event_id"]
-        rating = self.client.services().get("rating") or {}
-        cid = match[0]["id"]
+    def _problem(self, online: bool, problem: str) -> None:
+        if problem == NOT_REGISTERED:
+            self._set(online=False, serving="", counter_state="error", problem=problem)
+        else:
+            self._set(online=online, problem=problem)
 
+    def _config(self, rating: dict[str, Any]) -> None:
         def apply(_dt: float) -> None:
             if getattr(self.args, "rating_timeout", None):
                 rating.pop("timeout_seconds", None)  # the command line wins
             self.flow.set_config(rating)
             self.rating = rating
         Clock.schedule_once(apply)
-        self.cid = cid
 
-    def _refresh_counter(self) -> None:
-        c = self.client.counter(int(self.cid))
+    def _show_counter(self, c: dict[str, Any]) -> None:
+        self.cid = c.get("id") or self.cid
         staff = c.get("staff") or {}
         current = c.get("current") or {}
         self._set(online=True, problem="", counter_name=c.get("name") or "",
@@ -200,16 +182,6 @@ class RatingTabletApp(App):
                 except Exception:  # noqa: BLE001 - a broken photo shows initials
                     self.photo = None
         Clock.schedule_once(apply)
-
-    def _on_event(self, kind: str, data: dict[str, Any]) -> None:
-        ticket = (data.get("payload") or {}).get("ticket") or {}
-        mine = self.cid and (data.get("counter_id") == self.cid
-                                    or ticket.get("counter_id") == self.cid)
-        if kind == "ticket.completed" and ticket.get("counter_id") == self.cid:
-            self._refresh_counter()
-            self._offer_rating()
-        elif mine and (kind.startswith("ticket.") or kind == "counter.updated"):
-            self._refresh_counter()
 
     def _offer_rating(self) -> None:
         cid = int(self.cid)

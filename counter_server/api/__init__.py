@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from apiflask import APIBlueprint
-from flask import current_app
+from flask import Response, current_app, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..db import Database, Tx
@@ -41,6 +41,26 @@ def errors(*statuses: int, **described: str) -> dict[int, str]:
 
 def get_db() -> Database:
     return current_app.extensions["motcua_db"]
+
+
+def snapshot(kind: str, office_id: int, build: Callable[[Any, Any], Any]) -> Any:
+    """A screen's snapshot with its weak ETag, or 304 when the caller's
+    ``If-None-Match`` still holds (``queries.snapshot_tag``: nothing shown
+    has changed).  ``build(session, office_row)`` makes the body."""
+    from ..queries import snapshot_tag
+
+    with get_db().read() as s:
+        tag, office = snapshot_tag(s, office_id, kind)
+        if request.if_none_match.contains_weak(tag):
+            resp = Response(status=304)
+        else:
+            resp = None
+            body = build(s, office)
+    headers = {"ETag": f'W/"{tag}"', "Cache-Control": "no-cache"}
+    if resp is not None:
+        resp.headers.update(headers)
+        return resp
+    return body, 200, headers
 
 
 def run_write(fn: Callable[[Tx], T], retries: int = 4, *, batch: bool = False) -> T:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .. import engine as e, models as m
+from .. import statements as st
 from ..queries import counter_view, ticket_view
 from ..security import AuthError, Principal, auth, current_principal
-from . import bp, errors, get_db, run_write
+from . import bp, errors, get_db, run_write, snapshot
 from .schemas import CallNextIn, CounterOut, LastCompletedOut, PauseIn, TicketOut
 
 
@@ -25,15 +26,18 @@ def own_counter(counter_id: int) -> int:
 @bp.get("/counters/<int:counter_id>")
 @bp.auth_required(auth, roles=["rating", "display", "staff", "leader", "admin"])
 @bp.output(CounterOut)
-@bp.doc(summary="A counter: state, officer signed in, ticket in hand",
-        responses=errors(401, 403, 404))
+@bp.doc(summary="A counter: state, officer signed in, ticket in hand, last_event_id "
+                "(ETag; 304 on If-None-Match when nothing shown changed)",
+        responses={**errors(401, 403, 404),
+                   304: "Not modified: the snapshot the ETag names holds"})
 def counter(counter_id: int):
     p = bound_counter(counter_id) if current_principal().role == "rating" else current_principal()
     with get_db().read() as s:
-        c = s.get(m.Counter, counter_id)
-        if c is None or c.office_id != p.office_id:
+        office_id = s.connection().execute(st.COUNTER_ROW, {"b_id": counter_id}).first()
+        if office_id is None or office_id.office_id != p.office_id:
             raise e.not_found("counter")
-        return counter_view(s, c)
+    return snapshot(f"counter{counter_id}", p.office_id,
+                    lambda s, office: counter_view(s, office_id, office.last_event_id))
 
 
 @bp.post("/counters/<int:counter_id>/call-next")

@@ -6,7 +6,7 @@ from flask import Response, current_app, request
 from ..events import event_stream
 from ..queries import display_snapshot
 from ..security import auth, current_principal
-from . import bp, errors, get_db
+from . import bp, errors, get_db, snapshot
 from .schemas import DisplayOut, EventsQuery
 
 LIVE_ROLES = ("display", "kiosk", "rating", "staff", "leader", "admin")
@@ -15,12 +15,13 @@ LIVE_ROLES = ("display", "kiosk", "rating", "staff", "leader", "admin")
 @bp.get("/display")
 @bp.auth_required(auth, roles=list(LIVE_ROLES))
 @bp.output(DisplayOut)
-@bp.doc(summary="Snapshot for displays: counters, recent calls, waiting, last_event_id",
-        responses=errors(401, 403))
+@bp.doc(summary="Snapshot for displays: counters, recent calls, waiting, last_event_id "
+                "(ETag; 304 on If-None-Match when nothing shown changed)",
+        responses={**errors(401, 403), 304: "Not modified: the snapshot the ETag names holds"})
 def display():
     p = current_principal()
-    with get_db().read() as s:
-        return display_snapshot(s, p.office_id)
+    return snapshot("display", p.office_id,
+                    lambda s, office: display_snapshot(s, p.office_id, office=office))
 
 
 @bp.get("/events")

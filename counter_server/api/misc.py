@@ -11,7 +11,7 @@ from ..limits import RATING_PER_ADDRESS, RATING_PER_DEVICE, device_or_address, l
 from ..queries import services_view
 from ..security import (PUBLIC, TOKEN_TTL, AuthError, auth, current_principal, hash_token,
                         new_token, require, verify_password)
-from . import bp, errors, get_db, run_write
+from . import bp, errors, get_db, run_write, snapshot
 from .schemas import (DeviceStatusIn, Health, Ok, RatingIn, RatingOut, ServicesOut, TokenIn,
                       TokenOut)
 
@@ -90,12 +90,13 @@ def auth_token(json_data):
 @bp.get("/services")
 @bp.auth_required(auth, roles=["kiosk", "display", "rating", "staff", "leader", "admin"])
 @bp.output(ServicesOut)
-@bp.doc(summary="Services with open state, people waiting and estimated wait",
-        responses=errors(401, 403))
+@bp.doc(summary="Services with open state, people waiting and estimated wait "
+                "(ETag; 304 on If-None-Match when nothing shown changed)",
+        responses={**errors(401, 403), 304: "Not modified: the snapshot the ETag names holds"})
 def services():
     p = current_principal()
-    with get_db().read() as s:
-        return services_view(s, p.office_id)
+    return snapshot("services", p.office_id,
+                    lambda s, office: services_view(s, p.office_id, office=office))
 
 
 @bp.post("/ratings")

@@ -138,6 +138,7 @@ class CounterOut(Schema):
     services = List(Integer())
     staff = Dict(allow_none=True)
     current = Dict(allow_none=True)
+    last_event_id = Integer(metadata={"description": "GET only: where an event stream resumes"})
 
 
 class RatingIn(Schema):
@@ -171,6 +172,7 @@ class ServicesOut(Schema):
     office = Dict()
     services = List(Dict())
     rating = Dict()
+    last_event_id = Integer()
 
 
 class DisplayOut(Schema):

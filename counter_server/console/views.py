@@ -16,15 +16,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import engine as e
+from .. import event_types
 from .. import models as m
 from ..api import get_db
 from ..defaults import office_settings
-from ..event_types import AUDIENCE
 from ..queries import counter_view
 from ..security import AuthError, current_principal, require
 from . import bp
 
 WAITING_LIMIT = 100
+#: The events the officer's day figures count.
+FIGURE_TYPES = ("ticket.called", "ticket.completed", "ticket.no_show", "ticket.transferred")
 PAUSE_REASONS = ("Lunch break", "Meeting", "Fetching documents", "Technical problem", "Other")
 
 
@@ -103,8 +105,7 @@ def today_figures(s: Session, office: m.Office, staff_id: int, now: dt.datetime)
     since = day_start_utc(office, now)
     counts = dict(s.execute(select(m.Event.type, func.count()).where(
         m.Event.office_id == office.id, m.Event.staff_id == staff_id, m.Event.created_at >= since,
-        m.Event.type.in_(("ticket.called", "ticket.completed", "ticket.no_show",
-                          "ticket.transferred"))).group_by(m.Event.type)).all())
+        m.Event.type.in_(FIGURE_TYPES)).group_by(m.Event.type)).all())
     done = s.execute(select(m.Ticket.issued_at, m.Ticket.called_at, m.Ticket.started_at,
                             m.Ticket.finished_at).where(
         m.Ticket.office_id == office.id, m.Ticket.staff_id == staff_id,
@@ -170,7 +171,7 @@ def index():
         state = console_state(s, c.id, p.user_id)
     return render_template("console/index.html", counter=state["counter"], services=services,
                            counters=counters, state=state, pause_reasons=PAUSE_REASONS,
-                           event_types=sorted(AUDIENCE["staff"]))
+                           event_types=event_types.for_web())
 
 
 @bp.route("/console/state")

@@ -21,7 +21,7 @@ from flask import (Blueprint, Response, current_app, jsonify, make_response, red
                    render_template, request, url_for)
 from sqlalchemy import select
 
-from .. import models as m
+from .. import event_types, models as m
 from ..defaults import office_settings
 from ..i18n import translator
 from ..security import DEVICE_COOKIE, current_principal, hash_token, require
@@ -71,7 +71,8 @@ def _exchange_display_token() -> Response | None:
 @require(*VIEW_ROLES, html=True)
 def page() -> Any:
     """The lobby screen; everything live comes from the API through JavaScript."""
-    resp = make_response(render_template("display_web/display.html"))
+    resp = make_response(render_template("display_web/display.html",
+                                         event_types=event_types.for_web()))
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

@@ -22,9 +22,9 @@ from .calling import call_next, cancel, complete, no_show, reactivate, recall, s
 from .counter_state import (TICKET_CHOICES, close_idle_counters, pause, release_counter, requeue,
                             resume, sign_in_counter, sign_out_counter)
 from .errors import DomainError, not_found
-from .estimates import (average_service_minutes, estimate_wait_minutes, issued_today,
-                        open_counters_for, waiting_before, waiting_counts)
-from .events import append_event, counter_summary, iso, ticket_summary
+from .estimates import (average_service_minutes, estimate_wait_minutes, office_queue,
+                        open_counters_for, waiting_before)
+from .events import append_event, counter_summary, iso, staff_brief, ticket_summary
 from .hours import (CLOSED_MESSAGES, local_time, service_day, service_open_state, utcnow,
                     within_hours)
 from .issuing import Issued, format_number, issue_ticket
@@ -33,8 +33,9 @@ __all__ = [
     "CLOSED_MESSAGES", "TICKET_CHOICES", "DomainError", "close_idle_counters",
     "release_counter", "requeue", "Issued", "append_event", "average_service_minutes",
     "call_next", "cancel", "complete", "counter_summary", "estimate_wait_minutes",
-    "format_number", "iso", "issue_ticket", "issued_today", "local_time", "no_show",
+    "format_number", "iso", "issue_ticket", "local_time", "no_show", "office_queue",
     "not_found", "open_counters_for", "pause", "reactivate", "recall", "resume",
-    "service_day", "service_open_state", "sign_in_counter", "sign_out_counter", "start",
-    "ticket_summary", "transfer", "utcnow", "waiting_before", "waiting_counts", "within_hours",
+    "service_day", "service_open_state", "sign_in_counter", "sign_out_counter", "staff_brief",
+    "start",
+    "ticket_summary", "transfer", "utcnow", "waiting_before", "within_hours",
 ]

@@ -6,12 +6,11 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import models as m
 from .. import statements as st
-from .hours import service_day
+from ..defaults import office_settings
+from .hours import service_day, service_open_state
 
 
 def waiting_before(s: Session, t: Any) -> int:
@@ -40,16 +39,37 @@ def estimate_wait_minutes(s: Session, service: Any, ahead: int) -> int:
     return int(math.ceil(ahead * avg / counters))
 
 
-def waiting_counts(s: Session, office_id: int) -> dict[int, int]:
-    rows = s.execute(select(m.Ticket.service_id, func.count()).where(
-        m.Ticket.office_id == office_id, m.Ticket.status == m.WAITING)
-        .group_by(m.Ticket.service_id)).all()
-    return {sid: n for sid, n in rows}
+PACE_SAMPLES = 20
 
 
-def issued_today(s: Session, office: m.Office, now: dt.datetime) -> dict[int, int]:
-    day = service_day(office, now)
-    rows = s.execute(select(m.NumberSequence.service_id, m.NumberSequence.last_number)
-                     .join(m.Service).where(m.Service.office_id == office.id,
-                                            m.NumberSequence.service_day == day)).all()
-    return {sid: n for sid, n in rows}
+def office_queue(conn: Any, office_id: int, now: dt.datetime,
+                 office: Any = None) -> tuple[Any, list[Any], list[dict[str, Any]]]:
+    """The office row (with ``last_event_id``), its active services' rows and,
+    per service, what the kiosk and the display show of its queue: people
+    waiting, the expected wait, whether it takes tickets now.  Three
+    statements, whatever the number of services (two when ``office``, a row of
+    ``st.OFFICE_STATE``, is given); the events carry the same
+    list (``services``) as the snapshots."""
+    if office is None:
+        office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
+    rows = conn.execute(st.SERVICES_STATE, {"b_office": office_id,
+                                            "b_day": service_day(office, now)}).all()
+    spans: dict[int, list[float]] = {}
+    busy = tuple(r.id for r in rows if r.waiting)  # nobody waiting: nothing to estimate
+    if busy:
+        for sid, a, b in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
+                                      {"b_office": office_id}):
+            if a and b and b >= a:
+                spans.setdefault(sid, []).append((b - a).total_seconds() / 60)
+    pace = {sid: sum(x) / len(x) for sid, x in spans.items()}
+    enforce = bool(office_settings(office.settings)["enforce_hours"])
+    queue = []
+    for r in rows:
+        issued = r.issued_today or 0
+        is_open, reason = service_open_state(office, r, now, issued, enforce_hours=enforce)
+        avg = pace.get(r.id, float(r.default_service_minutes))
+        queue.append({"id": r.id, "waiting": r.waiting,
+                      "estimated_wait_minutes": int(math.ceil(r.waiting * avg
+                                                              / max(1, r.open_counters or 0))),
+                      "open": is_open, "closed_reason": reason, "issued_today": issued})
+    return office, rows, queue

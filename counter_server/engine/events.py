@@ -1,8 +1,10 @@
 """Event emission: one event row per state change, emitted through the
 write transaction (``db.Tx.emit``) and stored when it commits.
 
-The payload carries what screens show of the changed ticket and counter, so
-displays and consoles update from the event itself.  It never holds the
+The payload carries what screens show of the changed ticket and counter and,
+for every queue event, the office's new per-service waiting counts, so the
+kiosk, the display, the consoles and the tablets update from the event
+itself (``event_types.PAYLOADS`` lists the keys).  It never holds the
 ticket's public code.
 """
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 from .. import statements as st
 from ..db import Tx
+from ..event_types import QUEUE_TYPES
+from .estimates import office_queue
 from .hours import utcnow
 
 
@@ -39,10 +43,25 @@ def ticket_summary(s: Any, t: Any, counter: Any = None) -> dict[str, Any]:
     }
 
 
-def counter_summary(c: Any) -> dict[str, Any]:
+def staff_brief(staff_id: int | None, name: str | None, photo: str | None) -> dict[str, Any] | None:
+    """The officer at a counter as screens show them (the tablet's name and photo)."""
+    if staff_id is None:
+        return None
+    return {"id": staff_id, "full_name": name or "",
+            "photo_url": f"/photos/{staff_id}" if photo else None}
+
+
+def counter_summary(c: Any, staff: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"id": c.id, "number": c.number, "name": c.name, "state": c.state,
             "pause_reason": c.pause_reason, "staff_id": c.staff_id,
-            "current_ticket_id": c.current_ticket_id}
+            "current_ticket_id": c.current_ticket_id, "staff": staff}
+
+
+def _staff_of(tx: Tx, c: Any) -> dict[str, Any] | None:
+    if c.staff_id is None:
+        return None
+    row = tx.connection().execute(st.STAFF_BRIEF, {"b_id": c.staff_id}).first()
+    return None if row is None else staff_brief(row.id, row.full_name, row.photo)
 
 
 def append_event(tx: Tx, office_id: int, type_: str, *, ticket: Any = None,
@@ -51,12 +70,15 @@ def append_event(tx: Tx, office_id: int, type_: str, *, ticket: Any = None,
     """Emit one event in ``tx``: ``ticket`` and ``counter`` (ORM objects or
     rows, as they are after the change) go into its payload."""
     tx.flush()  # pending ORM changes first: ids and states as they will be stored
+    now = now or utcnow()
     body = dict(payload or {})
     if ticket is not None:
         body.setdefault("ticket", ticket_summary(tx, ticket, counter))
     if counter is not None:
-        body.setdefault("counter", counter_summary(counter))
+        body.setdefault("counter", counter_summary(counter, _staff_of(tx, counter)))
+    if type_ in QUEUE_TYPES:
+        body["services"] = office_queue(tx.connection(), office_id, now)[2]
     tx.emit(office_id, type_, ticket_id=ticket.id if ticket is not None else None,
             counter_id=counter.id if counter is not None else (
                 ticket.counter_id if ticket is not None else None),
-            staff_id=staff_id, created_at=now or utcnow(), payload=body)
+            staff_id=staff_id, created_at=now, payload=body)

@@ -30,13 +30,16 @@ def service_day(office: Any, when_utc: dt.datetime) -> dt.date:
 
 
 def service_open_state(office: Any, service: Any, now: dt.datetime,
-                       issued_today: Optional[int] = None) -> tuple[bool, str]:
+                       issued_today: Optional[int] = None, *,
+                       enforce_hours: Optional[bool] = None) -> tuple[bool, str]:
     """(open, reason code) for a service at ``now``; reason "" when open.
-    ``office`` and ``service`` are ORM objects or rows with their columns."""
+    ``office`` and ``service`` are ORM objects or rows with their columns;
+    ``enforce_hours``, the office's setting when the caller has read it."""
     if not service.active:
         return False, "service_closed"
-    settings = office_settings(office.settings)
-    if settings["enforce_hours"]:
+    if enforce_hours is None:
+        enforce_hours = office_settings(office.settings)["enforce_hours"]
+    if enforce_hours:
         local = local_time(office, now)
         if not within_hours(office.opening_hours, local):
             return False, "office_closed"

@@ -86,10 +86,19 @@ def test_web_display_in_chromium_shows_calls_live(live_server):
             card1 = page.locator('.card[data-counter="1"] .number')
             expect(card1).to_have_text("—")
             expect(page.locator("#sound")).to_contain_text("Bấm để bật âm thanh")
+            # From now on the page lives on the events: no snapshot for a plain event.
+            snapshots: list[str] = []
+            page.on("request", lambda r: snapshots.append(r.url)
+                    if "/api/v1/display" in r.url else None)
+            ht_waiting = page.locator("#waiting li", has_text="Hộ tịch").locator(".count")
+            expect(ht_waiting).to_have_text("6")
+            issue(live_server, "HT", 1)
+            expect(ht_waiting).to_have_text("7", timeout=2000)
 
             # A call through the API is on the TV within a second, highlighted.
             assert call_next(live_server, t1, 1)["display_number"] == "1001"
             expect(card1).to_have_text("1001", timeout=1000)
+            expect(ht_waiting).to_have_text("6", timeout=1000)
             expect(page.locator('.card[data-counter="1"]')).to_have_class("card hl")
             expect(page.locator("#recent")).to_contain_text("1001")
 
@@ -104,6 +113,8 @@ def test_web_display_in_chromium_shows_calls_live(live_server):
             page.screenshot(path=str(artifact_path("display", "web-1920x1080.png")))
             page.set_viewport_size({"width": 1366, "height": 768})
             page.screenshot(path=str(artifact_path("display", "web-1366x768.png")))
+
+            assert snapshots == []
 
             # Server down: indicator; calls made meanwhile show after it returns.
             live_server.stop()

@@ -1,6 +1,8 @@
 /* Staff console: actions go to the JSON API (session cookie + X-CSRFToken);
    the screen is always redrawn from GET /console/state, refetched after every
-   action and on every event of the stream, so it never shows a stale ticket. */
+   action and on every event of the stream about this counter or its
+   services' queue, so it never shows a stale ticket.  The event types come
+   from the server (counter_server/event_types.py, embedded in the page). */
 (function () {
   "use strict";
   var root = document.getElementById("console");
@@ -10,7 +12,6 @@
   var counterId = root.dataset.counterId;
   var stateUrl = root.dataset.stateUrl;
   var state = null, clockOffset = 0, fetchSeq = 0, appliedSeq = 0, busy = false, ended = false;
-  var EVENT_TYPES = JSON.parse(root.dataset.eventTypes);
   var $ = function (id) { return document.getElementById(id); };
 
   function fmtDuration(sec) {
@@ -281,7 +282,22 @@
   });
 
   var pending = null, es = null;
-  function onEvent() {  // coalesce bursts of events into one refetch
+  var TYPES = JSON.parse(document.getElementById("event-types").textContent);
+  function concernsMe(ev) {
+    // This page shows its counter, the queue of its services and the officer's
+    // figures: an event elsewhere in the office (another counter's pause, a
+    // ticket of another service) changes none of it.
+    if (!state) return true;
+    var p = ev.payload || {}, t = p.ticket || {}, c = p.counter || {};
+    var mine = String(counterId);
+    if (String(ev.counter_id) === mine || String(c.id) === mine || String(t.counter_id) === mine) return true;
+    return t.service_id !== undefined && state.counter.services.indexOf(t.service_id) >= 0;
+  }
+  function onEvent(msg) {  // coalesce bursts of events into one refetch
+    var ev = null;
+    try { ev = JSON.parse(msg.data); } catch (e) { ev = null; }
+    // Resets and kiosk printer faults concern every console of the office.
+    if (ev && msg.type !== TYPES.reset && TYPES.device.indexOf(msg.type) < 0 && !concernsMe(ev)) return;
     if (pending) return;
     pending = setTimeout(function () { pending = null; refresh(); }, 50);
   }
@@ -290,7 +306,7 @@
     es = new EventSource("/api/v1/events");
     es.onopen = function () { $("live").textContent = T.live; $("live").className = "badge badge-on"; refresh(); };
     es.onmessage = onEvent;
-    EVENT_TYPES.forEach(function (t) { es.addEventListener(t, onEvent); });
+    TYPES.queue.concat(TYPES.rating, TYPES.device, [TYPES.reset]).forEach(function (t) { es.addEventListener(t, onEvent); });
     es.onerror = function () {
       $("live").textContent = T.offline; $("live").className = "badge badge-off";
       if (es.readyState === EventSource.CLOSED && !ended) { setTimeout(connect, 3000); refresh(); }

@@ -1,21 +1,26 @@
 /* Web lobby display: snapshot from /api/v1/display, then live through EventSource.
  *
- * Same rules as the Kivy display (display/state.py, display/controller.py):
- * a call highlights its counter for a few seconds and is announced; after a
+ * Same rules as the Kivy display (display/state.py, display/controller.py;
+ * docs/architecture.md "Screens"): every event carries what the screen
+ * shows (the ticket, the counter, the waiting counts), so the snapshot is
+ * read only at start, after a reconnect, on stream.reset and by a slow
+ * conditional check (the browser revalidates with the ETag: 304).  A call
+ * highlights its counter for a few seconds and is announced; after a
  * reconnect the browser resumes with Last-Event-ID, every missed call is
- * shown, and only the most recent few are read out.  The device cookie set
- * by /display?token=... authenticates both requests.  No framework, no build.
+ * shown, and only the most recent few are read out.  The event types come
+ * from the server (counter_server/event_types.py, embedded in the page).
+ * The device cookie set by /display?token=... authenticates both requests.
+ * No framework, no build.
  */
 (function () {
   "use strict";
   var T = JSON.parse(document.getElementById("i18n").textContent);
-  var HIGHLIGHT_MS = 8000, RECENT = 4, MAX_BACKLOG_ANNOUNCE = 3;
-  var REFRESH = ["ticket.issued", "ticket.called", "ticket.cancelled", "ticket.transferred",
-                 "ticket.reactivated", "ticket.no_show", "counter.updated"];
-  var ENDED = ["done", "no_show", "cancelled", "transferred", "waiting"];
+  var TYPES = JSON.parse(document.getElementById("event-types").textContent);
+  var HIGHLIGHT_MS = 8000, RECENT = 4, MAX_BACKLOG_ANNOUNCE = 3, CHECK_MS = 30000;
+  var ENDED = TYPES.ended;
   var st = { office: {}, counters: {}, services: [], recent: [], lastId: 0 };
   var highlights = {};          // counter number -> until (ms)
-  var es = null, down = false, pending = null, backlog = [], refreshTimer = null;
+  var es = null, down = false, pending = null, backlog = [];
   var soundOn = false, queue = [], playing = false;
   window.motcuaDisplay = { state: st, announced: [], connected: false };
 
@@ -56,21 +61,33 @@
     return "";
   }
 
+  function applyWaiting(counts) {
+    if (!counts) return;
+    var byId = {};
+    counts.forEach(function (q) { byId[q.id] = q; });
+    st.services.forEach(function (s) {
+      var q = byId[s.id];
+      if (q) { s.waiting = q.waiting; s.estimated_wait_minutes = q.estimated_wait_minutes; s.open = q.open; }
+    });
+  }
+
+  function isCall(type) { return TYPES.call.indexOf(type) >= 0; }
+
   function applyEvent(ev) {
     if (ev.id <= st.lastId) return null;
     st.lastId = ev.id;
     var p = ev.payload || {}, t = p.ticket || {}, c = p.counter || {};
+    applyWaiting(p.services);
     if (c.id !== undefined && c.id !== null) {
       var row = st.counters[c.id] || (st.counters[c.id] = { id: c.id, number: c.number,
         state: "closed", ticketId: null, displayNumber: "", service: "" });
       row.state = c.state || row.state;
       row.pauseReason = c.pause_reason || "";
-      if (c.current_ticket_id === null && ev.type.indexOf("ticket.called") < 0 &&
-          ev.type !== "ticket.recalled") {
+      if (c.current_ticket_id === null && !isCall(ev.type)) {
         row.ticketId = null; row.displayNumber = ""; row.service = "";
       }
     }
-    if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && t.display_number) {
+    if (isCall(ev.type) && t.display_number) {
       var cid = t.counter_id || ev.counter_id;
       var r = st.counters[cid] || (st.counters[cid] = { id: cid, number: t.counter_number,
         state: "open" });
@@ -217,17 +234,24 @@
 
   // ------------------------------------------------------------------ live
   function fetchSnapshot() {
-    return fetch("/api/v1/display", { credentials: "same-origin", cache: "no-store" })
+    // "no-cache": the browser sends the ETag it holds and reuses its copy on 304.
+    return fetch("/api/v1/display", { credentials: "same-origin", cache: "no-cache" })
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); });
   }
 
-  function scheduleRefresh() {
-    if (refreshTimer) return;
-    refreshTimer = setTimeout(function () {
-      refreshTimer = null;
-      fetchSnapshot().then(function (s) { applySnapshot(s, false); render(); })
-        .catch(function () {});
-    }, 300);
+  function check() {  // what changes without an event: the clock, an administrator's edit
+    if (down || pending) return;
+    fetchSnapshot().then(function (s) { if (!pending) { applySnapshot(s, false); render(); } })
+      .catch(function () {});
+  }
+
+  function onReset(msg) {  // the server's events went back (a restored backup): start again
+    pending = null;
+    backlog = [];
+    st.recent = [];
+    st.lastId = Number(msg.lastEventId) || 0;   // the stream goes on after the newest event
+    fetchSnapshot().then(function (s) { applySnapshot(s, true); render(); })
+      .catch(function () {});
   }
 
   function finishCatchUp() {
@@ -244,18 +268,16 @@
     if (pending) {
       if (call) backlog.push(call);
       if (pending !== true && ev.id >= (pending.last_event_id || 0)) finishCatchUp();
-    } else {
-      if (call) announce(call);
-      if (REFRESH.indexOf(ev.type) >= 0) scheduleRefresh();
+    } else if (call) {
+      announce(call);
     }
     render();
   }
 
   function connect() {
     es = new EventSource("/api/v1/events?last_event_id=" + st.lastId);
-    ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
-     "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.reactivated",
-     "counter.updated"].forEach(function (type) { es.addEventListener(type, onEvent); });
+    TYPES.queue.forEach(function (type) { es.addEventListener(type, onEvent); });
+    es.addEventListener(TYPES.reset, onReset);
     es.onopen = function () {
       if (!down) return;
       down = false;
@@ -292,5 +314,6 @@
 
   tick();
   setInterval(tick, 500);
+  setInterval(check, CHECK_MS);
   start();
 })();
