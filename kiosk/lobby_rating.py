@@ -128,6 +128,9 @@ class RateEntryScreen(Screen):
             self._scan = ""
             if scanned is not None and scanned[0] == "number" and self.step == NUMBER:
                 self.ask_check(scanned[1])   # a prefixed number (A007) typed on a keyboard
+            elif scanned is not None and scanned[0] == "number" and scanned[1].isdigit():
+                self.entered = scanned[1][:MAX_DIGITS]   # the check code, typed on a keyboard
+                self.submit()
             elif scanned is not None and scanned[0] == "code":
                 self.controller.find(scanned)
             else:

@@ -148,6 +148,24 @@ def scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.wait_screen("home")
     d.data["scan_code"] = t2["code"]
 
+    # 2b. a keyboard (or a reader set to type the number): number + Enter, check code + Enter.
+    t3 = serve()
+    d.tap(rate_button)
+    d.wait_screen("rate_entry")
+
+    def type_line(text: str) -> None:
+        for ch in text:
+            Window.dispatch("on_textinput", ch)
+        Window.dispatch("on_key_down", 13, 36, "\r", [])
+    d.ui(lambda: type_line(t3["display_number"].lower()))
+    d.wait(lambda: entry().step == "check", "check code step (keyboard)")
+    d.ui(lambda: type_line(t3["check_code"]))
+    d.wait_screen("rate_faces")
+    d.tap(lambda: next(b for b in app.root.get_screen("rate_faces").buttons if b.value == 3))
+    d.wait_screen("rate_thanks")
+    d.wait_screen("home")
+    d.data["keyboard_code"] = t3["code"]
+
     # 3. the same ticket again: already rated; a waiting ticket: not served yet;
     #    an unknown number: not found.
     def type_ticket(number: str, check: str) -> None:
