@@ -25,6 +25,9 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 # API and the phone page's no-JS form share these buckets (shared_limit scopes).
 RATING_PER_DEVICE = "20/minute"
 RATING_PER_ADDRESS = "60/minute"
+# Finding a ticket by number and check code at the kiosk: a citizen's few tries,
+# far too few to guess a 4-digit check code.
+LOOKUP_PER_DEVICE = "30/minute"
 
 
 def device_or_address() -> str:

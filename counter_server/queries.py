@@ -17,6 +17,7 @@ from . import models as m
 from . import statements as st
 from .defaults import office_settings
 from .i18n import _, current_lang
+from .ratings import check_code
 
 RECENT_CALLS = 10
 
@@ -107,11 +108,14 @@ def ticket_view(s: Session, t: Any, *, with_code: bool = False,
         "counters": list(conn.execute(st.SERVICE_COUNTERS, {"b_service": t.service_id}).scalars()),
         "waiting_before": ahead,
         "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, ahead) if waiting else 0,
-        "status_path": f"/t/{t.code}", "transfer_chain": t.transfer_chain,
+        "transfer_chain": t.transfer_chain,
         "rated": t.status == m.DONE and conn.execute(st.RATED, {"b_id": t.id}).scalar() > 0,
     })
     if with_code:
-        base["code"] = t.code
+        # Only the kiosk printing the ticket gets its secret: staff answers
+        # carry neither the code nor anything derived from it.
+        base.update({"code": t.code, "status_path": f"/t/{t.code}",
+                     "check_code": check_code(t.code)})
     return base
 
 

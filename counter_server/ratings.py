@@ -1,12 +1,17 @@
-"""Satisfaction ratings: one counted rating per completed ticket.
+"""Satisfaction ratings: one counted rating per completed ticket, by its holder.
 
-Presses that come too fast one after another from the same device, or a
-tablet press with no newly completed ticket, are kept but flagged as misuse
-(as smiley terminals do) and left out of reports by default.
+Every rating names its ticket: a phone by the ticket's secret code, a kiosk
+by the code it found from the number and check code printed on the ticket
+(:func:`check_code`), a counter tablet by the code of the ticket its own
+counter just completed.  A tablet cannot rate a ticket served at another
+counter.  Presses that come too fast one after another from the same device
+are kept but flagged as misuse (as smiley terminals do) and left out of
+reports by default.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +22,16 @@ from .defaults import office_settings
 from .engine import DomainError, append_event, utcnow
 
 MAX_COMMENT = 1000
+CHECK_DIGITS = 4
+
+
+def check_code(ticket_code: str) -> str:
+    """The short check code printed on a ticket beside its number: 4 digits
+    derived from the ticket's secret code, so only the holder of the paper
+    (or of its QR) can name the ticket at the lobby keypad.  Staff answers
+    never carry the secret code, so they cannot derive it either."""
+    digest = hashlib.sha256(b"motcua-check:" + ticket_code.encode()).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10 ** CHECK_DIGITS:0{CHECK_DIGITS}d}"
 
 
 def levels_and_reasons(office: m.Office) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -50,17 +65,20 @@ def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level:
         raise DomainError("comment_too_long", "The comment is too long.", 422)
 
     misuse_reason = ""
-    ticket = None
-    if ticket_code:
-        ticket = s.scalar(select(m.Ticket).where(m.Ticket.code == ticket_code))
-        if ticket is None or ticket.office_id != office_id:
-            raise DomainError("ticket_not_found", "Ticket not found.", 404)
-        if ticket.status != m.DONE:
-            raise DomainError("not_finished", "This ticket has not been served yet.", 409)
-    elif channel != "tablet":
+    if not ticket_code:
+        # A tablet shows faces only for a ticket its counter completed, so it
+        # always names one; a press for "nobody" is not a rating.
         raise DomainError("ticket_code_required", "A ticket code is required.", 422)
-    else:
-        misuse_reason = "no_ticket"
+    ticket = s.scalar(select(m.Ticket).where(m.Ticket.code == ticket_code))
+    if ticket is None or ticket.office_id != office_id:
+        raise DomainError("ticket_not_found", "Ticket not found.", 404)
+    if ticket.status != m.DONE:
+        raise DomainError("not_finished", "This ticket has not been served yet.", 409)
+    if channel == "tablet":
+        bound = s.scalar(select(m.Device.counter_id).where(m.Device.id == device_id))
+        if bound is None or ticket.counter_id != bound:
+            raise DomainError("served_elsewhere", "This ticket was served at another counter; "
+                              "it can be rated there or on the phone.", 409)
 
     if device_id is not None:
         last = s.scalar(select(m.Rating.created_at).where(m.Rating.device_id == device_id)
@@ -69,32 +87,24 @@ def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level:
         if last is not None and now - last < min_gap:
             misuse_reason = misuse_reason or "too_fast"
 
-    if ticket is not None:
-        counted = s.scalar(select(m.Rating.id).where(m.Rating.ticket_id == ticket.id,
-                                                     m.Rating.misuse.is_(False)))
-        if counted is not None:
-            if channel == "tablet" and device_id is not None:
-                misuse_reason = misuse_reason or "repeat"
-            else:
-                raise DomainError("already_rated", "This ticket has already been rated.", 409)
+    counted = s.scalar(select(m.Rating.id).where(m.Rating.ticket_id == ticket.id,
+                                                 m.Rating.misuse.is_(False)))
+    if counted is not None:
+        if channel == "tablet" and device_id is not None:
+            misuse_reason = misuse_reason or "repeat"
+        else:
+            raise DomainError("already_rated", "This ticket has already been rated.", 409)
 
-    counter_id, staff_id = (ticket.counter_id, ticket.staff_id) if ticket else (None, None)
-    if ticket is None and device_id is not None:
-        # A tablet press with no ticket still belongs to the tablet's counter and officer.
-        dev = s.get(m.Device, device_id)
-        bound = s.get(m.Counter, dev.counter_id) if dev and dev.counter_id else None
-        counter_id, staff_id = (bound.id, bound.staff_id) if bound else (None, None)
     rating = m.Rating(
-        office_id=office_id, ticket_id=ticket.id if ticket else None, level=level,
-        reasons=reasons, comment=comment, channel=channel,
-        service_id=ticket.service_id if ticket else None,
-        counter_id=counter_id, staff_id=staff_id, device_id=device_id, created_at=now,
-        misuse=bool(misuse_reason), misuse_reason=misuse_reason, client_key=client_key or None,
+        office_id=office_id, ticket_id=ticket.id, level=level,
+        reasons=reasons, comment=comment, channel=channel, service_id=ticket.service_id,
+        counter_id=ticket.counter_id, staff_id=ticket.staff_id, device_id=device_id,
+        created_at=now, misuse=bool(misuse_reason), misuse_reason=misuse_reason,
+        client_key=client_key or None,
     )
     s.add(rating)
     s.flush()
-    bound_counter = s.get(m.Counter, counter_id) if ticket is None and counter_id else None
-    append_event(s, office_id, "rating.created", ticket=ticket, counter=bound_counter,
+    append_event(s, office_id, "rating.created", ticket=ticket,
                  staff_id=rating.staff_id, now=now, payload={
         "rating": {"id": rating.id, "level": level, "ticket_id": rating.ticket_id,
                    "counter_id": rating.counter_id, "staff_id": rating.staff_id,

@@ -28,7 +28,13 @@ RATING = m.Rating.__table__
 # ------------------------------------------------------------------ config rows
 SERVICE_ROW = select(SERVICE).where(SERVICE.c.id == bindparam("b_id"))
 # A service with what issuing needs of its office (one row serves as both).
-SERVICE_IN_OFFICE = (select(SERVICE, OFFICE.c.timezone, OFFICE.c.settings, OFFICE.c.opening_hours)
+# ``served``: some active counter serves it (a service no counter serves issues nothing).
+_SERVED = (select(COUNTER_SERVICE.c.counter_id)
+           .join(COUNTER, COUNTER.c.id == COUNTER_SERVICE.c.counter_id)
+           .where(COUNTER_SERVICE.c.service_id == SERVICE.c.id, COUNTER.c.active.is_(True))
+           .exists().label("served"))
+SERVICE_IN_OFFICE = (select(SERVICE, OFFICE.c.timezone, OFFICE.c.settings, OFFICE.c.opening_hours,
+                            _SERVED)
                      .join(OFFICE, OFFICE.c.id == SERVICE.c.office_id)
                      .where(SERVICE.c.id == bindparam("b_id"),
                             SERVICE.c.office_id == bindparam("b_office")))

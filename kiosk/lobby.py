@@ -358,7 +358,8 @@ class LobbyKioskApp(App):
                           service_name=ticket.get("service_name", ""), counters=counters,
                           issued_at=issued, waiting_before=ticket.get("waiting_before", 0),
                           estimated_wait_minutes=ticket.get("estimated_wait_minutes"),
-                          status_url=status_url, priority_label=label, wifi_hint=self.wifi_hint)
+                          status_url=status_url, priority_label=label, wifi_hint=self.wifi_hint,
+                          check_code=ticket.get("check_code", ""))
 
     def _reprint(self, ticket: dict[str, Any]) -> None:
         """A ticket staff asked to print again: printed as issued, the screen untouched."""

@@ -2,9 +2,11 @@
 
 The ticket kiosk's home screen has a "Đánh giá" button leading to the
 ``rate_entry`` screen added here.  The citizen types the number printed on
-the ticket on a big keypad, or holds the ticket's QR code under the barcode
-reader — which types the status URL (``http://host/t/<code>``) followed by
-Enter like a keyboard.  A typed number is resolved to the ticket's code by
+the ticket on a big keypad, then the check code printed under the QR (numbers
+are sequential: the check code is the proof of holding the ticket), or
+holds the ticket's QR code under the barcode reader — which types the
+status URL (``http://host/t/<code>``) followed by Enter like a keyboard.  A
+typed number and check code are resolved to the ticket's code by
 ``POST /tickets/lookup``; a scanned code is used as is, so a scanned ticket
 can be rated even while the server is unreachable (the rating waits in the
 kiosk's on-disk queue).  Every path leads back to ``home``.
@@ -29,6 +31,7 @@ from .rating_widgets import tr
 ENTRY, HOME = "rate_entry", "home"
 ENTRY_TIMEOUT = 60.0
 MAX_DIGITS = 8
+NUMBER, CHECK = "number", "check"   # the two steps of keypad entry
 CODE_IN_URL = re.compile(r"/t/([A-Za-z0-9_\-]{4,32})")
 ENTER_KEYS = (13, 271)   # Return and keypad Enter
 BACKSPACE = 8
@@ -48,11 +51,14 @@ def parse_scan(text: str) -> tuple[str, str] | None:
 
 
 class RateEntryScreen(Screen):
-    """Big numeric keypad plus a barcode reader listening on the keyboard."""
+    """Big numeric keypad (the ticket's number, then its check code) plus a
+    barcode reader listening on the keyboard."""
 
     entered = StringProperty("")
     message = StringProperty("")
     busy = BooleanProperty(False)
+    step = StringProperty(NUMBER)
+    number = StringProperty("")   # the number typed in the first step
 
     def __init__(self, controller: "LobbyRating", **kwargs: Any) -> None:
         self.controller = controller
@@ -67,21 +73,41 @@ class RateEntryScreen(Screen):
         self.poke()
 
     def delete(self) -> None:
-        self.entered = self.entered[:-1]
+        if not self.entered and self.step == CHECK:
+            self.step, self.entered = NUMBER, self.number   # back to the number
+        else:
+            self.entered = self.entered[:-1]
         self.message = ""
         self.poke()
 
     def submit(self) -> None:
-        if not self.entered:
-            self.message = tr("Type a ticket number first.")
+        if self.busy:
             return
-        self.controller.find(("number", self.entered))
+        if self.step == NUMBER:
+            if not self.entered:
+                self.message = tr("Type a ticket number first.")
+                return
+            self.ask_check(self.entered)
+        elif not self.entered:
+            self.message = tr("Type the check code printed on your ticket.")
+        else:
+            self.controller.find(("number", self.number, self.entered))
+
+    def reset(self) -> None:
+        """A fresh entry: the number first."""
+        self.entered, self.message, self._scan, self.busy = "", "", "", False
+        self.step, self.number = NUMBER, ""
+
+    def ask_check(self, number: str) -> None:
+        """Second step: the check code printed on the same ticket."""
+        self.number, self.step, self.entered, self.message = number, CHECK, "", ""
+        self.poke()
 
     # ------------------------------------------------------------ keyboard / scanner
     def on_pre_enter(self, *_args: Any) -> None:
         from kivy.core.window import Window
 
-        self.entered, self.message, self._scan, self.busy = "", "", "", False
+        self.reset()
         Window.bind(on_textinput=self._on_text, on_key_down=self._on_key)
         self.poke()
 
@@ -100,9 +126,12 @@ class RateEntryScreen(Screen):
         if key in ENTER_KEYS:
             scanned = parse_scan(self._scan)
             self._scan = ""
-            if scanned is not None:
-                if scanned[0] == "number":
-                    self.entered = scanned[1]
+            if scanned is not None and scanned[0] == "number" and self.step == NUMBER:
+                self.ask_check(scanned[1])   # a prefixed number (A007) typed on a keyboard
+            elif scanned is not None and scanned[0] == "number" and scanned[1].isdigit():
+                self.entered = scanned[1][:MAX_DIGITS]   # the check code, typed on a keyboard
+                self.submit()
+            elif scanned is not None and scanned[0] == "code":
                 self.controller.find(scanned)
             else:
                 self.submit()
@@ -145,15 +174,15 @@ class LobbyRating:
         self.sender.submit(**rating)
 
     # ------------------------------------------------------------ finding the ticket
-    def find(self, what: tuple[str, str]) -> None:
+    def find(self, what: tuple[str, ...]) -> None:
         if self.entry.busy:
             return
         self.entry.busy = True
         self.entry.message = tr("Looking for your ticket…")
         threading.Thread(target=self._find, args=(what,), daemon=True).start()
 
-    def _find(self, what: tuple[str, str]) -> None:
-        kind, value = what
+    def _find(self, what: tuple[str, ...]) -> None:
+        kind, value = what[0], what[1]
         client = self.app.client
         ticket: dict[str, Any] | None = None
         message = ""
@@ -163,8 +192,8 @@ class LobbyRating:
                 Clock.schedule_once(lambda _dt: self.flow.set_config(rating))
                 self._config_loaded = True
             if kind == "number":
-                found = client.request("POST", "/tickets/lookup",
-                                       json_body={"display_number": value})
+                found = client.request("POST", "/tickets/lookup", json_body={
+                    "display_number": value, "check_code": what[2]})
             else:
                 found = dict(client.ticket_status(value), code=value)
             if found.get("rated"):
@@ -181,7 +210,7 @@ class LobbyRating:
                 message = tr("Cannot reach the server. Please scan the QR code on your "
                              "ticket, or try again later.")
             elif err.status == 404:
-                message = tr("No served ticket with this number today.")
+                message = tr("No ticket today with this number and check code.")
             else:
                 message = err.message
         Clock.schedule_once(lambda _dt: self._found(ticket, message))
@@ -189,6 +218,8 @@ class LobbyRating:
     def _found(self, ticket: dict[str, Any] | None, message: str) -> None:
         self.entry.busy = False
         self.entry.message = message
+        if message and self.entry.step == CHECK:
+            self.entry.entered = ""   # type the check code again, or go back to the number
         if ticket is not None and self.manager.current == ENTRY:
             self.flow.start(ticket)
 
@@ -200,5 +231,5 @@ def add_lobby_rating_screens(screen_manager: ScreenManager, app: App) -> LobbyRa
     return lobby
 
 
-__all__ = ["ENTRY", "HOME", "LobbyRating", "RateEntryScreen", "add_lobby_rating_screens",
+__all__ = ["CHECK", "ENTRY", "HOME", "NUMBER", "LobbyRating", "RateEntryScreen", "add_lobby_rating_screens",
            "parse_scan"]

@@ -66,6 +66,9 @@ class TicketData:
     priority_label: str | None = None
     #: The office's short Wi-Fi line ("Wi-Fi: MotCua-Khach"), printed under the QR; "" none.
     wifi_hint: str = ""
+    #: The short check code (the server's ``check_code``): with the number, the proof
+    #: of holding this ticket at the lobby rating keypad; "" prints none.
+    check_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,14 @@ def qr_image(data: str, target: int, max_width: int | None = None) -> Image.Imag
     return small.resize((modules * scale, modules * scale), Image.NEAREST).convert("1")
 
 
+CHECK_CODE_SIZE = 36
+
+
+def check_code_line(code: str) -> str:
+    """The printed line that carries the check code (typed at the lobby keypad)."""
+    return _("Check code: {code}").format(code=code)
+
+
 def render_ticket(ticket: TicketData, width_dots: int = 576) -> Image.Image:
     """Draw ``ticket`` as a mode "1" image exactly ``width_dots`` wide (576: 80 mm, 384: 58 mm)."""
     if width_dots < 256:
@@ -353,6 +364,10 @@ def render_ticket(ticket: TicketData, width_dots: int = 576) -> Image.Image:
     col.space(14 * s)
     col.image(qr_image(ticket.status_url, round(250 * s), col.inner))
     col.text(_("Scan to follow your turn and rate our service"), 20 * t)
+    if ticket.check_code:
+        col.space(8 * s)
+        col.text(check_code_line(ticket.check_code), CHECK_CODE_SIZE * t, bold=True)
+        col.text(_("Type it with the number to rate us at the kiosk"), 20 * t)
     if ticket.wifi_hint:
         col.space(4 * s)
         col.text(ticket.wifi_hint, 22 * t, bold=True)

@@ -26,7 +26,8 @@ ERRORS = {
          "(not_your_counter, not_your_ticket, no_counter); csrf_failed for cookie sessions",
     404: "Not found (ticket_not_found, counter_not_found, service_not_found, ...)",
     409: "Refused in the current state (queue_empty, ticket_in_progress, ticket_changed, "
-         "invalid_transition, counter_paused, service_closed, daily_cap_reached, ...)",
+         "invalid_transition, counter_paused, service_closed, daily_cap_reached, "
+         "no_counter_serves, ...)",
     413: "The request body is over the API's limit (64 KiB)",
     422: "Values the office does not know (unknown_level, unknown_reason, comment_too_long)",
     429: "Too many requests (too_many_requests); try again later",

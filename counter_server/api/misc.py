@@ -114,7 +114,8 @@ def services():
                             e401="A token that is not valid (anonymous callers send none)",
                             e403="Callers other than rating tablets, kiosks and code holders",
                             e404="Unknown ticket code",
-                            e409="already_rated, not_finished or client_key_conflict",
+                            e409="already_rated, not_finished, client_key_conflict, or served_elsewhere "
+                                 "(a tablet rates only tickets served at its own counter)",
                             e422="unknown_level, unknown_reason, comment_too_long, or "
                                  "ticket_code_required (kiosks and anonymous callers must name "
                                  "the ticket)",

@@ -103,7 +103,9 @@ class TicketOut(Schema):
     counters = List(Integer())
     waiting_before = Integer()
     estimated_wait_minutes = Integer()
-    status_path = String()
+    status_path = String(metadata={"description": "Kiosk only (the printed QR): /t/<code>"})
+    check_code = String(metadata={"description": "Kiosk only: the short check code printed "
+                                                 "on the ticket (proof at the lobby keypad)"})
     recall_count = Integer()
     transfer_chain = List(Dict())
     rated = Boolean()
@@ -186,11 +188,13 @@ class DisplayOut(Schema):
 
 class LookupIn(Schema):
     display_number = String(required=True, validate=Length(1, 20), metadata={
-        "description": "The number printed on the ticket, e.g. 1005"})
+        "description": "The number printed on the ticket, e.g. 1005, A007 (or 7 for A007)"})
+    check_code = String(required=True, validate=Length(1, 10), metadata={
+        "description": "The check code printed beside the number: proof of holding the ticket"})
 
 
 class LookupOut(Schema):
-    code = String()
+    code = String(allow_none=True, metadata={"description": "Only once the ticket is served"})
     display_number = String()
     service_name = String()
     status = String()

@@ -1,15 +1,22 @@
 """Issuing tickets (kiosk), their public status, and staff transitions."""
 from __future__ import annotations
 
+import hmac
+import re
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import engine as e, models as m
+from ..limits import LOOKUP_PER_DEVICE, device_or_address, limiter
 from ..queries import ticket_view
+from ..ratings import check_code
 from ..security import PUBLIC, AuthError, auth, current_principal, require
 from . import bp, errors, get_db, run_write
 from .schemas import LookupIn, LookupOut, TicketIn, TicketOut, TransferIn
+
+# A printed number: an optional letter prefix and digits (A007, a7, 1005, 007).
+NUMBER = re.compile(r"([A-Z]{0,3})0*(\d{1,6})")
 
 
 @bp.post("/tickets")
@@ -97,22 +104,32 @@ def ticket_transfer(ticket_id: int, json_data):
 @bp.auth_required(auth, roles=["kiosk"])
 @bp.input(LookupIn)
 @bp.output(LookupOut)
-@bp.doc(summary="Kiosk: find today's latest served ticket by its display number (for rating)",
-        responses=errors(401, 403, 404, 413))
+@bp.doc(summary="Kiosk: find today's ticket by its printed number and check code (for rating)",
+        responses=errors(401, 403, 404, 413, 429))
+@limiter.limit(LOOKUP_PER_DEVICE, key_func=device_or_address)
 def ticket_lookup(json_data):
-    """A citizen types the number printed on the ticket; the kiosk needs the
-    ticket's code to rate it.  Only today's served tickets are found."""
+    """A citizen types the number and the check code printed on the ticket;
+    the kiosk gets the ticket's code to rate it only with both (numbers are
+    sequential, the check code is the proof of holding the ticket).  A ticket
+    not served yet is found but answers without its code."""
     p = current_principal()
-    number = json_data["display_number"].strip().upper()
+    wanted = NUMBER.fullmatch(json_data["display_number"].strip().upper())
+    check = json_data["check_code"].strip()
     with get_db().read() as s:
         office = s.get(m.Office, p.office_id)
         day = e.service_day(office, e.utcnow())
-        t = s.scalar(select(m.Ticket).where(
-            m.Ticket.office_id == p.office_id, m.Ticket.service_day == day,
-            m.Ticket.status == m.DONE, func.upper(m.Ticket.display_number) == number)
-            .order_by(m.Ticket.finished_at.desc(), m.Ticket.id.desc()).limit(1))
-        if t is None:
-            raise e.DomainError("ticket_not_found", "No served ticket with this number today.", 404)
-        view = ticket_view(s, t)
-        return {"code": t.code, "display_number": t.display_number,
-                "service_name": view["service_name"], "status": t.status, "rated": view["rated"]}
+        found = None
+        if wanted:
+            prefix, number = wanted.group(1), int(wanted.group(2))
+            found = next((t for t in s.scalars(select(m.Ticket).where(
+                m.Ticket.office_id == p.office_id, m.Ticket.service_day == day,
+                m.Ticket.number == number).order_by(m.Ticket.id))
+                if t.display_number.upper().startswith(prefix)
+                and hmac.compare_digest(check_code(t.code).encode(), check.encode())), None)
+        if found is None:
+            raise e.DomainError("ticket_not_found",
+                                "No ticket today with this number and check code.", 404)
+        view = ticket_view(s, found)
+        return {"code": found.code if found.status == m.DONE else None,
+                "display_number": found.display_number, "service_name": view["service_name"],
+                "status": found.status, "rated": view["rated"]}

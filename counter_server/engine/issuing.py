@@ -68,6 +68,10 @@ def issue_ticket(tx: Tx, office_id: int, service_id: int, *, priority_class: str
     is_open, reason = service_open_state(office, service, now)
     if not is_open:
         raise DomainError(reason, CLOSED_MESSAGES[reason])
+    if not service.served:
+        # Kept off the kiosk (GET /services lists no counter for it); refused here too.
+        raise DomainError("no_counter_serves", "No counter serves this service yet; please ask "
+                          "at a counter.", 409)
     day = service_day(office, now)
     seq = _next_number(tx, service.id, day)
     number = service.number_start + seq - 1

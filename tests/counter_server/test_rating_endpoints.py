@@ -67,17 +67,32 @@ def test_last_completed_for_the_bound_tablet_only(client, creds):
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "nothing_to_rate"
 
 
-def test_lookup_finds_todays_served_ticket_by_number(client, creds):
+def lookup(client, kiosk, number: str, check: str | None):
+    body = {"display_number": number} if check is None else {"display_number": number,
+                                                             "check_code": check}
+    return client.post("/api/v1/tickets/lookup", json=body, headers=kiosk)
+
+
+def test_lookup_finds_todays_ticket_by_number_and_check_code(client, creds):
+    """Issue #15: the keypad rated any served ticket by its (sequential) number.
+    Now the check code printed on the ticket is the proof of holding it; a
+    waiting ticket is found (to say "not served yet") but without its code."""
     kiosk = bearer(creds["devices"]["kiosk"]["token"])
     waiting = client.post("/api/v1/tickets", json={"service_id": creds["services"]["CT"]},
                           headers=kiosk).get_json()
-    r = client.post("/api/v1/tickets/lookup", json={"display_number": waiting["display_number"]},
-                    headers=kiosk)
-    assert r.status_code == 404  # not served yet: nothing to rate
+    assert len(waiting["check_code"]) == 4 and waiting["check_code"].isdigit()
+    r = lookup(client, kiosk, waiting["display_number"], waiting["check_code"])
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "waiting" and r.get_json()["code"] is None
 
     served = serve_one(client, creds, 1, "HT")
-    r = client.post("/api/v1/tickets/lookup", json={"display_number": served["display_number"]},
-                    headers=kiosk)
+    r = lookup(client, kiosk, served["display_number"], None)
+    assert r.status_code == 400  # no check code: nothing found, nothing said
+    wrong = f"{(int(served['check_code']) + 1) % 10000:04d}"
+    r = lookup(client, kiosk, served["display_number"], wrong)
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "ticket_not_found"
+    assert "mã kiểm tra" in r.get_json()["error"]["message"]
+    r = lookup(client, kiosk, served["display_number"], served["check_code"])
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body == {"code": served["code"], "display_number": served["display_number"],
@@ -86,12 +101,11 @@ def test_lookup_finds_todays_served_ticket_by_number(client, creds):
     assert client.post("/api/v1/ratings", json={"ticket_code": body["code"], "level": 1,
                                                 "reasons": ["long_wait"]},
                        headers=kiosk).status_code == 201
-    again = client.post("/api/v1/tickets/lookup",
-                        json={"display_number": served["display_number"]}, headers=kiosk)
+    again = lookup(client, kiosk, served["display_number"], served["check_code"])
     assert again.get_json()["rated"] is True
 
-    assert client.post("/api/v1/tickets/lookup", json={"display_number": "9999"},
-                       headers=kiosk).status_code == 404
+    assert lookup(client, kiosk, "9999", "1234").status_code == 404
+    assert lookup(client, kiosk, "abc-1", "1234").status_code == 404
     assert client.post("/api/v1/tickets/lookup", json={}, headers=kiosk).status_code == 400
     tablet = bearer(creds["devices"]["rating1"]["token"])
     assert client.post("/api/v1/tickets/lookup", json={"display_number": "1001"},

@@ -161,8 +161,7 @@ def test_channels_follow_the_caller(app, client, creds, office):
         assert r.status_code == 403 and err(r) == "forbidden"
 
 
-def test_too_fast_presses_and_tablet_without_ticket_are_kept_but_flagged(app, client, creds,
-                                                                         office):
+def test_too_fast_presses_are_kept_but_flagged(app, client, creds, office):
     tablet = bearer(creds["devices"]["rating1"]["token"])
     first, second = office.serve(), office.serve()
     r1 = client.post(RATE, json={"ticket_code": first["code"], "level": 4}, headers=tablet)
@@ -171,24 +170,44 @@ def test_too_fast_presses_and_tablet_without_ticket_are_kept_but_flagged(app, cl
     assert (r2.status_code, r2.get_json()["misuse"]) == (201, True)
     assert rows(app, m.Rating, m.Rating.id == r2.get_json()["id"])[0].misuse_reason == "too_fast"
 
+
+def test_a_tablet_press_without_a_ticket_is_refused_not_stored(app, client, creds, office):
+    """Issue #15: a press while the citizen was still being served was thanked and
+    stored as misuse (no_ticket).  The tablet shows faces only for a ticket its
+    counter completed, so every tablet rating names that ticket."""
     office.staff(2)  # canbo2 signs in at counter 2, where tablet rating2 stands
-    lonely = client.post(RATE, json={"level": 2}, headers=bearer(creds["devices"]["rating2"]["token"]))
-    assert lonely.status_code == 201 and lonely.get_json()["misuse"] is True
-    [rating] = rows(app, m.Rating, m.Rating.id == lonely.get_json()["id"])
-    assert (rating.misuse_reason, rating.ticket_id) == ("no_ticket", None)
-    assert rating.counter_id == creds["counters"]["2"]
-    assert rating.staff_id == creds["users"]["canbo2"]["id"]
-    [ev] = rows(app, m.Event, m.Event.type == "rating.created",
-                m.Event.staff_id == creds["users"]["canbo2"]["id"])
-    assert ev.payload["rating"]["misuse"] is True and ev.counter_id == creds["counters"]["2"]
-    # a kiosk (or a phone) must name the ticket
-    r = client.post(RATE, json={"level": 2}, headers=office.kiosk)
+    lonely = client.post(RATE, json={"level": 2},
+                         headers=bearer(creds["devices"]["rating2"]["token"]))
+    assert lonely.status_code == 422 and err(lonely) == "ticket_code_required"
+    assert "mã" in lonely.get_json()["error"]["message"].lower()
+    r = client.post(RATE, json={"level": 2}, headers=office.kiosk)  # a kiosk, too
     assert r.status_code == 422 and err(r) == "ticket_code_required"
+    assert rows(app, m.Rating) == []
+
+
+def test_a_tablet_rates_only_tickets_served_at_its_own_counter(app, client, creds, office):
+    """Issue #15: the counter-1 tablet rated a ticket served at counter 2 (201, counted)."""
+    at_two = office.serve(counter=2)
+    tablet1 = bearer(creds["devices"]["rating1"]["token"])
+    r = client.post(RATE, json={"ticket_code": at_two["code"], "level": 1}, headers=tablet1)
+    assert r.status_code == 409 and err(r) == "served_elsewhere", r.get_json()
+    assert "quầy khác" in r.get_json()["error"]["message"]
+    assert rows(app, m.Rating) == []
+    # its own tablet, and the holder's phone, still can
+    tablet2 = bearer(creds["devices"]["rating2"]["token"])
+    r = client.post(RATE, json={"ticket_code": at_two["code"], "level": 4}, headers=tablet2)
+    assert r.status_code == 201 and r.get_json()["misuse"] is False
+    [rating] = rows(app, m.Rating)
+    assert rating.counter_id == creds["counters"]["2"] == at_two_counter(app, at_two["id"])
+
+
+def at_two_counter(app, ticket_id: int) -> int:
+    return rows(app, m.Ticket, m.Ticket.id == ticket_id)[0].counter_id
 
 
 def test_client_key_makes_resends_idempotent(app, client, creds, office):
     tablet = bearer(creds["devices"]["rating3"]["token"])
-    t = office.serve()
+    t = office.serve(counter=3, code="CU")
     body = {"ticket_code": t["code"], "level": 4, "client_key": "tab3-0001"}
     a = client.post(RATE, json=body, headers=tablet)
     b = client.post(RATE, json=body, headers=tablet)
@@ -248,7 +267,3 @@ def test_replayed_device_ratings_keep_their_press_time(live_server):
         "pressed_at": (base + dt.timedelta(minutes=i)).isoformat()}).json()
         for i, code in enumerate(codes)]
     assert [r["misuse"] for r in out] == [False, False]
-    # A tablet press with no ticket is still kept apart as misuse.
-    anon = requests.post(live_server.url + "/api/v1/ratings", headers=tablet, timeout=10,
-                         json={"ticket_code": None, "level": 4}).json()
-    assert anon["misuse"] is True

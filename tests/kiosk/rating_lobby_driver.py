@@ -105,6 +105,19 @@ def scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.tap(lambda: entry().ids.delete)       # a mistyped digit, corrected
     d.data["typed"] = d.ui(lambda: entry().entered)
     d.tap(lambda: entry().ids.ok)
+    d.wait(lambda: entry().step == "check", "check code step")
+    d.data["check_prompt"] = d.ui(lambda: entry().ids.prompt.text)
+    wrong = f"{(int(t1['check_code']) + 1) % 10000:04d}"
+    for ch in wrong:                        # without proof: nothing found, nothing rated
+        d.tap(key(ch))
+    d.tap(lambda: entry().ids.ok)
+    d.wait(lambda: not entry().busy and entry().message, "wrong check code message")
+    d.data["wrong_check"] = d.ui(lambda: entry().message)
+    d.data["wrong_check_screen"] = d.current()
+    d.shot("entry_wrong_check")
+    for ch in t1["check_code"]:
+        d.tap(key(ch))
+    d.tap(lambda: entry().ids.ok)
     d.wait_screen("rate_faces")
     d.data["subtitle"] = d.ui(lambda: app.root.get_screen("rate_faces").subtitle)
     d.shot("faces")
@@ -135,20 +148,49 @@ def scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.wait_screen("home")
     d.data["scan_code"] = t2["code"]
 
-    # 3. the same number again: already rated; an unknown number: not found.
+    # 2b. a keyboard (or a reader set to type the number): number + Enter, check code + Enter.
+    t3 = serve()
     d.tap(rate_button)
     d.wait_screen("rate_entry")
-    for ch in t1["display_number"]:
-        d.tap(key(ch))
-    d.tap(lambda: entry().ids.ok)
+
+    def type_line(text: str) -> None:
+        for ch in text:
+            Window.dispatch("on_textinput", ch)
+        Window.dispatch("on_key_down", 13, 36, "\r", [])
+    d.ui(lambda: type_line(t3["display_number"].lower()))
+    d.wait(lambda: entry().step == "check", "check code step (keyboard)")
+    d.ui(lambda: type_line(t3["check_code"]))
+    d.wait_screen("rate_faces")
+    d.tap(lambda: next(b for b in app.root.get_screen("rate_faces").buttons if b.value == 3))
+    d.wait_screen("rate_thanks")
+    d.wait_screen("home")
+    d.data["keyboard_code"] = t3["code"]
+
+    # 3. the same ticket again: already rated; a waiting ticket: not served yet;
+    #    an unknown number: not found.
+    def type_ticket(number: str, check: str) -> None:
+        d.ui(lambda: entry().reset())
+        for ch in number:
+            d.tap(key(ch))
+        d.tap(lambda: entry().ids.ok)
+        for ch in check:
+            d.tap(key(ch))
+        d.tap(lambda: entry().ids.ok)
+
+    d.tap(rate_button)
+    d.wait_screen("rate_entry")
+    type_ticket(t1["display_number"], t1["check_code"])
     d.wait(lambda: not entry().busy and entry().message, "already-rated message")
     d.data["again"] = d.ui(lambda: entry().message)
     d.data["again_screen"] = d.current()
-    d.ui(lambda: setattr(entry(), "entered", ""))
-    for ch in "9999":
-        d.tap(key(ch))
-    d.tap(lambda: entry().ids.ok)
-    d.wait(lambda: not entry().busy and entry().message != d.data["again"], "not-found message")
+    waiting = staff.issue(a.service_id)
+    type_ticket(waiting["display_number"], waiting["check_code"])
+    d.wait(lambda: not entry().busy and entry().message not in ("", d.data["again"]),
+           "not-served message")
+    d.data["waiting"] = d.ui(lambda: entry().message)
+    type_ticket("9999", "1234")
+    d.wait(lambda: not entry().busy and entry().message not in ("", d.data["waiting"]),
+           "not-found message")
     d.data["unknown"] = d.ui(lambda: entry().message)
     d.shot("entry_error")
     d.tap(lambda: entry().ids.back)

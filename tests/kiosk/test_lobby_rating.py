@@ -36,7 +36,7 @@ def test_lobby_keypad_and_qr_ratings_are_stored_with_channel_kiosk(live_server, 
         tmp_path, size)
     assert data.get("ok"), data.get("error")
     rows = ratings_rows(live_server)
-    assert len(rows) == 2
+    assert len(rows) == 3
     keypad = next(r for r in rows if r["ticket_code"] == data["keypad_code"])
     assert data["typed"] == keypad["display_number"]
     assert keypad["display_number"] in data["subtitle"]
@@ -45,6 +45,13 @@ def test_lobby_keypad_and_qr_ratings_are_stored_with_channel_kiosk(live_server, 
     assert not keypad["misuse"]
     scanned = next(r for r in rows if r["ticket_code"] == data["scan_code"])
     assert (scanned["channel"], scanned["level"], scanned["misuse"]) == ("kiosk", 4, 0)
+    typed = next(r for r in rows if r["ticket_code"] == data["keyboard_code"])
+    assert (typed["channel"], typed["level"], typed["misuse"]) == ("kiosk", 3, 0)
     assert data["again"] == "Vé này đã được đánh giá. Xin cảm ơn!"
     assert data["again_screen"] == "rate_entry"
-    assert data["unknown"] == "Không tìm thấy vé đã giải quyết xong có số này trong hôm nay."
+    assert data["unknown"] == ("Hôm nay không có vé nào với số và mã kiểm tra này. "
+                               "Ông/bà vui lòng kiểm tra lại.")
+    # Issue #15: the number alone (sequential) is no proof; the check code is asked for.
+    assert data["check_prompt"].startswith(f"Vé số {keypad['display_number']}")
+    assert data["wrong_check"] == data["unknown"] and data["wrong_check_screen"] == "rate_entry"
+    assert data["waiting"] == "Vé này chưa được giải quyết xong."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from escpos.printer import Dummy
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from kiosk.printing import (
     PAPER_DOTS,
@@ -170,3 +170,41 @@ def test_decoder_fails_loudly_on_unknown_or_truncated_commands() -> None:
         decode(b"\x1dv0\x00\x48\x00\x10\x00" + b"\x00" * 10)
     with pytest.raises(UnknownCommand):
         decode(b"\x07")
+
+
+def _line_rows(image: Image.Image, text: str, size: int) -> tuple[Image.Image, tuple[int, int]]:
+    """``text`` drawn alone as the ticket draws a bold line (centred, same font), cropped
+    to its ink; with the columns it spans."""
+    from kiosk.printing import _font, ticket_fonts
+
+    fonts = ticket_fonts()
+    canvas = Image.new("1", (image.width, size * 3), 1)
+    ImageDraw.Draw(canvas).text((image.width // 2, size * 2), text, font=_font(fonts.bold, size),
+                                fill=0, anchor="ms", stroke_width=1 if fonts.fake_bold else 0,
+                                stroke_fill=0)
+    left, top, right, bottom = ImageOps.invert(canvas.convert("L")).getbbox()
+    return canvas.crop((left, top, right, bottom)), (left, right)
+
+
+def _contains_line(image: Image.Image, text: str, size: int) -> bool:
+    template, (left, right) = _line_rows(image, text, size)
+    want, h = template.tobytes(), template.height
+    return any(image.crop((left, y, right, y + h)).tobytes() == want
+               for y in range(image.height - h + 1))
+
+
+def test_the_check_code_is_printed_legibly_in_the_escpos_bytes() -> None:
+    """Issue #15: the lobby keypad needs proof of holding the ticket; the check code
+    is printed on it.  The ESC/POS bytes are decoded back and the line is found there,
+    pixel for pixel, in bold at 36 px (4.5 mm at 203 dpi)."""
+    from kiosk.printing import CHECK_CODE_SIZE, check_code_line
+
+    ticket = make_ticket(check_code="4821")
+    job = decode(encode_ticket(ticket, 576))
+    printed = job.stitched().convert("1")
+    save_artifact(printed, "decoded-check-code.png")
+    assert _contains_line(printed, check_code_line("4821"), CHECK_CODE_SIZE)
+    assert "4821" in check_code_line("4821") and "Mã kiểm tra" in check_code_line("4821")
+    assert not _contains_line(printed, check_code_line("4822"), CHECK_CODE_SIZE)
+    bare = decode(encode_ticket(make_ticket(), 576)).stitched().convert("1")
+    assert not _contains_line(bare, check_code_line("4821"), CHECK_CODE_SIZE)

@@ -1,0 +1,399 @@
+"""One simulated office day on the real server, over HTTP, with the real clients.
+
+``motcua serve`` runs in its own process (SQLite, and PostgreSQL when available).
+The kiosk and the rating tablet talk through ``counter_server.client.ApiClient``
+(what kiosk/ and the tablet use), officers through API tokens and the web
+console's sign-in form, the citizen's phone through the ticket's page
+(``/t/<code>``, the no-JavaScript form), the admin through the admin pages and
+the leader through the report API.
+
+The day is a list of step functions on :class:`OfficeDay`, each a short piece
+of the day that keeps a model of what should have happened (``expected_*``);
+:meth:`OfficeDay.check_end_of_day` compares the database and the report with
+that model.  Steps for the officers' console (one officer per counter, leaving
+with a ticket in hand, auto-close, no-show reactivation from the console) are
+added to :data:`DAY` beside these when they exist.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter as Tally
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from counter_server import models as m
+from counter_server.client import ApiClient, ApiError
+
+pytestmark = pytest.mark.slow
+
+FINAL = {m.DONE: "ticket.completed", m.NO_SHOW: "ticket.no_show",
+         m.CANCELLED: "ticket.cancelled"}
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html[:400]
+    return found[1]
+
+
+class Web:
+    """A browser: cookie session, CSRF token, forms."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.s, self.csrf = url, requests.Session(), ""
+
+    def login(self, username: str, password: str, counter_id: int | None = None) -> None:
+        form = {"csrf_token": csrf_of(self.s.get(self.url + "/login", timeout=10).text),
+                "username": username, "password": password}
+        if counter_id is not None:
+            form["counter_id"] = str(counter_id)
+        r = self.s.post(self.url + "/login", data=form, timeout=10, allow_redirects=False)
+        assert r.status_code == 302, r.text[:400]
+        self.csrf = csrf_of(self.s.get(self.url + "/account", timeout=10).text)
+
+    def form(self, path: str, fields: dict[str, str]) -> requests.Response:
+        page = self.s.get(self.url + path, timeout=10).text
+        return self.s.post(self.url + path, data={"csrf_token": csrf_of(page), **fields},
+                           timeout=10, allow_redirects=False)
+
+    def get(self, path: str) -> requests.Response:
+        return self.s.get(self.url + path, timeout=10)
+
+
+class OfficeDay:
+    def __init__(self, live: Any) -> None:
+        self.live, self.creds, self.url = live, live.creds, live.url
+        self.kiosk = ApiClient(self.url, live.token("kiosk"))
+        self.tablets = {n: ApiClient(self.url, live.token(f"rating{n}")) for n in (1, 2, 3, 4)}
+        self.staff: dict[int, ApiClient] = {}          # counter number -> officer's client
+        self.signed_in: dict[int, str] = {}            # counter number -> username
+        self.tickets: dict[int, dict[str, Any]] = {}   # ticket id -> kiosk answer
+        self.in_hand: dict[int, dict[str, Any]] = {}   # counter number -> ticket called
+        self.expected_counted: dict[int, str] = {}     # ticket id -> channel of its rating
+        self.services = {s["code"]: s["id"] for s in self.kiosk.services()["services"]}
+
+    # ------------------------------------------------------------------ helpers
+    def cid(self, counter: int) -> int:
+        return self.creds["counters"][str(counter)]
+
+    def sign_in(self, counter: int, username: str | None = None) -> None:
+        username = username or f"canbo{counter}"
+        r = requests.post(self.url + "/api/v1/auth/token", timeout=10, json={
+            "username": username, "password": self.creds["users"][username]["password"],
+            "counter_id": self.cid(counter)})
+        assert r.status_code == 201, r.text
+        self.staff[counter] = ApiClient(self.url, r.json()["token"])
+        self.signed_in[counter] = username
+
+    def issue(self, service: str) -> dict[str, Any]:
+        t = self.kiosk.request("POST", "/tickets", json_body={"service_id": self.services[service]})
+        assert {"code", "status_path", "check_code"} <= t.keys()
+        self.tickets[t["id"]] = t
+        return t
+
+    def call(self, counter: int, **body: Any) -> dict[str, Any]:
+        t = self.staff[counter].request("POST", f"/counters/{self.cid(counter)}/call-next",
+                                        json_body=body)
+        assert "code" not in t and "status_path" not in t and "check_code" not in t
+        self.in_hand[counter] = t
+        return t
+
+    def act(self, counter: int, action: str, **body: Any) -> dict[str, Any]:
+        t = self.in_hand[counter]
+        out = self.staff[counter].request("POST", f"/tickets/{t['id']}/{action}",
+                                          json_body=body or None)
+        assert "code" not in out and "status_path" not in out
+        if action in ("complete", "no-show", "transfer", "cancel"):
+            self.in_hand.pop(counter)
+        return out
+
+    def serve(self, counter: int) -> dict[str, Any]:
+        t = self.call(counter)
+        self.act(counter, "start")
+        self.act(counter, "complete")
+        return self.tickets[t["id"]]
+
+    def tablet_offer(self, counter: int) -> dict[str, Any] | None:
+        """What the tablet does on ``ticket.completed``: ask for the ticket to rate."""
+        try:
+            return self.tablets[counter].request("GET", f"/counters/{self.cid(counter)}"
+                                                        "/last-completed")
+        except ApiError as err:
+            assert err.status == 404 and err.code == "nothing_to_rate", err
+            return None
+
+    def lobby(self, number: str, check: str) -> dict[str, Any] | None:
+        try:
+            return self.kiosk.request("POST", "/tickets/lookup",
+                                      json_body={"display_number": number, "check_code": check})
+        except ApiError as err:
+            assert err.status == 404 and err.code == "ticket_not_found", err
+            return None
+
+    def phone_rate(self, code: str, level: int) -> requests.Response:
+        phone = requests.Session()
+        page = phone.get(f"{self.url}/t/{code}", timeout=10)
+        assert page.status_code == 200
+        return phone.post(f"{self.url}/t/{code}", timeout=10, allow_redirects=False,
+                          data={"csrf_token": csrf_of(page.text), "level": str(level)})
+
+    # ------------------------------------------------------------------ the day
+    def morning(self) -> None:
+        """Officers at counters 1-3 sign in; citizens take tickets.
+
+        Presses seconds apart from one device would be flagged too fast (tested on
+        their own in the rating tests); this day is about whose ratings count."""
+        engine = create_engine(self.live.db_url)
+        with Session(engine) as s, s.begin():
+            office = s.get(m.Office, self.creds["office_id"])
+            office.settings = {**office.settings, "rating_min_interval_seconds": 0}
+        engine.dispose()
+        for n in (1, 2, 3):
+            self.sign_in(n)
+        for code in ("HT", "HT", "HT", "CT", "CT", "CU", "CU", "BHYT"):
+            self.issue(code)
+
+    def tablet_pressed_early_and_on_time(self) -> None:
+        """Counter 1 calls a ticket: while it is served the tablet has nothing to rate
+        (no faces), and a press naming no ticket is refused; once completed, the
+        tablet gets that ticket and its rating counts."""
+        t = self.call(1)
+        self.act(1, "start")
+        assert self.tablet_offer(1) is None
+        with pytest.raises(ApiError) as refused:
+            self.tablets[1].rate(level=4)
+        assert refused.value.code == "ticket_code_required"
+        self.act(1, "complete")
+        offer = self.tablet_offer(1)
+        assert offer is not None and offer["ticket_id"] == t["id"]
+        out = self.tablets[1].rate(level=4, ticket_code=offer["code"])
+        assert out["misuse"] is False
+        self.expected_counted[t["id"]] = "tablet"
+        assert self.tablet_offer(1) is None  # rated: nothing left to rate
+
+    def pause_and_resume(self) -> None:
+        c = self.staff[2].request("POST", f"/counters/{self.cid(2)}/pause",
+                                  json_body={"reason": "Họp giao ban"})
+        assert c["state"] == "paused"
+        with pytest.raises(ApiError) as paused:
+            self.call(2)
+        assert paused.value.status == 409
+        assert self.staff[2].request("POST", f"/counters/{self.cid(2)}/resume")["state"] == "open"
+
+    def a_tablet_cannot_rate_another_counters_ticket(self) -> None:
+        t = self.serve(2)   # a CT ticket, served at counter 2
+        with pytest.raises(ApiError) as refused:
+            self.tablets[1].rate(level=1, ticket_code=t["code"])
+        assert refused.value.status == 409 and refused.value.code == "served_elsewhere"
+        assert "quầy khác" in refused.value.message
+        # the citizen rates it on the phone instead
+        r = self.phone_rate(t["code"], 3)
+        assert r.status_code == 303, r.text[:300]
+        self.expected_counted[t["id"]] = "web"
+
+    def transfer(self) -> None:
+        """Counter 1 sends an HT ticket to Chứng thực; counter 2 serves it there."""
+        t = self.call(1)
+        self.act(1, "transfer", service_id=self.services["CT"])
+        served = self.serve(2)
+        if served["id"] != t["id"]:          # a CT ticket was ahead of it
+            served = self.serve(2)
+        assert served["id"] == t["id"]
+        offer = self.tablet_offer(2)
+        assert offer is not None and offer["ticket_id"] == t["id"]
+        self.tablets[2].rate(level=1, ticket_code=offer["code"], reasons=["long_wait"])
+        self.expected_counted[t["id"]] = "tablet"
+
+    def no_show(self) -> None:
+        t = self.call(3)
+        self.staff[3].request("POST", f"/counters/{self.cid(3)}/recall")
+        self.act(3, "no-show")
+        found = self.lobby(t["display_number"], self.tickets[t["id"]]["check_code"])
+        assert found is not None and found["status"] == m.NO_SHOW and found["code"] is None
+
+    def lobby_with_and_without_proof(self) -> None:
+        waiting = self.issue("CU")
+        found = self.lobby(waiting["display_number"], waiting["check_code"])
+        assert found["status"] == m.WAITING and found["code"] is None   # "not served yet"
+        t = self.serve(3)
+        assert t["id"] != waiting["id"]
+        wrong = f"{(int(t['check_code']) + 1) % 10000:04d}"
+        assert self.lobby(t["display_number"], wrong) is None           # no proof: nothing
+        found = self.lobby(t["display_number"], t["check_code"])
+        assert found["status"] == m.DONE and found["code"] == t["code"]
+        self.kiosk.rate(level=2, ticket_code=found["code"])
+        self.expected_counted[t["id"]] = "kiosk"
+        with pytest.raises(ApiError) as again:                         # one rating per ticket
+            self.phone_rate_api(t["code"])
+        assert again.value.code == "already_rated"
+
+    def phone_rate_api(self, code: str) -> dict[str, Any]:
+        return ApiClient(self.url).rate(level=4, ticket_code=code)
+
+    def admin_changes_a_service(self) -> None:
+        """Mid-day the admin adds a prefixed service: off the kiosk and refused until a
+        counter serves it; then counter 4 serves it and its first ticket is rated at the
+        lobby by its short number."""
+        admin = Web(self.url)
+        admin.login("quantri", self.creds["users"]["quantri"]["password"])
+        r = admin.form("/admin/services", {
+            "code": "KT", "name": "Kinh tế", "icon": "service", "prefix": "A",
+            "number_start": "1", "number_end": "999", "sort_order": "9",
+            "default_service_minutes": "8", "hours": "", "active": "on", "daily_cap": ""})
+        assert r.status_code == 302, r.text[:500]
+        listed = {s["code"]: s for s in self.kiosk.services()["services"]}
+        self.services["KT"] = listed["KT"]["id"]
+        assert listed["KT"]["counters"] == []
+        with pytest.raises(ApiError) as refused:
+            self.issue("KT")
+        assert refused.value.code == "no_counter_serves"
+        fields = {"number": "4", "name": "Quầy 4", "active": "on"}
+        for code in ("DD", "KT"):        # and no longer Chứng thực
+            fields[f"svc_{self.services[code]}"] = "on"
+            fields[f"weight_{self.services[code]}"] = "1"
+        r = admin.form(f"/admin/counters/{self.cid(4)}", fields)
+        assert r.status_code == 302, r.text[:500]
+        t = self.issue("KT")
+        assert t["display_number"] == "A001"
+        officer = Web(self.url)   # canbo4 signs in through the console
+        officer.login("canbo4", self.creds["users"]["canbo4"]["password"], self.cid(4))
+        self.signed_in[4] = "canbo4"
+        self.web4 = officer
+        headers = {"X-CSRFToken": officer.csrf}
+        called = officer.s.post(f"{self.url}/api/v1/counters/{self.cid(4)}/call-next",
+                                headers=headers, timeout=10).json()
+        assert called["id"] == t["id"] and "status_path" not in called
+        state = officer.get("/console/state")
+        assert t["code"] not in state.text
+        officer.s.post(f"{self.url}/api/v1/tickets/{t['id']}/complete", headers=headers,
+                       timeout=10).raise_for_status()
+        found = self.lobby("1", t["check_code"])            # typed without its letter
+        assert found["code"] == t["code"] and found["display_number"] == "A001"
+        self.kiosk.rate(level=4, ticket_code=found["code"])
+        self.expected_counted[t["id"]] = "kiosk"
+
+    def afternoon(self) -> None:
+        """The queues empty: everything waiting is served or cancelled."""
+        for n in (1, 2, 3):
+            while True:
+                try:
+                    t = self.call(n)
+                except ApiError as err:
+                    assert err.code == "queue_empty", err
+                    break
+                if t["service_code"] == "BHYT":
+                    self.act(n, "cancel")
+                else:
+                    self.act(n, "complete")
+                    offer = self.tablet_offer(n)
+                    if offer and offer["ticket_id"] % 2:
+                        self.tablets[n].rate(level=3, ticket_code=offer["code"])
+                        self.expected_counted[offer["ticket_id"]] = "tablet"
+
+    def closing(self) -> None:
+        """canbo4 signs out of the console: counter 4 closes."""
+        r = self.web4.s.post(self.url + "/logout", data={"csrf_token": self.web4.csrf},
+                             timeout=10, allow_redirects=False)
+        assert r.status_code == 302
+        self.signed_in.pop(4)
+
+    # ------------------------------------------------------------------ the checks
+    def check_end_of_day(self) -> None:
+        engine = create_engine(self.live.db_url)
+        try:
+            with Session(engine) as s:
+                self._check(s)
+        finally:
+            engine.dispose()
+
+    def _check(self, s: Session) -> None:
+        office = s.get(m.Office, self.creds["office_id"])
+        tickets = {t.id: t for t in s.scalars(select(m.Ticket))}
+        assert set(tickets) == set(self.tickets)
+        # 1. every ticket ends in exactly one final state, the one its events end with
+        for t in tickets.values():
+            assert t.status in FINAL, (t.display_number, t.status)
+            types = [ev.type for ev in s.scalars(select(m.Event).where(
+                m.Event.ticket_id == t.id, m.Event.type.like("ticket.%")).order_by(m.Event.id))]
+            assert types[-1] == FINAL[t.status], (t.display_number, types)
+            last_back = max((i for i, ty in enumerate(types)
+                             if ty in ("ticket.reactivated", "ticket.transferred")), default=-1)
+            assert sum(ty in FINAL.values() for ty in types[last_back + 1:]) == 1, types
+        # 2. every counter's state matches who is signed in
+        users = {u.username: u.id for u in s.scalars(select(m.User))}
+        for c in s.scalars(select(m.Counter)):
+            who = self.signed_in.get(c.number)
+            if who is None:
+                assert (c.state, c.staff_id) == ("closed", None), (c.number, c.state)
+            else:
+                assert c.state in ("open", "paused") and c.staff_id == users[who], c.number
+        # 3. every counted rating belongs to the ticket's own counter, made by its holder
+        counted = list(s.scalars(select(m.Rating).where(m.Rating.misuse.is_(False))))
+        assert {r.ticket_id: r.channel for r in counted} == self.expected_counted
+        devices = {d.id: d for d in s.scalars(select(m.Device))}
+        for r in counted:
+            t = tickets[r.ticket_id]
+            assert (r.counter_id, r.staff_id, r.service_id) == (t.counter_id, t.staff_id,
+                                                                 t.service_id)
+            if r.channel == "tablet":
+                assert devices[r.device_id].counter_id == t.counter_id
+        # 4. the report's figures equal a count made from the tickets
+        today = dt.datetime.now(ZoneInfo(office.timezone)).date().isoformat()
+        leader = requests.post(self.url + "/api/v1/auth/token", timeout=10, json={
+            "username": "lanhdao", "password": self.creds["users"]["lanhdao"]["password"]})
+        headers = {"Authorization": "Bearer " + leader.json()["token"]}
+        report = requests.get(self.url + "/api/v1/reports/summary", headers=headers, timeout=10,
+                              params={"from": today, "to": today, "group_by": "counter"}).json()
+        status = Tally(t.status for t in tickets.values())
+        total = report["total"]
+        assert (total["issued"], total["served"], total["no_show"], total["cancelled"]) == (
+            len(tickets), status[m.DONE], status[m.NO_SHOW], status[m.CANCELLED]), total
+        assert total["rated"] == len(counted)
+        assert nonzero(total["levels"]) == {str(k): v for k, v in
+                                            Tally(r.level for r in counted).items()}
+        numbers = {c.id: c.number for c in s.scalars(select(m.Counter))}
+        by_counter = {row["key"]: row for row in report["rows"]}
+        for cid, row in by_counter.items():
+            if cid is None:
+                continue
+            mine = [t for t in tickets.values() if t.counter_id == cid]
+            levels = Tally(str(r.level) for r in counted if r.counter_id == cid)
+            assert (row["served"], row["no_show"], row["cancelled"], row["rated"]) == (
+                sum(t.status == m.DONE for t in mine), sum(t.status == m.NO_SHOW for t in mine),
+                sum(t.status == m.CANCELLED for t in mine), sum(levels.values())), row
+            assert nonzero(row["levels"]) == dict(levels), row
+        served = {numbers[t.counter_id] for t in tickets.values() if t.status == m.DONE}
+        assert {numbers[k] for k in by_counter if k is not None} >= served
+
+
+def nonzero(levels: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in levels.items() if v}
+
+
+#: The day, in order.  Each step is independent enough to insert new ones between.
+DAY: list[Callable[[OfficeDay], None]] = [
+    OfficeDay.morning,
+    OfficeDay.tablet_pressed_early_and_on_time,
+    OfficeDay.pause_and_resume,
+    OfficeDay.a_tablet_cannot_rate_another_counters_ticket,
+    OfficeDay.transfer,
+    OfficeDay.no_show,
+    OfficeDay.lobby_with_and_without_proof,
+    OfficeDay.admin_changes_a_service,
+    OfficeDay.afternoon,
+    OfficeDay.closing,
+]
+
+
+def test_an_office_day(any_live_server) -> None:
+    day = OfficeDay(any_live_server)
+    for step in DAY:
+        step(day)
+    day.check_end_of_day()
