@@ -24,7 +24,10 @@ and frames drawn and CPU per second when idle, against the target of issue
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import logging
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -64,23 +67,41 @@ def kiosk_ready(app: Any) -> Callable[[], bool]:
     return lambda: app.online and app.services_loaded and app.root.current == "home"
 
 
-def kiosk_event(app: Any, i: int) -> None:
-    """Touch the i-th open service, wait for its number on screen, go home."""
-    before = on_ui(lambda: app.ticket.get("id"))
+class KioskDriver:
+    """Touches services in turn; the number shown on the ticket screen is read
+    on the Kivy thread when the screen appears (the kiosk goes home by itself
+    after a while, so a slow poll could miss it)."""
 
-    def tap() -> None:
-        buttons = [b for b in app._buttons.values() if not b.disabled]
-        touch(buttons[i % len(buttons)])
+    def __init__(self, app: Any) -> None:
+        self.app, self.shown = app, ""
 
-    wait_until(lambda: not app.issuing and app.root.current == "home", what="kiosk home")
-    on_ui(tap)
-    wait_until(lambda: app.ticket.get("id") not in (None, before)
-               and app.root.current == "ticket"
-               and app.root.get_screen("ticket").ids.number.text == app.ticket["display_number"]
-               and app.print_state in ("printed", "failed"), what="ticket on screen",
-               state=lambda: (app.root.current, app.ticket.get("display_number"), app.issuing,
-                              app.print_state, app.message))
-    on_ui(app.go_home)
+    def bind(self) -> None:
+        def on_current(sm: Any, name: str) -> None:
+            if name == "ticket":
+                self.shown = sm.get_screen("ticket").ids.number.text
+        self.app.root.bind(current=on_current)
+
+    def event(self, i: int) -> None:
+        app = self.app
+        if i == 0:
+            on_ui(self.bind)
+        before = on_ui(lambda: app.ticket.get("id"))
+
+        def tap() -> None:
+            self.shown = ""
+            buttons = [b for b in app._buttons.values() if not b.disabled]
+            touch(buttons[i % len(buttons)])
+
+        wait_until(lambda: not app.issuing and app.root.current == "home", timeout=60,
+                   what="kiosk home")
+        on_ui(tap)
+        wait_until(lambda: app.ticket.get("id") not in (None, before)
+                   and self.shown == app.ticket["display_number"]
+                   and app.print_state in ("printed", "failed"), timeout=60,
+                   what="ticket on screen and printed",
+                   state=lambda: (app.root.current, self.shown, app.ticket.get("display_number"),
+                                  app.issuing, app.print_state, app.message))
+        on_ui(app.go_home)
 
 
 # ---------------------------------------------------------------------- tablet
@@ -102,30 +123,40 @@ def tablet_ready(app: Any) -> Callable[[], bool]:
 class TabletDriver:
     def __init__(self, app: Any, office: Office, rate_every: int) -> None:
         self.app, self.office, self.rate_every = app, office, rate_every
-        self.offered = self.rated = 0
+        self.offered = self.rated = self.touches_again = 0
 
     def event(self, i: int) -> None:
         app = self.app
         ticket = self.office.call()
         if ticket is None:
             raise RuntimeError("call-next refused")
-        wait_until(lambda: app.serving == ticket["display_number"], what="number served")
+        wait_until(lambda: app.serving == ticket["display_number"], timeout=60, what="number served")
         if i == 0:
             return  # nothing completed before the first call
         self.offered += 1
         if i % self.rate_every:
             return
         wait_until(lambda: app.root.current == "rate_faces" and app.flow.active
-                   and not app.root.transition.is_active, what="faces offered")
+                   and not app.root.transition.is_active, timeout=60, what="faces offered")
 
         def press() -> None:
             screen = app.root.get_screen("rate_faces")
             touch(next(b for b in screen.buttons if b.value == max(x.value for x in screen.buttons)))
 
-        on_ui(press)
+        # A touch in the frame the faces are laid out in can land beside the
+        # button: touch again until the flow moves on (counted).
+        for attempt in range(10):
+            on_ui(press)
+            try:
+                wait_until(lambda: app.root.current != "rate_faces", timeout=2)
+                break
+            except TimeoutError:
+                self.touches_again += 1
         self.rated += 1
         wait_until(lambda: app.root.current == "idle" and not app.sender.queue.pending(),
-                   what="rating sent, idle again")
+                   timeout=60, what="rating sent, idle again",
+                   state=lambda: (app.root.current, app.flow.active, app.pending,
+                                  app.sender.queue.pending(), app.problem))
 
 
 # ---------------------------------------------------------------------- soak
@@ -136,7 +167,11 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=1000, help="a memory row every N events")
     ap.add_argument("--idle-seconds", type=float, default=20)
     ap.add_argument("--rate-every", type=int, default=10, help="tablet: touch a face every N offers")
+    ap.add_argument("--max-minutes", type=float, default=0,
+                    help="stop the events after this long (0: no limit); the figures say how many ran")
     opts = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    faulthandler.enable(file=sys.__stderr__)
 
     out: dict[str, Any] = {}
     started = time.monotonic()
@@ -145,7 +180,7 @@ def main() -> None:
         folder = Path(data)
         if opts.app == "kiosk":
             app = kiosk_app(server, folder)
-            ready, event = kiosk_ready(app), lambda i: kiosk_event(app, i)
+            ready, event = kiosk_ready(app), KioskDriver(app).event
             driver = None
         else:
             app = tablet_app(server, folder)
@@ -159,14 +194,17 @@ def main() -> None:
                 wait_until(ready, timeout=120, what=f"{opts.app} ready")
                 rows = out["rows"] = []
                 t0 = time.monotonic()
-                for i in range(opts.events):
-                    event(i)
-                    done = i + 1
-                    if done == WARM_UP or (done > WARM_UP and done % opts.every == 0) \
-                            or done == opts.events:
+                stop_at = t0 + opts.max_minutes * 60 if opts.max_minutes else float("inf")
+                done = 0
+                while done < opts.events and (done < WARM_UP or time.monotonic() < stop_at):
+                    event(done)
+                    done += 1
+                    if done == WARM_UP or (done > WARM_UP and done % opts.every == 0):
                         rows.append(snapshot(f"after {done}", done, settle=1.0))
-                out["rate"] = opts.events / (time.monotonic() - t0)
-                wait_until(ready, what=f"{opts.app} idle")
+                if rows and rows[-1]["events"] != done:
+                    rows.append(snapshot(f"after {done}", done, settle=1.0))
+                out["rate"] = done / (time.monotonic() - t0)
+                wait_until(ready, timeout=180, what=f"{opts.app} idle")  # unrated faces time out
                 time.sleep(2.0)
                 out["idle"] = idle(lambda: frames.frames, opts.idle_seconds)
             except Exception as exc:  # print what was measured so far
@@ -181,7 +219,8 @@ def main() -> None:
     print_rows(rows, what)
     print_growth(rows, TARGET_RSS_MB)
     if driver is not None:
-        print(f"  faces offered {driver.offered}, rated {driver.rated}")
+        print(f"  faces offered {driver.offered}, rated {driver.rated} "
+              f"({driver.touches_again} touches repeated)")
     r = out.get("idle")
     if r:
         print(f"  idle: {r['fps']:5.2f} frames drawn/s, CPU {r['cpu'] * 100:5.1f} % of a core")

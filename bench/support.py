@@ -203,7 +203,7 @@ def snapshot(label: str, events: int, settle: float = 2.0) -> dict[str, Any]:
     time.sleep(settle)
     row = {"label": label, "events": events, "rss_mb": rss_mb(), **on_ui(ui_counts)}
     print(f"[{time.strftime('%H:%M:%S')}] {events} events: RSS {row['rss_mb']:.1f} MB, "
-          f"{row['widgets']} widgets, {row['textures']} textures", file=sys.stderr, flush=True)
+          f"{row['widgets']} widgets, {row['textures']} textures", flush=True)
     return row
 
 
