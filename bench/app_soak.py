@@ -95,9 +95,11 @@ class KioskDriver:
         wait_until(lambda: not app.issuing and app.root.current == "home", timeout=60,
                    what="kiosk home")
         on_ui(tap)
+        # Printed, or back home by itself first (the print then still finishes).
         wait_until(lambda: app.ticket.get("id") not in (None, before)
                    and self.shown == app.ticket["display_number"]
-                   and app.print_state in ("printed", "failed"), timeout=60,
+                   and (app.print_state in ("printed", "failed") or app.root.current == "home"),
+                   timeout=60,
                    what="ticket on screen and printed",
                    state=lambda: (app.root.current, self.shown, app.ticket.get("display_number"),
                                   app.issuing, app.print_state, app.message))
@@ -159,6 +161,25 @@ class TabletDriver:
                                   app.sender.queue.pending(), app.problem))
 
 
+def report(out: dict, opts: argparse.Namespace, driver: Any, started: float) -> None:
+    rows = out.get("rows", [])
+    what = "touches" if opts.app == "kiosk" else "calls"
+    print(f"{opts.app} soak, software GL ({os.cpu_count()} CPUs, load average {load_average():.1f}), "
+          f"{(time.monotonic() - started) / 60:.0f} min, {out.get('rate', 0):.1f} {what}/s")
+    print_rows(rows, what)
+    print_growth(rows, TARGET_RSS_MB)
+    if driver is not None:
+        print(f"  faces offered {driver.offered}, rated {driver.rated} "
+              f"({driver.touches_again} touches repeated)")
+    r = out.get("idle")
+    if r:
+        print(f"  idle: {r['fps']:5.2f} frames drawn/s, CPU {r['cpu'] * 100:5.1f} % of a core")
+    if out.get("error"):
+        print("  stopped early:", out["error"])
+    sys.stdout.flush()
+
+
+
 # ---------------------------------------------------------------------- soak
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -209,23 +230,11 @@ def main() -> None:
                 out["idle"] = idle(lambda: frames.frames, opts.idle_seconds)
             except Exception as exc:  # print what was measured so far
                 out["error"] = repr(exc)
+            # From the worker, before the app stops: the figures are printed
+            # even if the app or the server hangs on the way out.
+            report(out, opts, driver, started)
 
         run_app(app, work)
-
-    rows = out.get("rows", [])
-    what = "touches" if opts.app == "kiosk" else "calls"
-    print(f"{opts.app} soak, software GL ({os.cpu_count()} CPUs, load average {load_average():.1f}), "
-          f"{(time.monotonic() - started) / 60:.0f} min, {out.get('rate', 0):.1f} {what}/s")
-    print_rows(rows, what)
-    print_growth(rows, TARGET_RSS_MB)
-    if driver is not None:
-        print(f"  faces offered {driver.offered}, rated {driver.rated} "
-              f"({driver.touches_again} touches repeated)")
-    r = out.get("idle")
-    if r:
-        print(f"  idle: {r['fps']:5.2f} frames drawn/s, CPU {r['cpu'] * 100:5.1f} % of a core")
-    if out.get("error"):
-        print("  stopped early:", out["error"])
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,34 @@ def soak(app: Any, server: Any, office: Office, opts: argparse.Namespace, out: d
     out["announced"] = app.announce_requests
 
 
+def report(out: dict, opts: argparse.Namespace, office: Office, skipped: list[str],
+           started: float) -> None:
+    rows = out.get("rows", [])
+    print(f"display soak at {opts.size}, software GL ({os.cpu_count()} CPUs, load average "
+          f"{load_average():.1f}), {(time.monotonic() - started) / 60:.0f} min; calls at "
+          f"{len(office.staff)} counters over 6 services, {office.failed} refused")
+    print_rows(rows, "calls")
+    print_growth(rows, TARGET_RSS_MB)
+    print(f"  call pace: day {out.get('day_rate', 0):.2f}/s, rush {out.get('rush_rate', 0):.2f}/s")
+    for key, target, name in (("idle_on", TARGET_IDLE_ON, "ticker on "),
+                              ("idle_off", TARGET_IDLE_OFF, "ticker off")):
+        r = out.get(key)
+        if r:
+            print(f"  idle, {name}: {r['fps']:5.2f} frames drawn/s, CPU {r['cpu'] * 100:5.1f} % of "
+                  f"a core — target <= {target * 100:.0f} %: {'OK' if r['cpu'] <= target else 'MISSED'}")
+    v = out.get("voice")
+    if v:
+        told = v["said"] + v["merged"] + v["dropped"] + v["waiting"]
+        logged = sum(1 for m in skipped if " dropped: " in m or " merged: " in m)
+        print(f"  announcements: {out.get('announced')} asked, {v['said']} said ({v['shortened']} "
+              f"shortened to once), {v['merged']} merged, {v['dropped']} dropped, "
+              f"{v['waiting']} waiting; skip log lines {logged} — every one said or logged: "
+              f"{'OK' if told == out.get('announced') and logged == v['merged'] + v['dropped'] else 'MISSED'}")
+    if out.get("error"):
+        print("  stopped early:", out["error"])
+    sys.stdout.flush()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--day-calls", type=int, default=7500)
@@ -124,32 +153,11 @@ def main() -> None:
                 soak(app, server, office, opts, out)
             except Exception as exc:  # print what was measured so far
                 out["error"] = repr(exc)
+            # From the worker, before the app stops: the figures are printed
+            # even if the app or the server hangs on the way out.
+            report(out, opts, office, skipped, started)
 
         run_app(app, work)
-
-    rows = out.get("rows", [])
-    print(f"display soak at {opts.size}, software GL ({os.cpu_count()} CPUs, load average "
-          f"{load_average():.1f}), {(time.monotonic() - started) / 60:.0f} min; calls at "
-          f"{len(office.staff)} counters over 6 services, {office.failed} refused")
-    print_rows(rows, "calls")
-    print_growth(rows, TARGET_RSS_MB)
-    print(f"  call pace: day {out.get('day_rate', 0):.2f}/s, rush {out.get('rush_rate', 0):.2f}/s")
-    for key, target, name in (("idle_on", TARGET_IDLE_ON, "ticker on "),
-                              ("idle_off", TARGET_IDLE_OFF, "ticker off")):
-        r = out.get(key)
-        if r:
-            print(f"  idle, {name}: {r['fps']:5.2f} frames drawn/s, CPU {r['cpu'] * 100:5.1f} % of "
-                  f"a core — target <= {target * 100:.0f} %: {'OK' if r['cpu'] <= target else 'MISSED'}")
-    v = out.get("voice")
-    if v:
-        told = v["said"] + v["merged"] + v["dropped"] + v["waiting"]
-        logged = sum(1 for m in skipped if " dropped: " in m or " merged: " in m)
-        print(f"  announcements: {out.get('announced')} asked, {v['said']} said ({v['shortened']} "
-              f"shortened to once), {v['merged']} merged, {v['dropped']} dropped, "
-              f"{v['waiting']} waiting; skip log lines {logged} — every one said or logged: "
-              f"{'OK' if told == out.get('announced') and logged == v['merged'] + v['dropped'] else 'MISSED'}")
-    if out.get("error"):
-        print("  stopped early:", out["error"])
 
 
 if __name__ == "__main__":
