@@ -17,89 +17,29 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-# This file is bench/display.py: with bench/ first on sys.path, "import display"
-# would import this very script instead of the package.  The repository first.
-ROOT = Path(__file__).resolve().parents[1]
-sys.path = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="motcua-bench-kivy-"))
-os.environ.setdefault("MOTCUA_SECRET_KEY", "bench-" + os.urandom(8).hex())
+import support  # noqa: F401  (first: sys.path and the headless environment)
+from support import ROOT, load_average, office_server, run_app
 
 import requests  # noqa: E402
-
 
 TARGET_P95_MS = 100.0
 
 
-def rss_mb() -> float:
-    """Resident memory now (not the peak), in MB."""
-    try:
-        import psutil  # type: ignore[import-not-found]
-
-        return psutil.Process().memory_info().rss / 2**20
-    except ImportError:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def start_server(folder: Path) -> tuple[subprocess.Popen, str, dict]:
-    from counter_server.db import Database
-    from counter_server.migrate import upgrade
-    from counter_server.seed import seed_demo
-
-    url_db = f"sqlite:///{(folder / 'bench.sqlite3').as_posix()}"
-    upgrade(url_db)
-    db = Database(url_db, pool_size=1)
-    with db.write() as s:
-        creds = json.loads(json.dumps(seed_demo(s, always_open=True)))
-    db.dispose()
-    with __import__("socket").socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "MOTCUA_DATABASE_URL": url_db}
-    proc = subprocess.Popen([sys.executable, "-m", "counter_server.cli", "--instance",
-                             str(folder), "serve", "--port", str(port), "--threads", "16"],
-                            env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if requests.get(url + "/api/v1/health", timeout=0.5).ok:
-                return proc, url, creds
-        except requests.RequestException:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
-def bench_latency(app, url: str, creds: dict, calls: int) -> dict:
+def bench_latency(app, server, calls: int) -> dict:
     """Run from a worker thread while the Kivy app runs."""
-    kiosk = {"Authorization": f"Bearer {creds['devices']['kiosk']['token']}"}
+    url = server.url
+    kiosk = {"Authorization": f"Bearer {server.token('kiosk')}"}
     sid = next(s["id"] for s in requests.get(url + "/api/v1/services", headers=kiosk,
                                              timeout=10).json()["services"] if s["code"] == "HT")
     for _ in range(calls):
         requests.post(url + "/api/v1/tickets", json={"service_id": sid}, headers=kiosk, timeout=10)
-    r = requests.post(url + "/api/v1/auth/token", timeout=10, json={
-        "username": "canbo1", "password": creds["users"]["canbo1"]["password"],
-        "counter_id": creds["counters"]["1"]})
-    staff = {"Authorization": f"Bearer {r.json()['token']}"}
-    cid = creds["counters"]["1"]
+    staff = {"Authorization": f"Bearer {server.staff_token(1)}"}
+    cid = server.creds["counters"]["1"]
     seen: dict[str, float] = {}
     arrived = threading.Condition()
 
@@ -141,8 +81,7 @@ def bench_latency(app, url: str, creds: dict, calls: int) -> dict:
                 streams.append((arrivals[number] - t0) * 1000)
                 ui_part.append((seen[number] - arrivals[number]) * 1000)
     latencies.sort()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return {"load": load, "calls": len(latencies), "p50_ms": statistics.median(latencies),
+    return {"load": load_average(), "calls": len(latencies), "p50_ms": statistics.median(latencies),
             "p95_ms": latencies[max(0, int(len(latencies) * 0.95) - 1)],
             "max_ms": latencies[-1], "post_p50_ms": statistics.median(posts),
             "stream_p50_ms": statistics.median(streams) if streams else float("nan"),
@@ -164,27 +103,16 @@ def main() -> None:
     synthesis = voice_bench.bench_synthesis(opts.synthesis_runs)
 
     results: dict = {"synthesis": synthesis}
-    with tempfile.TemporaryDirectory(prefix="motcua-bench-display-") as tmp:
-        proc, url, creds = start_server(Path(tmp))
-        try:
-            from display.app import build_app
+    with office_server() as server:
+        from display.app import build_app
 
-            app = build_app(["--server", url, "--token", creds["devices"]["display"]["token"],
-                             "--size", "1366x768", "--windowed", "--no-voice"])
+        app = build_app(["--server", server.url, "--token", server.token("display"),
+                         "--size", "1366x768", "--windowed", "--no-voice"])
 
-            def work() -> None:
-                try:
-                    results["latency"] = bench_latency(app, url, creds, opts.calls)
-                finally:
-                    from kivy.clock import Clock
+        def work() -> None:
+            results["latency"] = bench_latency(app, server, opts.calls)
 
-                    Clock.schedule_once(lambda _dt: app.stop())
-
-            app.bind(on_start=lambda *_: threading.Thread(target=work, daemon=True).start())
-            app.run()
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        run_app(app, work)
 
     lat = results.get("latency", {})
     print(f"call made -> display widget updated ({lat.get('calls')} calls, load average "

@@ -52,6 +52,10 @@ def configure_kivy(args: argparse.Namespace) -> None:
         Config.set("graphics", "width", str(args.size[0]))
         Config.set("graphics", "height", str(args.size[1]))
     Config.set("graphics", "fullscreen", "0" if (args.windowed or args.size) else "auto")
+    # No multisampling: it only smooths the cards' rounded corners, and with
+    # software OpenGL (a PC without a GPU driver) it doubles what every frame
+    # costs and adds its buffers to the memory.
+    Config.set("graphics", "multisamples", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "exit_on_escape", "1")
 
