@@ -26,7 +26,7 @@ ENTITY_COLUMN = {"staff": R.staff_id, "counter": R.counter_id, "service": R.serv
 
 def grouped_counts(sc: Scope, grain: Grain) -> list[tuple[Any, ...]]:
     """Per grain cell and level: ratings, and ratings tied to a ticket."""
-    keys = grain.columns(sc, R.created_at, ENTITY_COLUMN)
+    keys = grain.columns(R.created_at, ENTITY_COLUMN)
     q = (select(*keys, R.level, func.count(), func.count(R.ticket_id))
          .where(*sc.rating_where()).group_by(*keys, R.level))
     return sc.fetch(q)

@@ -8,6 +8,7 @@ zone database, so the zone's UTC offset in the middle of the period is added
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +32,6 @@ class Filters:
     staff_id: int | None = None
 
 
-def key_text(value: Any) -> str:
-    """A local day or hour key as text: 'YYYY-MM-DD' or 'YYYY-MM-DD HH...'."""
-    return value if isinstance(value, str) else value.isoformat(" ")
-
-
 class Scope:
     """One report request and the SQL helpers that depend on its database."""
 
@@ -45,7 +41,8 @@ class Scope:
         self.include_misuse = include_misuse
         self.pg = s.get_bind().dialect.name == "postgresql"
         self.tz = office.timezone
-        self._sqlite_shift = f"{period.offset_minutes():+d} minutes"
+        self._offset = period.offset_minutes()
+        self._local_text: dict[Any, str] = {}
         st = office_settings(office.settings)
         self.levels: list[dict[str, Any]] = sorted(st["rating_levels"], key=lambda lv: -lv["value"])
         self.reasons = {r["code"]: r["label"] for r in st["rating_reasons"]}
@@ -60,30 +57,52 @@ class Scope:
     def _local(self, col: Any) -> Any:
         return func.timezone(self.tz, func.timezone("UTC", col))
 
-    def local_day(self, col: Any) -> Any:
-        """The local date: 'YYYY-MM-DD' on SQLite, its midnight on PostgreSQL
-        (``date_trunc`` groups faster than ``to_char``); see :func:`key_text`."""
-        if self.pg:
-            return func.date_trunc("day", self._local(col))
-        return func.date(col, self._sqlite_shift)
+    def time_key(self, col: Any, hourly: bool) -> Any:
+        """A key grouping stored times by local day (or hour), read back with
+        :meth:`local_text`.
 
-    def local_day_hour(self, col: Any) -> Any:
-        """The local hour: day, hour and weekday in one key ('YYYY-MM-DD HH' on
-        SQLite, the hour's start on PostgreSQL)."""
+        PostgreSQL truncates the local time.  SQLite's date functions are slow
+        on every row, so the stored text ('YYYY-MM-DD HH:MM:SS...', UTC) is cut
+        instead: its UTC day (hour) and whether the time is past the UTC time
+        of day (minute) at which the local day (hour) changes, e.g.
+        '2026-03-09' + 1 for 17:00 UTC and after in Vietnam."""
         if self.pg:
-            return func.date_trunc("hour", self._local(col))
-        return func.strftime("%Y-%m-%d %H", col, self._sqlite_shift)
+            return func.date_trunc("hour" if hourly else "day", self._local(col))
+        n, edge = self._cut(hourly)
+        past = (func.substr(col, n + 2, len(edge)) >= edge).self_group()
+        return func.substr(col, 1, n).op("||")(past)
+
+    def _cut(self, hourly: bool) -> tuple[int, str]:
+        """(length of the UTC prefix, UTC 'MM' or 'HH:MM' where local time turns over)."""
+        edge = -self._offset % (60 if hourly else 1440)
+        return (13, f"{edge:02d}") if hourly else (10, f"{edge // 60:02d}:{edge % 60:02d}")
+
+    def local_text(self, key: Any) -> str:
+        """'YYYY-MM-DD HH' local (the hour of a day key is 00 or any), from a
+        :meth:`time_key` value."""
+        text = self._local_text.get(key)
+        if text is None:
+            if self.pg:
+                text = f"{key:%Y-%m-%d %H}"
+            else:
+                hourly = len(key) > 11
+                n, edge = self._cut(hourly)
+                # a UTC time inside the key's span: its start, or the turn-over
+                start = key[:n] + (" 00:00" if not hourly else ":00")
+                if key[n:] == "1":
+                    start = key[:n] + (f" {edge}" if not hourly else f":{edge}")
+                utc = dt.datetime.fromisoformat(start)
+                text = f"{utc + dt.timedelta(minutes=self._offset):%Y-%m-%d %H}"
+            self._local_text[key] = text
+        return text
 
     def local_hour(self, col: Any) -> Any:
-        if self.pg:
-            return cast(func.extract("hour", self._local(col)), Integer)
-        return cast(func.strftime("%H", col, self._sqlite_shift), Integer)
+        """The local hour 0..23 (PostgreSQL: its percentiles group by it)."""
+        return cast(func.extract("hour", self._local(col)), Integer)
 
     def local_weekday(self, col: Any) -> Any:
-        """0 = Monday ... 6 = Sunday."""
-        if self.pg:
-            return cast(func.extract("isodow", self._local(col)), Integer) - 1
-        return (cast(func.strftime("%w", col, self._sqlite_shift), Integer) + 6) % 7
+        """0 = Monday ... 6 = Sunday (PostgreSQL)."""
+        return cast(func.extract("isodow", self._local(col)), Integer) - 1
 
     def whole_minutes(self, seconds: Any) -> Any:
         """floor(seconds / 60) for non-negative seconds."""

@@ -58,8 +58,8 @@ class Report:
         self.groups = list(dict.fromkeys([None, *groups]))
         self.rating_groups = (self.groups if rating_groups is None
                               else list(dict.fromkeys([None, *rating_groups])))
-        self.grain = tk.Grain(self.groups)
-        self.rating_grain = tk.Grain(self.rating_groups)
+        self.grain = tk.Grain(sc, self.groups)
+        self.rating_grain = tk.Grain(sc, self.rating_groups)
         self.ticket_rows = tk.grouped_counts(sc, self.grain)
         self.rating_rows = rt.grouped_counts(sc, self.rating_grain)
         self.p90 = tk.p90(sc, p90_groups)

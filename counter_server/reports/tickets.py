@@ -17,10 +17,10 @@ import datetime as dt
 import math
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, select, tuple_
 
 from .. import models as m
-from .scope import ENTITIES, Scope, key_text
+from .scope import ENTITIES, Scope
 
 T = m.Ticket
 ENTITY_COLUMN = {"staff": T.staff_id, "counter": T.counter_id, "service": T.service_id}
@@ -51,18 +51,17 @@ class Grain:
     """The columns a page groups tickets (or ratings) by, and how each grouping's
     key is read back from one grouped row."""
 
-    def __init__(self, groups: Iterable[str | None]) -> None:
+    def __init__(self, sc: Scope, groups: Iterable[str | None]) -> None:
         groups = set(groups)
+        self.sc = sc
         self.entities = [g for g in ENTITIES if g in groups]
         self.time = ("day_hour" if groups & {"hour", "weekday"}
                      else "day" if "day" in groups else None)
 
-    def columns(self, sc: Scope, time_col: Any, entity_cols: dict[str, Any]) -> list[Any]:
+    def columns(self, time_col: Any, entity_cols: dict[str, Any]) -> list[Any]:
         cols = [entity_cols[g] for g in self.entities]
-        if self.time == "day":
-            cols.append(sc.local_day(time_col))
-        elif self.time == "day_hour":
-            cols.append(sc.local_day_hour(time_col))
+        if self.time is not None:
+            cols.append(self.sc.time_key(time_col, hourly=self.time == "day_hour"))
         return cols or [literal(0)]
 
     def key_of(self, group: str | None) -> Any:
@@ -72,15 +71,15 @@ class Grain:
         if group in ENTITIES:
             i = self.entities.index(group)
             return lambda row: row[i]
-        i = len(self.entities)
+        i, local = len(self.entities), self.sc.local_text
         if group == "day":
-            return lambda row: key_text(row[i])[:10]
+            return lambda row: local(row[i])[:10]
         if group == "hour":
-            return lambda row: int(key_text(row[i])[11:13])
+            return lambda row: int(local(row[i])[11:13])
         weekdays: dict[str, int] = {}
 
         def weekday(row: Any) -> int:
-            day = key_text(row[i])[:10]
+            day = local(row[i])[:10]
             if day not in weekdays:
                 weekdays[day] = dt.date.fromisoformat(day).weekday()
             return weekdays[day]
@@ -95,7 +94,7 @@ class Grain:
 def grouped_counts(sc: Scope, grain: Grain) -> list[tuple[Any, ...]]:
     """Per grain cell: issued, served, no-show, cancelled, sum and count of
     waiting seconds, sum and count of service seconds."""
-    keys = grain.columns(sc, T.issued_at, ENTITY_COLUMN)
+    keys = grain.columns(T.issued_at, ENTITY_COLUMN)
     wait, serv = wait_seconds(sc), service_seconds(sc)
     q = (select(*keys, func.count(), func.sum(case((T.status == m.DONE, 1), else_=0)),
                 func.sum(case((T.status == m.NO_SHOW, 1), else_=0)),
@@ -124,47 +123,71 @@ def roll_up(rows: list[tuple[Any, ...]], grain: Grain, group: str | None) -> dic
             for k, a in acc.items()}
 
 
-def _pg_key(sc: Scope, group: str | None) -> Any:
-    if group is None:
-        return literal(0)
+def _pg_key(sc: Scope, group: str) -> Any:
     if group in ENTITIES:
         return ENTITY_COLUMN[group]
-    return {"day": sc.local_day, "hour": sc.local_hour,
-            "weekday": sc.local_weekday}[group](T.issued_at)
+    if group == "day":
+        return sc.time_key(T.issued_at, hourly=False)
+    return {"hour": sc.local_hour, "weekday": sc.local_weekday}[group](T.issued_at)
+
+
+def _float(v: Any) -> float | None:
+    return None if v is None else float(v)
 
 
 def p90(sc: Scope, groups: Iterable[str | None]) -> dict[str | None, dict[Any, tuple[Any, Any]]]:
-    """(p90 waiting, p90 service) seconds per key, for each grouping asked."""
+    """(p90 waiting, p90 service) seconds per key, for each grouping asked.
+
+    PostgreSQL: ``percentile_cont`` over ``GROUPING SETS`` of the groupings,
+    one query.  SQLite: the called tickets' two columns of seconds with the
+    groupings' keys, one fetch, one pass."""
     groups = list(dict.fromkeys(groups))
-    out: dict[str | None, dict[Any, tuple[Any, Any]]] = {}
+    out: dict[str | None, dict[Any, tuple[Any, Any]]] = {g: {} for g in groups}
     if not groups:
         return out
     wait, serv = wait_seconds(sc), service_seconds(sc)
+    where = (*sc.ticket_where(), T.called_at.is_not(None))
     if sc.pg:
-        for g in groups:
-            key = _pg_key(sc, g).label("k")
-            q = (select(key, func.percentile_cont(0.9).within_group(wait),
-                        func.percentile_cont(0.9).within_group(serv))
-                 .where(*sc.ticket_where(), T.called_at.is_not(None)).group_by(key))
-            out[g] = {key_text(k)[:10] if g == "day" else k:
-                      (None if pw is None else float(pw), None if ps is None else float(ps))
-                      for k, pw, ps in sc.fetch(q)}
+        keyed = [g for g in groups if g is not None]
+        keys = [_pg_key(sc, g) for g in keyed]
+        sets = [tuple_(k) for k in keys] + ([tuple_()] if None in groups else [])
+        # GROUPING() has bit n-1-i set when key i is not in the row's set
+        which = func.grouping(*keys) if keys else literal(0)
+        full = (1 << len(keys)) - 1
+        mask = {full ^ (1 << (len(keys) - 1 - i)): i for i in range(len(keys))}
+        q = (select(which, *keys, func.percentile_cont(0.9).within_group(wait),
+                    func.percentile_cont(0.9).within_group(serv))
+             .where(*where).group_by(func.grouping_sets(*sets)))
+        for row in sc.fetch(q):
+            i = mask.get(row[0])
+            if i is None:
+                out[None][0] = (_float(row[-2]), _float(row[-1]))
+                continue
+            g, k = keyed[i], row[1 + i]
+            out[g][sc.local_text(k)[:10] if g == "day" else k] = (_float(row[-2]), _float(row[-1]))
         return out
-    grain = Grain(groups)
-    cols = grain.columns(sc, T.issued_at, ENTITY_COLUMN)
-    rows = sc.fetch(select(*cols, wait, serv).where(*sc.ticket_where(), T.called_at.is_not(None)))
-    w = grain.width
+    grain = Grain(sc, groups)
+    rows = sc.fetch(select(*grain.columns(T.issued_at, ENTITY_COLUMN), wait, serv).where(*where))
+    if not rows:
+        return out
+    cols = list(zip(*rows))
+    waits, servs = cols[-2], cols[-1]
     for g in groups:
+        if g is None:
+            out[g][0] = (percentile(waits, 0.9),
+                         percentile([x for x in servs if x is not None], 0.9))
+            continue
         key_of = grain.key_of(g)
-        waits: dict[Any, list[float]] = {}
-        servs: dict[Any, list[float]] = {}
-        for row in rows:
+        acc: dict[Any, tuple[list[float], list[float]]] = {}
+        for row, sw, ss in zip(rows, waits, servs):
             k = key_of(row)
-            waits.setdefault(k, []).append(row[w])
-            if row[w + 1] is not None:
-                servs.setdefault(k, []).append(row[w + 1])
-        out[g] = {k: (percentile(ws, 0.9), percentile(servs.get(k, []), 0.9))
-                  for k, ws in waits.items()}
+            lists = acc.get(k)
+            if lists is None:
+                lists = acc[k] = ([], [])
+            lists[0].append(sw)
+            if ss is not None:
+                lists[1].append(ss)
+        out[g] = {k: (percentile(ws, 0.9), percentile(ss, 0.9)) for k, (ws, ss) in acc.items()}
     return out
 
 
