@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, cast, func
 from sqlalchemy.orm import Session
@@ -41,8 +42,9 @@ class Scope:
         self.include_misuse = include_misuse
         self.pg = s.get_bind().dialect.name == "postgresql"
         self.tz = office.timezone
+        self.zone = ZoneInfo(office.timezone)
         self._offset = period.offset_minutes()
-        self._local_text: dict[Any, str] = {}
+        self._local_text: dict[tuple[Any, bool], str] = {}
         st = office_settings(office.settings)
         self.levels: list[dict[str, Any]] = sorted(st["rating_levels"], key=lambda lv: -lv["value"])
         self.reasons = {r["code"]: r["label"] for r in st["rating_reasons"]}
@@ -58,46 +60,52 @@ class Scope:
         return func.timezone(self.tz, func.timezone("UTC", col))
 
     def time_key(self, col: Any, hourly: bool) -> Any:
-        """A key grouping stored times by local day (or hour), read back with
-        :meth:`local_text`.
+        """A key grouping stored times by local day or hour, read back with
+        :meth:`local_text`; cheap to compute on every row.
 
-        PostgreSQL truncates the local time.  SQLite's date functions are slow
-        on every row, so the stored text ('YYYY-MM-DD HH:MM:SS...', UTC) is cut
-        instead: its UTC day (hour) and whether the time is past the UTC time
-        of day (minute) at which the local day (hour) changes, e.g.
-        '2026-03-09' + 1 for 17:00 UTC and after in Vietnam."""
-        if self.pg:
-            return func.date_trunc("hour" if hourly else "day", self._local(col))
+        A local hour is keyed by UTC: PostgreSQL truncates the UTC time to
+        the hours that start where local hours start (the zone's minutes past
+        the hour), and :meth:`local_text` converts each key with zoneinfo.
+        A local day on PostgreSQL is the truncated local time.  SQLite has
+        neither time zones nor cheap date functions, so its stored text
+        ('YYYY-MM-DD HH:MM:SS...', UTC) is cut: the UTC hour (day) and whether
+        the time is past the minute (time of day) where the local hour (day)
+        turns over, e.g. '2026-03-09' + 1 for 17:00 UTC and after in Vietnam."""
         n, edge = self._cut(hourly)
+        if self.pg:
+            if not hourly:
+                return func.date_trunc("day", self._local(col))
+            shift = dt.timedelta(minutes=int(edge))
+            return func.date_trunc("hour", col - shift) + shift if shift else func.date_trunc("hour", col)
         past = (func.substr(col, n + 2, len(edge)) >= edge).self_group()
         return func.substr(col, 1, n).op("||")(past)
 
     def _cut(self, hourly: bool) -> tuple[int, str]:
-        """(length of the UTC prefix, UTC 'MM' or 'HH:MM' where local time turns over)."""
+        """(length of the UTC text prefix, UTC 'MM' or 'HH:MM' where local time turns over)."""
         edge = -self._offset % (60 if hourly else 1440)
         return (13, f"{edge:02d}") if hourly else (10, f"{edge // 60:02d}:{edge % 60:02d}")
 
-    def local_text(self, key: Any) -> str:
-        """'YYYY-MM-DD HH' local (the hour of a day key is 00 or any), from a
-        :meth:`time_key` value."""
-        text = self._local_text.get(key)
+    def local_text(self, key: Any, hourly: bool) -> str:
+        """'YYYY-MM-DD HH' local ('YYYY-MM-DD' for a day), from a :meth:`time_key` value."""
+        text = self._local_text.get((key, hourly))
         if text is None:
-            if self.pg:
-                text = f"{key:%Y-%m-%d %H}"
+            if self.pg and not hourly:
+                text = f"{key:%Y-%m-%d}"
             else:
-                hourly = len(key) > 11
-                n, edge = self._cut(hourly)
-                # a UTC time inside the key's span: its start, or the turn-over
-                start = key[:n] + (" 00:00" if not hourly else ":00")
-                if key[n:] == "1":
-                    start = key[:n] + (f" {edge}" if not hourly else f":{edge}")
-                utc = dt.datetime.fromisoformat(start)
-                text = f"{utc + dt.timedelta(minutes=self._offset):%Y-%m-%d %H}"
-            self._local_text[key] = text
+                utc = key
+                if not self.pg:  # a UTC time inside the key's span: its start or the turn-over
+                    n, edge = self._cut(hourly)
+                    turn = key[n:] == "1"
+                    utc = dt.datetime.fromisoformat(
+                        key[:n] + ((f":{edge}" if turn else ":00") if hourly
+                                   else (f" {edge}" if turn else " 00:00")))
+                local = utc.replace(tzinfo=dt.timezone.utc).astimezone(self.zone)
+                text = f"{local:%Y-%m-%d %H}" if hourly else f"{local:%Y-%m-%d}"
+            self._local_text[key, hourly] = text
         return text
 
     def local_hour(self, col: Any) -> Any:
-        """The local hour 0..23 (PostgreSQL: its percentiles group by it)."""
+        """The local hour 0..23 (PostgreSQL, for percentiles per hour)."""
         return cast(func.extract("hour", self._local(col)), Integer)
 
     def local_weekday(self, col: Any) -> Any:
