@@ -91,17 +91,15 @@ def p90(sc: Scope, groups: Iterable[Group]) -> dict[Group, dict[Any, tuple[Any, 
     rows = sc.fetch(select(*ks.columns, wait, serv).where(*where))
     if not rows:
         return out
-    cols = list(zip(*rows))
-    waits, servs = cols[-2], cols[-1]
     for g in groups:
         if g is None:
-            out[g][0] = (percentile(waits, 0.9),
-                         percentile([x for x in servs if x is not None], 0.9))
+            out[g][0] = (percentile([r[-2] for r in rows], 0.9),
+                         percentile([r[-1] for r in rows if r[-1] is not None], 0.9))
             continue
         key_of = ks.reader(g)
         acc: dict[Any, tuple[list[float], list[float]]] = {}
-        for row, sw, ss in zip(rows, waits, servs):
-            k = key_of(row)
+        for row in rows:
+            k, sw, ss = key_of(row), row[-2], row[-1]
             lists = acc.get(k)
             if lists is None:
                 lists = acc[k] = ([], [])
