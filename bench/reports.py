@@ -3,19 +3,23 @@
     python bench/reports.py                          # SQLite: one office, two years
     python bench/reports.py --pg                     # PostgreSQL (MOTCUA_TEST_PG or a throw-away cluster)
     python bench/reports.py --reference 78f5800      # the same, with that commit's code side by side
+    python bench/reports.py --only "year excel"      # only the requests whose "period request" has it
 
 Builds the history with bench/make_history.py when missing (SQLite file in
 bench/out/; PostgreSQL database ``motcua_hist_reports``: office 1 with two
 years, nine more offices beside it).  Every figure is a *first* load: each
 request runs in a fresh process (app created, nothing warm in it, no report
 cache left from before) and only the request is timed; pages go through the
-real Flask app (routing, sign-in session, templates, SVG charts, openpyxl).
+real Flask app (routing, sign-in session, templates, SVG charts, XlsxWriter).
 
 ``--reference REV`` extracts that commit into bench/out/ref-REV and times the
 same requests with its code on the same database, in the same run.  For code
 that still had the report day cache (``counter_server/reports/cache.py``) the
 cache tables are created for the run, emptied before every request and
-dropped at the end.  Target: every first load <= 2 s.
+dropped at the end.  Each cell prints the wall time and, in brackets, the
+serving process's CPU time (SQLite's work included, PostgreSQL's not), which
+says more than the wall time on a shared machine.  Target: every first load
+<= 2 s.
 """
 from __future__ import annotations
 

@@ -4,12 +4,11 @@
 * Waiting time = called_at - issued_at, over the tickets that were called.
 * Service time = finished_at - started_at (called_at when the officer never
   pressed start), over the served tickets.
-* Counts and sums come from one GROUP BY of the period's tickets at the grain
-  the page needs (officer, counter, service, local day or hour); each
-  grouping adds up those rows, so a page scans the tickets once.
+* Counts and sums of every grouping a page shows come from one statement
+  over the period's tickets (:func:`.keys.grouped`), so a page scans them once.
 * The 90th percentiles are continuous (linear interpolation): PostgreSQL's
-  ``percentile_cont(0.9) WITHIN GROUP``; on SQLite, which has none, the one
-  narrow column of seconds is fetched and :func:`percentile` computes it.
+  ``percentile_cont(0.9) WITHIN GROUP``; on SQLite, which has none, the
+  narrow columns of seconds are fetched and :func:`percentile` computes it.
 """
 from __future__ import annotations
 
