@@ -1,10 +1,12 @@
 """What one report covers: office, period, filters, the misuse switch, and the
 SQL expressions that turn stored UTC times into the office's local dates.
 
-Times are stored as naive UTC; leaders count in local days.  On PostgreSQL
-the zone conversion is the database's own (``timezone()``); SQLite has no
-zone database, so the zone's UTC offset in the middle of the period is added
-(Vietnam has kept one offset since 1975).
+Times are stored as naive UTC; leaders count in local days and hours.
+Local hours are grouped by UTC keys that zoneinfo converts in Python
+(:meth:`Scope.time_key`); a local day on PostgreSQL is the database's own
+conversion (``timezone()``); SQLite has no zone database, so its day keys
+use the zone's UTC offset in the middle of the period (Vietnam has kept one
+offset since 1975).
 """
 from __future__ import annotations
 
