@@ -22,8 +22,8 @@ def _band_label(b: dict[str, Any], gettext: Callable[[str], str]) -> str:
 def build(sc: Scope, gettext: Callable[[str], str], low_page: int = 1) -> dict[str, Any]:
     """The page's figures: totals with p90, tables per officer and day, shares per
     counter and service, the weekday x hour heatmap, waiting bands, low ratings."""
-    report = Report(sc, ("staff", "day", "weekday"),
-                    rating_groups=("staff", "counter", "service", "day"))
+    report = Report(sc, ("staff", "day"), rating_groups=("staff", "counter", "service", "day"),
+                    heatmap=True)
     total = report.total()
     by = {g: report.rows(g) for g in ("staff", "day")}
     by.update({g: report.ratings(g) for g in ("counter", "service")})

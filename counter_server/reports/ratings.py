@@ -10,13 +10,14 @@ misuse presses, satisfaction by waiting time and the list of low ratings.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import func, select
 
 from .. import models as m
 from .scope import Scope
-from .tickets import Grain, wait_seconds
+from .keys import Group, Keys, grouped
+from .tickets import wait_seconds
 
 T, R = m.Ticket, m.Rating
 OFFICIAL = ("very_satisfied", "satisfied", "unsatisfied")
@@ -24,12 +25,24 @@ WAIT_BANDS = ((0, 5), (5, 15), (15, 30), (30, 60), (60, None))  # minutes
 ENTITY_COLUMN = {"staff": R.staff_id, "counter": R.counter_id, "service": R.service_id}
 
 
-def grouped_counts(sc: Scope, grain: Grain) -> list[tuple[Any, ...]]:
-    """Per grain cell and level: ratings, and ratings tied to a ticket."""
-    keys = grain.columns(sc, R.created_at, ENTITY_COLUMN)
-    q = (select(*keys, R.level, func.count(), func.count(R.ticket_id))
-         .where(*sc.rating_where()).group_by(*keys, R.level))
-    return sc.fetch(q)
+def counts(sc: Scope, groups: Iterable[Group]) -> dict[Group, dict[Any, dict[str, Any]]]:
+    """Per grouping and key: ratings per level, ratings tied to a ticket and the
+    shares, from one statement (:func:`keys.grouped`)."""
+    ks = Keys(sc, groups, R.created_at, ENTITY_COLUMN)
+    out = {}
+    for g, rows in grouped(sc, ks, (func.count(), func.count(R.ticket_id)), sc.rating_where(),
+                           extra=(R.level,)).items():
+        acc: dict[Any, list[Any]] = {}  # key -> [counts per level, rated, rated tickets]
+        for (k, level), (n, n_tickets) in rows.items():
+            a = acc.get(k)
+            if a is None:
+                a = acc[k] = [{lv["value"]: 0 for lv in sc.levels}, 0, 0]
+            a[0][level] = a[0].get(level, 0) + n
+            a[1] += n
+            a[2] += n_tickets
+        out[g] = {k: _shares(sc, {"levels": lv, "rated": n, "rated_tickets": nt})
+                  for k, (lv, n, nt) in acc.items()}
+    return out
 
 
 def blank(sc: Scope) -> dict[str, Any]:
@@ -48,24 +61,6 @@ def _shares(sc: Scope, d: dict[str, Any]) -> dict[str, Any]:
     d["official"] = off
     d["official_share"] = {o: (n / total if total else None) for o, n in off.items()}
     return d
-
-
-def roll_up(sc: Scope, rows: list[tuple[Any, ...]], grain: Grain,
-            group: str | None) -> dict[Any, dict[str, Any]]:
-    """One grouping's counts per level and shares, added up from the grain's rows."""
-    key_of, w = grain.key_of(group), grain.width
-    acc: dict[Any, list[Any]] = {}  # key -> [counts per level, rated, rated tickets]
-    for row in rows:
-        k = key_of(row)
-        a = acc.get(k)
-        if a is None:
-            a = acc[k] = [{lv["value"]: 0 for lv in sc.levels}, 0, 0]
-        level, n = row[w], row[w + 1]
-        a[0][level] = a[0].get(level, 0) + n
-        a[1] += n
-        a[2] += row[w + 2]
-    return {k: _shares(sc, {"levels": lv, "rated": n, "rated_tickets": nt})
-            for k, (lv, n, nt) in acc.items()}
 
 
 def misuse_counts(sc: Scope) -> dict[str, int]:

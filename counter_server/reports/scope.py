@@ -1,15 +1,19 @@
 """What one report covers: office, period, filters, the misuse switch, and the
 SQL expressions that turn stored UTC times into the office's local dates.
 
-Times are stored as naive UTC; leaders count in local days.  On PostgreSQL
-the zone conversion is the database's own (``timezone()``); SQLite has no
-zone database, so the zone's UTC offset in the middle of the period is added
-(Vietnam has kept one offset since 1975).
+Times are stored as naive UTC; leaders count in local days and hours.
+Local hours are grouped by UTC keys that zoneinfo converts in Python
+(:meth:`Scope.time_key`); a local day on PostgreSQL is the database's own
+conversion (``timezone()``); SQLite has no zone database, so its day keys
+use the zone's UTC offset in the middle of the period (Vietnam has kept one
+offset since 1975).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, cast, func
 from sqlalchemy.orm import Session
@@ -31,11 +35,6 @@ class Filters:
     staff_id: int | None = None
 
 
-def key_text(value: Any) -> str:
-    """A local day or hour key as text: 'YYYY-MM-DD' or 'YYYY-MM-DD HH...'."""
-    return value if isinstance(value, str) else value.isoformat(" ")
-
-
 class Scope:
     """One report request and the SQL helpers that depend on its database."""
 
@@ -45,7 +44,9 @@ class Scope:
         self.include_misuse = include_misuse
         self.pg = s.get_bind().dialect.name == "postgresql"
         self.tz = office.timezone
-        self._sqlite_shift = f"{period.offset_minutes():+d} minutes"
+        self.zone = ZoneInfo(office.timezone)
+        self._offset = period.offset_minutes()
+        self._local_text: dict[tuple[Any, bool], str] = {}
         st = office_settings(office.settings)
         self.levels: list[dict[str, Any]] = sorted(st["rating_levels"], key=lambda lv: -lv["value"])
         self.reasons = {r["code"]: r["label"] for r in st["rating_reasons"]}
@@ -60,30 +61,58 @@ class Scope:
     def _local(self, col: Any) -> Any:
         return func.timezone(self.tz, func.timezone("UTC", col))
 
-    def local_day(self, col: Any) -> Any:
-        """The local date: 'YYYY-MM-DD' on SQLite, its midnight on PostgreSQL
-        (``date_trunc`` groups faster than ``to_char``); see :func:`key_text`."""
-        if self.pg:
-            return func.date_trunc("day", self._local(col))
-        return func.date(col, self._sqlite_shift)
+    def time_key(self, col: Any, hourly: bool) -> Any:
+        """A key grouping stored times by local day or hour, read back with
+        :meth:`local_text`; cheap to compute on every row.
 
-    def local_day_hour(self, col: Any) -> Any:
-        """The local hour: day, hour and weekday in one key ('YYYY-MM-DD HH' on
-        SQLite, the hour's start on PostgreSQL)."""
+        A local hour is keyed by UTC: PostgreSQL truncates the UTC time to
+        the hours that start where local hours start (the zone's minutes past
+        the hour), and :meth:`local_text` converts each key with zoneinfo.
+        A local day on PostgreSQL is the truncated local time.  SQLite has
+        neither time zones nor cheap date functions, so its stored text
+        ('YYYY-MM-DD HH:MM:SS...', UTC) is cut: the UTC hour (day) and whether
+        the time is past the minute (time of day) where the local hour (day)
+        turns over, e.g. '2026-03-09' + 1 for 17:00 UTC and after in Vietnam."""
+        n, edge = self._cut(hourly)
         if self.pg:
-            return func.date_trunc("hour", self._local(col))
-        return func.strftime("%Y-%m-%d %H", col, self._sqlite_shift)
+            if not hourly:
+                return func.date_trunc("day", self._local(col))
+            shift = dt.timedelta(minutes=int(edge))
+            return func.date_trunc("hour", col - shift) + shift if shift else func.date_trunc("hour", col)
+        past = (func.substr(col, n + 2, len(edge)) >= edge).self_group()
+        return func.substr(col, 1, n).op("||")(past)
+
+    def _cut(self, hourly: bool) -> tuple[int, str]:
+        """(length of the UTC text prefix, UTC 'MM' or 'HH:MM' where local time turns over)."""
+        edge = -self._offset % (60 if hourly else 1440)
+        return (13, f"{edge:02d}") if hourly else (10, f"{edge // 60:02d}:{edge % 60:02d}")
+
+    def local_text(self, key: Any, hourly: bool) -> str:
+        """'YYYY-MM-DD HH' local ('YYYY-MM-DD' for a day), from a :meth:`time_key` value."""
+        text = self._local_text.get((key, hourly))
+        if text is None:
+            if self.pg and not hourly:
+                text = f"{key:%Y-%m-%d}"
+            else:
+                utc = key
+                if not self.pg:  # a UTC time inside the key's span: its start or the turn-over
+                    n, edge = self._cut(hourly)
+                    turn = key[n:] == "1"
+                    utc = dt.datetime.fromisoformat(
+                        key[:n] + ((f":{edge}" if turn else ":00") if hourly
+                                   else (f" {edge}" if turn else " 00:00")))
+                local = utc.replace(tzinfo=dt.timezone.utc).astimezone(self.zone)
+                text = f"{local:%Y-%m-%d %H}" if hourly else f"{local:%Y-%m-%d}"
+            self._local_text[key, hourly] = text
+        return text
 
     def local_hour(self, col: Any) -> Any:
-        if self.pg:
-            return cast(func.extract("hour", self._local(col)), Integer)
-        return cast(func.strftime("%H", col, self._sqlite_shift), Integer)
+        """The local hour 0..23 (PostgreSQL, for percentiles per hour)."""
+        return cast(func.extract("hour", self._local(col)), Integer)
 
     def local_weekday(self, col: Any) -> Any:
-        """0 = Monday ... 6 = Sunday."""
-        if self.pg:
-            return cast(func.extract("isodow", self._local(col)), Integer) - 1
-        return (cast(func.strftime("%w", col, self._sqlite_shift), Integer) + 6) % 7
+        """0 = Monday ... 6 = Sunday (PostgreSQL)."""
+        return cast(func.extract("isodow", self._local(col)), Integer) - 1
 
     def whole_minutes(self, seconds: Any) -> Any:
         """floor(seconds / 60) for non-negative seconds."""

@@ -2,9 +2,9 @@
 weekday) or the period's total, with the ticket and rating figures side by
 side and the groups' names.
 
-A :class:`Report` reads the tickets and the ratings of its scope once each,
-grouped at the finest grain its groupings need, and adds up every table from
-those rows; the 90th percentiles are read only for the groupings that show them.
+A :class:`Report` reads the tickets and the ratings of its scope in one
+statement each, every grouping it shows at once (:mod:`.keys`); the 90th
+percentiles are read only for the groupings that show them.
 """
 from __future__ import annotations
 
@@ -49,24 +49,24 @@ class Report:
 
     ``groups`` get ticket and rating figures; ``rating_groups`` (default: the
     same) the rating figures alone, for charts of shares; ``p90_groups`` the
-    90th percentiles."""
+    90th percentiles; ``heatmap`` the tickets per weekday and hour.  Tickets
+    and ratings are each read in one statement for all their groupings."""
 
     def __init__(self, sc: Scope, groups: Iterable[str | None],
                  p90_groups: Iterable[str | None] = (None,),
-                 rating_groups: Iterable[str | None] | None = None) -> None:
+                 rating_groups: Iterable[str | None] | None = None,
+                 heatmap: bool = False) -> None:
         self.sc = sc
         self.groups = list(dict.fromkeys([None, *groups]))
         self.rating_groups = (self.groups if rating_groups is None
                               else list(dict.fromkeys([None, *rating_groups])))
-        self.grain = tk.Grain(self.groups)
-        self.rating_grain = tk.Grain(self.rating_groups)
-        self.ticket_rows = tk.grouped_counts(sc, self.grain)
-        self.rating_rows = rt.grouped_counts(sc, self.rating_grain)
+        self.tickets = tk.counts(sc, self.groups + (["heat"] if heatmap else []))
+        self.ratings_by = rt.counts(sc, self.rating_groups)
         self.p90 = tk.p90(sc, p90_groups)
 
     def ratings(self, group: str | None) -> list[dict[str, Any]]:
         """Rating figures alone, one row per key of ``group``, by label."""
-        rs = rt.roll_up(self.sc, self.rating_rows, self.rating_grain, group)
+        rs = self.ratings_by[group]
         names = labels(self.sc, group, rs)
         return sorted(({"key": k, "label": names.get(k, "—"), **v} for k, v in rs.items()),
                       key=lambda r: (r["key"] is None, r["label"]))
@@ -74,8 +74,7 @@ class Report:
     def rows(self, group: str | None) -> list[dict[str, Any]]:
         """One row per key of ``group``: ticket figures, rating figures, coverage."""
         assert group in self.groups and group in self.rating_groups, group
-        ts = tk.roll_up(self.ticket_rows, self.grain, group)
-        rs = rt.roll_up(self.sc, self.rating_rows, self.rating_grain, group)
+        ts, rs = self.tickets[group], self.ratings_by[group]
         p90 = self.p90.get(group, {})
         keys = set(ts) | set(rs)
         names = labels(self.sc, group, keys)
@@ -104,5 +103,5 @@ class Report:
         return row
 
     def heatmap(self) -> dict[tuple[int, int], int]:
-        """Tickets per (weekday, hour): needs "hour" or "weekday" among the groupings."""
-        return tk.heatmap(self.ticket_rows, self.grain)
+        """Tickets per (weekday 0 = Monday, local hour); needs ``heatmap=True``."""
+        return {k: v["issued"] for k, v in self.tickets["heat"].items()}

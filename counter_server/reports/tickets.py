@@ -4,23 +4,22 @@
 * Waiting time = called_at - issued_at, over the tickets that were called.
 * Service time = finished_at - started_at (called_at when the officer never
   pressed start), over the served tickets.
-* Counts and sums come from one GROUP BY of the period's tickets at the grain
-  the page needs (officer, counter, service, local day or hour); each
-  grouping adds up those rows, so a page scans the tickets once.
+* Counts and sums of every grouping a page shows come from one statement
+  over the period's tickets (:func:`.keys.grouped`), so a page scans them once.
 * The 90th percentiles are continuous (linear interpolation): PostgreSQL's
-  ``percentile_cont(0.9) WITHIN GROUP``; on SQLite, which has none, the one
-  narrow column of seconds is fetched and :func:`percentile` computes it.
+  ``percentile_cont(0.9) WITHIN GROUP``; on SQLite, which has none, the
+  narrow columns of seconds are fetched and :func:`percentile` computes it.
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, select
 
 from .. import models as m
-from .scope import ENTITIES, Scope, key_text
+from .keys import Group, Keys, grouped
+from .scope import Scope
 
 T = m.Ticket
 ENTITY_COLUMN = {"staff": T.staff_id, "counter": T.counter_id, "service": T.service_id}
@@ -47,132 +46,64 @@ def service_seconds(sc: Scope) -> Any:
                                                  T.finished_at)))
 
 
-class Grain:
-    """The columns a page groups tickets (or ratings) by, and how each grouping's
-    key is read back from one grouped row."""
-
-    def __init__(self, groups: Iterable[str | None]) -> None:
-        groups = set(groups)
-        self.entities = [g for g in ENTITIES if g in groups]
-        self.time = ("day_hour" if groups & {"hour", "weekday"}
-                     else "day" if "day" in groups else None)
-
-    def columns(self, sc: Scope, time_col: Any, entity_cols: dict[str, Any]) -> list[Any]:
-        cols = [entity_cols[g] for g in self.entities]
-        if self.time == "day":
-            cols.append(sc.local_day(time_col))
-        elif self.time == "day_hour":
-            cols.append(sc.local_day_hour(time_col))
-        return cols or [literal(0)]
-
-    def key_of(self, group: str | None) -> Any:
-        """A function from a grouped row's leading values to the group's key."""
-        if group is None:
-            return lambda row: 0
-        if group in ENTITIES:
-            i = self.entities.index(group)
-            return lambda row: row[i]
-        i = len(self.entities)
-        if group == "day":
-            return lambda row: key_text(row[i])[:10]
-        if group == "hour":
-            return lambda row: int(key_text(row[i])[11:13])
-        weekdays: dict[str, int] = {}
-
-        def weekday(row: Any) -> int:
-            day = key_text(row[i])[:10]
-            if day not in weekdays:
-                weekdays[day] = dt.date.fromisoformat(day).weekday()
-            return weekdays[day]
-
-        return weekday
-
-    @property
-    def width(self) -> int:
-        return max(1, len(self.entities) + (self.time is not None))
-
-
-def grouped_counts(sc: Scope, grain: Grain) -> list[tuple[Any, ...]]:
-    """Per grain cell: issued, served, no-show, cancelled, sum and count of
-    waiting seconds, sum and count of service seconds."""
-    keys = grain.columns(sc, T.issued_at, ENTITY_COLUMN)
+def counts(sc: Scope, groups: Iterable[Group]) -> dict[Group, dict[Any, dict[str, Any]]]:
+    """Per grouping and key: issued, served, no-show, cancelled and the average
+    waiting and service times, from one statement (:func:`keys.grouped`)."""
     wait, serv = wait_seconds(sc), service_seconds(sc)
-    q = (select(*keys, func.count(), func.sum(case((T.status == m.DONE, 1), else_=0)),
-                func.sum(case((T.status == m.NO_SHOW, 1), else_=0)),
-                func.sum(case((T.status == m.CANCELLED, 1), else_=0)),
-                func.sum(wait), func.count(wait), func.sum(serv), func.count(serv))
-         .where(*sc.ticket_where()).group_by(*keys))
-    return sc.fetch(q)
+    ks = Keys(sc, groups, T.issued_at, ENTITY_COLUMN)
+    aggregates = (func.count(), func.sum(case((T.status == m.DONE, 1), else_=0)),
+                  func.sum(case((T.status == m.NO_SHOW, 1), else_=0)),
+                  func.sum(case((T.status == m.CANCELLED, 1), else_=0)),
+                  func.coalesce(func.sum(wait), 0), func.count(wait),
+                  func.coalesce(func.sum(serv), 0), func.count(serv))
+    return {g: {k: {"issued": a[0], "served": a[1], "no_show": a[2], "cancelled": a[3],
+                    "avg_wait": float(a[4]) / a[5] if a[5] else None,
+                    "avg_service": float(a[6]) / a[7] if a[7] else None,
+                    "p90_wait": None, "p90_service": None}
+                for k, a in rows.items() if a[0]}
+            for g, rows in grouped(sc, ks, aggregates, sc.ticket_where()).items()}
 
 
-def roll_up(rows: list[tuple[Any, ...]], grain: Grain, group: str | None) -> dict[Any, dict[str, Any]]:
-    """One grouping's counts and averages, added up from the grain's rows."""
-    key_of, w = grain.key_of(group), grain.width
-    acc: dict[Any, list[float]] = {}
-    for row in rows:
-        k = key_of(row)
-        a = acc.get(k)
-        if a is None:
-            a = acc[k] = [0.0] * 8
-        for i, v in enumerate(row[w:]):
-            if v is not None:
-                a[i] += float(v)
-    return {k: {"issued": int(a[0]), "served": int(a[1]), "no_show": int(a[2]),
-                "cancelled": int(a[3]), "avg_wait": a[4] / a[5] if a[5] else None,
-                "avg_service": a[6] / a[7] if a[7] else None,
-                "p90_wait": None, "p90_service": None}
-            for k, a in acc.items()}
+def _float(v: Any) -> float | None:
+    return None if v is None else float(v)
 
 
-def _pg_key(sc: Scope, group: str | None) -> Any:
-    if group is None:
-        return literal(0)
-    if group in ENTITIES:
-        return ENTITY_COLUMN[group]
-    return {"day": sc.local_day, "hour": sc.local_hour,
-            "weekday": sc.local_weekday}[group](T.issued_at)
+def p90(sc: Scope, groups: Iterable[Group]) -> dict[Group, dict[Any, tuple[Any, Any]]]:
+    """(p90 waiting, p90 service) seconds per key, for each grouping asked.
 
-
-def p90(sc: Scope, groups: Iterable[str | None]) -> dict[str | None, dict[Any, tuple[Any, Any]]]:
-    """(p90 waiting, p90 service) seconds per key, for each grouping asked."""
+    PostgreSQL: ``percentile_cont`` for every grouping in one statement
+    (:func:`keys.grouped`).  SQLite: the called tickets' two columns of
+    seconds with the groupings' keys in one fetch; :func:`percentile` per key."""
     groups = list(dict.fromkeys(groups))
-    out: dict[str | None, dict[Any, tuple[Any, Any]]] = {}
+    out: dict[Group, dict[Any, tuple[Any, Any]]] = {g: {} for g in groups}
     if not groups:
         return out
     wait, serv = wait_seconds(sc), service_seconds(sc)
+    where = (*sc.ticket_where(), T.called_at.is_not(None))
+    ks = Keys(sc, groups, T.issued_at, ENTITY_COLUMN, additive=False)
     if sc.pg:
-        for g in groups:
-            key = _pg_key(sc, g).label("k")
-            q = (select(key, func.percentile_cont(0.9).within_group(wait),
-                        func.percentile_cont(0.9).within_group(serv))
-                 .where(*sc.ticket_where(), T.called_at.is_not(None)).group_by(key))
-            out[g] = {key_text(k)[:10] if g == "day" else k:
-                      (None if pw is None else float(pw), None if ps is None else float(ps))
-                      for k, pw, ps in sc.fetch(q)}
+        aggregates = (func.percentile_cont(0.9).within_group(wait),
+                      func.percentile_cont(0.9).within_group(serv))
+        for g, rows in grouped(sc, ks, aggregates, where).items():
+            out[g] = {k: (_float(pw), _float(ps)) for k, (pw, ps) in rows.items()}
         return out
-    grain = Grain(groups)
-    cols = grain.columns(sc, T.issued_at, ENTITY_COLUMN)
-    rows = sc.fetch(select(*cols, wait, serv).where(*sc.ticket_where(), T.called_at.is_not(None)))
-    w = grain.width
+    rows = sc.fetch(select(*ks.columns, wait, serv).where(*where))
+    if not rows:
+        return out
     for g in groups:
-        key_of = grain.key_of(g)
-        waits: dict[Any, list[float]] = {}
-        servs: dict[Any, list[float]] = {}
+        if g is None:
+            out[g][0] = (percentile([r[-2] for r in rows], 0.9),
+                         percentile([r[-1] for r in rows if r[-1] is not None], 0.9))
+            continue
+        key_of = ks.reader(g)
+        acc: dict[Any, tuple[list[float], list[float]]] = {}
         for row in rows:
-            k = key_of(row)
-            waits.setdefault(k, []).append(row[w])
-            if row[w + 1] is not None:
-                servs.setdefault(k, []).append(row[w + 1])
-        out[g] = {k: (percentile(ws, 0.9), percentile(servs.get(k, []), 0.9))
-                  for k, ws in waits.items()}
-    return out
-
-
-def heatmap(rows: list[tuple[Any, ...]], grain: Grain) -> dict[tuple[int, int], int]:
-    """Tickets issued per (weekday 0 = Monday, local hour), from an hourly grain."""
-    weekday, hour = grain.key_of("weekday"), grain.key_of("hour")
-    out: dict[tuple[int, int], int] = {}
-    for row in rows:
-        k = (weekday(row), hour(row))
-        out[k] = out.get(k, 0) + int(row[grain.width])
+            k, sw, ss = key_of(row), row[-2], row[-1]
+            lists = acc.get(k)
+            if lists is None:
+                lists = acc[k] = ([], [])
+            lists[0].append(sw)
+            if ss is not None:
+                lists[1].append(ss)
+        out[g] = {k: (percentile(ws, 0.9), percentile(ss, 0.9)) for k, (ws, ss) in acc.items()}
     return out

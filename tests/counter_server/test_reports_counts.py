@@ -164,7 +164,7 @@ def test_every_figure_matches_a_count_from_the_rows(db_url: str, include_misuse:
                            if FIRST <= _local(x.created_at).date() <= LAST]
             assert len(tickets) == 200 and len(all_ratings) > 50
             levels = [lv["value"] for lv in sc.levels]
-            report = Report(sc, GROUPS, p90_groups=[None, *GROUPS])
+            report = Report(sc, GROUPS, p90_groups=[None, *GROUPS], heatmap=True)
             for group in (None, *GROUPS):
                 _check(report, group, _expected(tickets, all_ratings, group, levels, include_misuse))
             # one page's grain (as the dashboard) gives the same totals as the finest
