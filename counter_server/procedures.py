@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import models as m
-from .search_text import fold, terms
+from .search_text import fold, matches, patterns, terms
 
 #: How a paper is brought: the original, a copy, or either of them.
 PAPER_KINDS = ("original", "copy", "either")
@@ -41,8 +41,9 @@ def view(p: m.Procedure, service: m.Service | None = None) -> dict[str, Any]:
 
 def find(s: Session, office_id: int, query: str = "", service_id: int | None = None,
          *, active_services_only: bool = True) -> list[dict[str, Any]]:
-    """The office's procedures, in service then procedure order; ``query`` words must each
-    start a word of the name, code or papers (no diacritics, no case); name matches first."""
+    """The office's procedures, in service then procedure order; ``query`` words must be
+    words of the name, code or papers (search_text.patterns: no diacritics, no case, the
+    last word may be unfinished); procedures whose name matches come first."""
     stmt = (select(m.Procedure, m.Service).join(m.Service, m.Service.id == m.Procedure.service_id)
             .where(m.Procedure.office_id == office_id))
     if active_services_only:
@@ -50,11 +51,11 @@ def find(s: Session, office_id: int, query: str = "", service_id: int | None = N
     if service_id is not None:
         stmt = stmt.where(m.Procedure.service_id == service_id)
     words = terms(query)
-    for word in words:  # folded words are [0-9a-z] only: nothing to escape for LIKE
-        stmt = stmt.where(m.Procedure.search_key.like(f"% {word}%"))
+    for pattern in patterns(words):  # folded words are [0-9a-z] only: nothing to escape
+        stmt = stmt.where(m.Procedure.search_key.like(f"%{pattern}%"))
     stmt = stmt.order_by(m.Service.sort_order, m.Service.id, m.Procedure.sort_order,
                          m.Procedure.id)
     rows = [view(p, svc) for p, svc in s.execute(stmt)]
     if words:
-        rows.sort(key=lambda r: not all(f" {w}" in " " + fold(r["name"]) for w in words))
+        rows.sort(key=lambda r: not matches(fold(r["name"]), words))
     return rows

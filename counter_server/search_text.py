@@ -26,7 +26,14 @@ def terms(query: str) -> list[str]:
     return fold(query).split()
 
 
+def patterns(query_terms: list[str]) -> list[str]:
+    """What each query word must be found as in ``" " + folded text + " "``: a whole word,
+    except the last one, which may be the start of a word (the citizen is still typing)."""
+    last = len(query_terms) - 1
+    return [f" {t} " if i < last else f" {t}" for i, t in enumerate(query_terms)]
+
+
 def matches(folded_text: str, query_terms: list[str]) -> bool:
-    """Every word of the query appears in the text (as the start of one of its words)."""
-    padded = " " + folded_text
-    return all(" " + t in padded for t in query_terms)
+    """Every word of the query is in the text (see :func:`patterns`)."""
+    padded = f" {folded_text} "
+    return all(p in padded for p in patterns(query_terms))
