@@ -46,6 +46,30 @@ def fee_text(procedure: dict[str, Any]) -> str:
     return _("Fee: {amount}").format(amount=amount)
 
 
+def facts(procedure: dict[str, Any]) -> list[tuple[str, str]]:
+    """The procedure's fee, time limit, result place and legal basis as (kind, line):
+    the checklist and the kiosk's procedure page say them alike."""
+    out = [("fee", fee_text(procedure))]
+    if procedure.get("fee_note"):
+        out.append(("note", procedure["fee_note"]))
+    if procedure.get("time_limit"):
+        out.append(("time", _("Time limit: {limit}").format(limit=procedure["time_limit"])))
+    if procedure.get("result_place"):
+        out.append(("place", _("Result returned at: {place}").format(
+            place=procedure["result_place"])))
+    if procedure.get("legal_basis"):
+        out.append(("basis", _("Legal basis: {basis}").format(basis=procedure["legal_basis"])))
+    return out
+
+
+def no_papers_text() -> str:
+    return _("No papers are listed: please ask at the counter.")
+
+
+def sample_text() -> str:
+    return _("Sample information: please check it with the staff")
+
+
 def _paper_item(col: _Column, text: str, size: float) -> Image.Image:
     """One paper: an empty box to tick, then the text wrapped beside it."""
     font = col.font(size)
@@ -90,26 +114,18 @@ def render_checklist(data: ChecklistData, width_dots: int = 576) -> Image.Image:
             col.image(_paper_item(col, paper_line(paper), 24 * t))
             col.space(4 * s)
     else:
-        col.text(_("No papers are listed: please ask at the counter."), 22 * t)
+        col.text(no_papers_text(), 22 * t)
     col.space(8 * s)
     col.rule(max(1, round(2 * s)))
     col.space(10 * s)
-    col.text(fee_text(proc), 24 * t, bold=True)
-    if proc.get("fee_note"):
-        col.text(proc["fee_note"], 20 * t)
-    if proc.get("time_limit"):
-        col.space(4 * s)
-        col.text(_("Time limit: {limit}").format(limit=proc["time_limit"]), 22 * t)
-    if proc.get("result_place"):
-        col.space(4 * s)
-        col.text(_("Result returned at: {place}").format(place=proc["result_place"]), 22 * t)
-    if proc.get("legal_basis"):
-        col.space(6 * s)
-        col.text(_("Legal basis: {basis}").format(basis=proc["legal_basis"]), 18 * t)
+    sizes = {"fee": (24, True), "note": (20, False), "basis": (18, False)}
+    for kind, line in facts(proc):
+        size, bold = sizes.get(kind, (22, False))
+        col.space({"fee": 0, "note": 0, "basis": 6}.get(kind, 4) * s)
+        col.text(line, size * t, bold=bold)
     if proc.get("sample"):
         col.space(8 * s)
-        col.text(_("Sample information: please check it with the staff"), 20 * t, bold=True,
-                 invert=True)
+        col.text(sample_text(), 20 * t, bold=True, invert=True)
     if data.hours:
         col.space(12 * s)
         col.text(_("Office hours"), 22 * t, bold=True)
