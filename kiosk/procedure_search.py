@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from counter_server.search_text import fold, matches, terms
+from counter_server.search_text import fold, patterns, terms
 
 
 class ProcedureIndex:
@@ -17,9 +17,10 @@ class ProcedureIndex:
 
     def __init__(self, procedures: list[dict[str, Any]]) -> None:
         self.procedures = procedures
-        self._keys = [(p, fold(" ".join([p.get("name", ""), p.get("code", "")]
-                                        + [x.get("name", "") for x in p.get("papers") or []])),
-                       fold(p.get("name", ""))) for p in procedures]
+        # Padded with spaces as search_text.patterns expects, once, not per key press.
+        self._keys = [(p, " " + fold(" ".join([p.get("name", ""), p.get("code", "")]
+                                              + [x.get("name", "") for x in p.get("papers") or []]))
+                       + " ", " " + fold(p.get("name", "")) + " ") for p in procedures]
         seen: dict[int, str] = {}
         for p in procedures:
             seen.setdefault(p["service_id"], p.get("service_name", ""))
@@ -29,13 +30,11 @@ class ProcedureIndex:
     def search(self, query: str = "", service_id: int | None = None) -> list[dict[str, Any]]:
         """Procedures whose name, code or papers hold every word of ``query`` (the last may
         be unfinished), those matched by name first."""
-        words = terms(query)
+        wanted = patterns(terms(query))
         named, others = [], []
         for proc, key, name in self._keys:
             if service_id is not None and proc["service_id"] != service_id:
                 continue
-            if not words:
-                named.append(proc)
-            elif matches(key, words):
-                (named if matches(name, words) else others).append(proc)
+            if all(p in key for p in wanted):
+                (named if all(p in name for p in wanted) else others).append(proc)
         return named + others
