@@ -34,8 +34,7 @@ class ChecklistData:
 def paper_line(paper: dict[str, Any]) -> str:
     """“Tờ khai đăng ký khai sinh: 1 bản chính”."""
     kind = _(KIND_LABELS.get(paper.get("kind", "original"), "original"))
-    return _("{name}: {copies} {kind}").format(name=paper.get("name", ""),
-                                               copies=paper.get("copies", 1), kind=kind)
+    return f"{paper.get('name', '')}: {paper.get('copies', 1)} {kind}"
 
 
 def fee_text(procedure: dict[str, Any]) -> str:

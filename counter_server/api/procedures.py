@@ -46,21 +46,13 @@ class ProcedureOut(Schema):
                                               "province's list"})
 
 
+class ProcedureItem(ProcedureOut):
+    """A procedure in the list (its own name: APIFlask registers each output schema by
+    name, and a nested ProcedureOut would be registered a second time)."""
+
+
 class ProceduresOut(Schema):
-    procedures = List(Nested(ProcedureOut))
-
-
-@bp.get("/procedures")
-@bp.auth_required(auth, roles=GUIDE_ROLES)
-@bp.input(ProceduresQuery, location="query")
-@bp.output(ProceduresOut)
-@bp.doc(summary="The procedure guide: what to bring, fee, time limit (search ignores "
-                "diacritics and case)", responses=errors(401, 403))
-def procedure_list(query_data):
-    p = current_principal()
-    with get_db().read() as s:
-        return {"procedures": procedures.find(s, p.office_id, query_data["q"],
-                                              query_data.get("service_id"))}
+    procedures = List(Nested(ProcedureItem))
 
 
 @bp.get("/procedures/<int:procedure_id>")
@@ -76,3 +68,16 @@ def procedure_detail(procedure_id: int):
         if row is None or row.office_id != p.office_id or svc is None or not svc.active:
             raise e.not_found("procedure")
         return procedures.view(row, svc)
+
+
+@bp.get("/procedures")
+@bp.auth_required(auth, roles=GUIDE_ROLES)
+@bp.input(ProceduresQuery, location="query")
+@bp.output(ProceduresOut)
+@bp.doc(summary="The procedure guide: what to bring, fee, time limit (search ignores "
+                "diacritics and case)", responses=errors(401, 403))
+def procedure_list(query_data):
+    p = current_principal()
+    with get_db().read() as s:
+        return {"procedures": procedures.find(s, p.office_id, query_data["q"],
+                                              query_data.get("service_id"))}
