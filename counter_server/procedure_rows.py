@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import models as m
-from .procedures import PAPER_KINDS, search_key
+from .procedures import search_key
 from .search_text import fold
 
 #: (key, the header written on export); headers are matched without diacritics or case,
@@ -41,7 +41,8 @@ COLUMNS = (
     ("sample", "Dữ liệu mẫu"),
 )
 _HEADER_KEYS = {fold(label): key for key, label in COLUMNS} | {fold(k): k for k, _l in COLUMNS}
-#: What a papers cell says for each kind (the first is written on export).
+#: How a paper is brought (original, copy, either) and what a papers cell says for each
+#: (the first is written on export).
 KIND_WORDS = {"original": ("bản chính", "chính", "original"),
               "copy": ("bản sao", "sao", "copy"),
               "either": ("bản chính hoặc bản sao", "xuất trình", "either")}

@@ -1,6 +1,6 @@
 """The procedure guide: what each procedure is, how it reads, and how it is found.
 
-Rows are checked by the admin side (admin/procedure_rows.py); this module
+Rows are checked by counter_server/procedure_rows.py (form, spreadsheet, demo); this module
 only turns stored rows into what the API sends and finds them by a query
 that ignores diacritics and case (search_text.fold on both sides).
 """
@@ -13,10 +13,6 @@ from sqlalchemy.orm import Session
 
 from . import models as m
 from .search_text import fold, matches, patterns, terms
-
-#: How a paper is brought: the original, a copy, or either of them.
-PAPER_KINDS = ("original", "copy", "either")
-
 
 def search_key(name: str, code: str, papers: list[dict[str, Any]]) -> str:
     """What a query is matched against: the name first, then the code and the papers."""

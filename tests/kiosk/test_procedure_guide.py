@@ -3,10 +3,6 @@ it from home, search with the on-screen Vietnamese keyboard, read a procedure, p
 checklist, take a ticket for its service, browse by service (1920x1080 and 1280x800)."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
