@@ -1,7 +1,10 @@
-"""Lobby kiosk figures: tap to number on screen, ticket render + encode, cold start, memory.
+"""Lobby kiosk figures: tap to number on screen, ticket render + encode, cold start, memory,
+procedure search.
 
 Targets (issue 3): tap to number <= 150 ms against a local server, render and
-encode <= 100 ms, cold start <= 3 s.  Run: ``python bench/kiosk.py`` (headless:
+encode <= 100 ms, cold start <= 3 s; (issue 17) procedure search p95 <= 50 ms
+for 2,000 procedures, searched on the kiosk over the fetched list (reference
+in the same run: the server's ``GET /procedures?q=`` for the same keystrokes).  Run: ``python bench/kiosk.py`` (headless:
 it sets SDL_VIDEODRIVER=offscreen itself).  A local ``motcua serve`` on a fresh
 demo database is started and stopped by the benchmark.
 """
@@ -21,7 +24,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TARGETS = {"tap_to_number_ms": 150.0, "render_encode_ms": 100.0, "cold_start_s": 3.0}
+TARGETS = {"tap_to_number_ms": 150.0, "render_encode_ms": 100.0, "cold_start_s": 3.0,
+           "procedure_search_p95_ms": 50.0}
+#: What citizens type, measured after every key press (each prefix of each query).
+SEARCHES = ("dang ky tam tru", "khai sinh", "chứng thực bản sao", "the bao hiem y te",
+            "giay phep xay dung", "ho ngheo", "ket hon")
+PROCEDURES = 2000
 ENV = {"SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy", "KIVY_NO_ARGS": "1"}
 
 
@@ -136,6 +144,67 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _add_procedures(url: str, total: int) -> None:
+    """Bring the demo office to ``total`` procedures: the demo's sample rows in many variants."""
+    import tomllib
+
+    from sqlalchemy import text
+
+    from counter_server import procedure_rows
+    from counter_server.db import Database
+
+    demo = tomllib.loads(procedure_rows.DEMO_FILE.read_text(encoding="utf-8"))["procedure"]
+    db = Database(url, pool_size=1)
+    try:
+        with db.write() as s:
+            office_id = s.scalar(text("SELECT min(id) FROM office"))
+            count = total - s.scalar(text("SELECT count(*) FROM procedure"))
+            rows = [(i, {**demo[i % len(demo)],
+                         "name": f"{demo[i % len(demo)]['name']} – trường hợp {i // len(demo) + 1}"})
+                    for i in range(count)]
+            report = procedure_rows.import_rows(s, office_id, rows)
+            assert not report.refused, report.refused[:3]
+    finally:
+        db.dispose()
+
+
+def bench_procedure_search(server_url: str, token: str) -> dict[str, Any]:
+    """The kiosk's local search (kiosk.procedure_search) over the fetched list, per key press,
+    against the server's own search over HTTP for the same key presses."""
+    import requests
+
+    from counter_server.client import ApiClient
+    from kiosk.procedure_search import ProcedureIndex
+
+    client = ApiClient(server_url, token)
+    t0 = time.perf_counter()
+    procedures = client.procedures()["procedures"]
+    fetched = time.perf_counter()
+    index = ProcedureIndex(procedures)
+    built = time.perf_counter()
+    prefixes = [q[:n] for q in SEARCHES for n in range(1, len(q) + 1)]
+    local, remote = [], []
+    for _round in range(3):
+        for prefix in prefixes:
+            start = time.perf_counter()
+            index.search(prefix)
+            local.append((time.perf_counter() - start) * 1000)
+    session = requests.Session()
+    for prefix in prefixes:
+        start = time.perf_counter()
+        r = session.get(server_url + "/api/v1/procedures", params={"q": prefix},
+                        headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        r.raise_for_status()
+        remote.append((time.perf_counter() - start) * 1000)
+    return {"procedures": len(procedures), "key_presses": len(local),
+            "kiosk_local_ms": {"p50": round(statistics.median(local), 2),
+                               "p95": round(_pct(local, 0.95), 2), "max": round(max(local), 2)},
+            "reference_server_q_ms": {"p50": round(statistics.median(remote), 1),
+                                      "p95": round(_pct(remote, 0.95), 1)},
+            "fetch_list_ms": round((fetched - t0) * 1000, 1),
+            "build_index_ms": round((built - fetched) * 1000, 1)}
+
+
 def main() -> None:
     from tests.conftest import LiveServer, seed_database
 
@@ -147,8 +216,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="motcua-bench-kiosk-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{(folder / 'bench.sqlite3').as_posix()}"
-        server = LiveServer(url, folder / "instance", seed_database(url)).start()
+        creds = seed_database(url)
+        _add_procedures(url, PROCEDURES)
+        server = LiveServer(url, folder / "instance", creds).start()
         try:
+            search = bench_procedure_search(server.url, server.token("kiosk"))
             argv = ["--server", server.url, "--token", server.token("kiosk"), "--windowed",
                     "--size", "1024x600", "--priority-step", "off", "--printer", "preview",
                     "--preview-dir", str(folder / "tickets")]
@@ -169,6 +241,7 @@ def main() -> None:
         "render_encode_ms": {k: render[k] for k in ("80mm", "58mm")},
         "cold_start_s": {"median": round(statistics.median(c["cold_start_s"] for c in colds), 2),
                          "runs": [round(c["cold_start_s"], 2) for c in colds]},
+        "procedure_search": search,
         "memory_rss_mb": {"after_start": round(statistics.median(c["rss_mb"] for c in colds), 1),
                           "after_taps": round(taps["rss_mb"], 1)},
         "targets": TARGETS,
@@ -177,6 +250,7 @@ def main() -> None:
         "tap_to_number": result["tap_to_number_ms"]["p95"] <= TARGETS["tap_to_number_ms"],
         "render_encode": all(render[k]["p95_ms"] <= TARGETS["render_encode_ms"] for k in ("80mm", "58mm")),
         "cold_start": result["cold_start_s"]["median"] <= TARGETS["cold_start_s"],
+        "procedure_search": search["kiosk_local_ms"]["p95"] <= TARGETS["procedure_search_p95_ms"],
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

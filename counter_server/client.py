@@ -124,6 +124,10 @@ class ApiClient:
                 "idempotency_key": idempotency_key or uuid.uuid4().hex}
         return self.request("POST", "/tickets", json_body=body)
 
+    def procedures(self) -> dict[str, Any]:
+        """The office's whole procedure guide (the kiosk searches it locally)."""
+        return self.request("GET", "/procedures")
+
     def ticket_status(self, code: str) -> dict[str, Any]:
         return self.request("GET", f"/tickets/{code}")
 

@@ -262,3 +262,33 @@ class Rating(Base):
     misuse: Mapped[bool] = mapped_column(Boolean, default=False)
     misuse_reason: Mapped[str] = mapped_column(String(100), default="")
     client_key: Mapped[Optional[str]] = mapped_column(String(100), nullable=True, unique=True)
+
+
+class Procedure(Base):
+    """One administrative procedure (thủ tục hành chính) of a service: what a
+    citizen must bring, what it costs, how long it takes (docs/procedures.md)."""
+
+    __tablename__ = "procedure"
+    __table_args__ = (UniqueConstraint("office_id", "service_id", "name"),
+                      Index("ix_procedure_office_service", "office_id", "service_id", "sort_order"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    #: The code of the national/provincial list (e.g. "1.001193"), "" if none.
+    code: Mapped[str] = mapped_column(String(40), default="")
+    name: Mapped[str] = mapped_column(String(300))
+    #: [{"name": "Tờ khai đăng ký khai sinh", "copies": 1, "kind": "original"|"copy"|"either"}]
+    papers: Mapped[list[Any]] = mapped_column(default=list)
+    #: VND; 0 = free of charge.
+    fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
+    fee_note: Mapped[str] = mapped_column(String(300), default="")
+    time_limit: Mapped[str] = mapped_column(String(200), default="")
+    result_place: Mapped[str] = mapped_column(String(300), default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    checked_on: Mapped[Optional[dt.date]] = mapped_column(Date, nullable=True)
+    #: Sample data shipped with the demo: to be checked against the province's list.
+    sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    #: Name, code and papers folded (search_text.fold), with a leading space, for LIKE.
+    search_key: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

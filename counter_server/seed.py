@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import models as m
+from .procedure_rows import load_demo as load_demo_procedures
 from .defaults import ALWAYS_OPEN, DEFAULT_HOURS, DEMO_COUNTERS, DEMO_SERVICES, DEMO_STAFF
 from .security import hash_password, hash_token, new_token
 
@@ -65,6 +66,7 @@ def seed_demo(s: Session, *, always_open: bool = False,
         s.add(svc)
         services[code] = svc
     s.flush()
+    load_demo_procedures(s, office.id)
     creds: dict[str, Any] = {"office_id": office.id, "users": {}, "devices": {}, "counters": {}}
     for num, (cname, codes) in DEMO_COUNTERS.items():
         c = m.Counter(office_id=office.id, number=num, name=cname, state="closed")

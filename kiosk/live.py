@@ -306,7 +306,9 @@ class PrintSupervisor:
     def stop(self) -> None:
         self._jobs.put(None)
 
-    def submit(self, ticket: TicketData, on_result: Callable[[PrinterState], None]) -> None:
+    def submit(self, ticket: TicketData | tuple[Callable[[int], Any], str],
+               on_result: Callable[[PrinterState], None]) -> None:
+        """A ticket, or (draw(width_dots) -> picture, preview file stem)."""
         self._jobs.put((ticket, on_result))
 
     def _loop(self) -> None:
@@ -324,7 +326,10 @@ class PrintSupervisor:
                 return
             ticket, on_result = job
             try:
-                self.printer.print_ticket(ticket)
+                if isinstance(ticket, TicketData):
+                    self.printer.print_ticket(ticket)
+                else:  # another picture for the ticket printer (kiosk.checklist)
+                    self.printer.print_picture(*ticket)
                 state = PrinterState(True, "ok", "")
             except PrinterError as err:
                 state = PrinterState(False, err.code, err.message)

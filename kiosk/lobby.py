@@ -140,6 +140,9 @@ class LobbyKioskApp(App):
             except Exception:  # noqa: BLE001 - rating must never take the ticket kiosk down
                 log.exception("could not add the lobby rating screens")
         self.rating_available = sm.has_screen("rate_entry")
+        from kiosk.procedure_screens import add_procedure_screens
+
+        add_procedure_screens(sm, self)  # "Thủ tục cần giấy tờ gì?"
         Window.bind(size=self._on_window_size)
         self._on_window_size(Window, Window.size)
         self.clock_text, self.date_text = "--:--", ""

@@ -298,10 +298,24 @@ class TicketPrinter:
             self._current = None
         return PrintResult(self.kind, self.width_dots, paper, data=data)
 
+    def print_picture(self, draw: Callable[[int], Image.Image], stem: str) -> PrintResult:
+        """Draw (at the paper's width) and send something other than a ticket, such as a
+        procedure checklist, like a ticket; ``stem`` names the preview file."""
+        try:
+            image = draw(self.width_dots)
+        except Exception as exc:
+            raise PrinterError("printer_error", f"could not draw the picture: {exc!r}") from exc
+        if self.kind == "preview":
+            return self._bounded(partial(self._write_png, stem, image))
+        return self._bounded(partial(self._send, image))
+
     def _write_preview(self, ticket: TicketData, image: Image.Image) -> PrintResult:
-        self.folder.mkdir(parents=True, exist_ok=True)
         number = "".join(c if c.isascii() and c.isalnum() else "_" for c in ticket.display_number)
-        stem = f"ticket-{number}-{ticket.issued_at.strftime('%Y%m%d-%H%M%S')}"
+        return self._write_png(f"ticket-{number}-{ticket.issued_at.strftime('%Y%m%d-%H%M%S')}",
+                               image)
+
+    def _write_png(self, stem: str, image: Image.Image) -> PrintResult:
+        self.folder.mkdir(parents=True, exist_ok=True)
         path, n = self.folder / f"{stem}.png", 1
         while path.exists():
             n += 1

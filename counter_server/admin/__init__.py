@@ -11,4 +11,5 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from . import audit, catalog, config_toml, office, people  # noqa: E402,F401  (routes)
+from . import procedures  # noqa: E402,F401  (routes: the procedure guide)
 from . import setup  # noqa: E402,F401  (the set-up checklist and backup status)

@@ -56,6 +56,10 @@ ADMIN_SENTENCES = {
     "settings_updated": "Office settings saved.",
     "config_imported": "Configuration file imported: {services} services, {counters} counters, "
                        "{users} accounts.",
+    "procedure_saved": "Procedure “{name}” saved.",
+    "procedure_deleted": "Procedure “{name}” deleted.",
+    "procedures_imported": "Procedures imported from a spreadsheet: {created} new, {updated} "
+                           "updated, {refused} rows refused.",
 }
 STATES = {"open": "Open", "paused": "Paused", "closed": "Closed"}
 
