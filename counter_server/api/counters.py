@@ -57,7 +57,7 @@ def call_next(counter_id: int, json_data):
         return ticket_view(s, e.call_next(s, counter_id, user_id, complete_current=done_first,
                                           expected_ticket_id=expected))
 
-    return run_write(work)
+    return run_write(work, batch=True)
 
 
 @bp.post("/counters/<int:counter_id>/recall")
