@@ -7,7 +7,6 @@ page); rates are Flask-Limiter's (in-memory: one office server).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import request
 from flask_limiter import Limiter
