@@ -25,7 +25,6 @@ SEQUENCE = m.NumberSequence.__table__
 RATING = m.Rating.__table__
 
 # ------------------------------------------------------------------ config rows
-SERVICE_ROW = select(SERVICE).where(SERVICE.c.id == bindparam("b_id"))
 # A service with what issuing needs of its office (one row serves as both).
 SERVICE_IN_OFFICE = (select(SERVICE, OFFICE.c.timezone, OFFICE.c.settings, OFFICE.c.opening_hours)
                      .join(OFFICE, OFFICE.c.id == SERVICE.c.office_id)
@@ -53,8 +52,9 @@ COUNTER_ROW_IN_HAND = (
 COUNTER_ROW_LOCKED = COUNTER_ROW.with_for_update()
 COUNTER_LOCK = select(COUNTER.c.id).where(COUNTER.c.id == bindparam("b_id")).with_for_update()
 COUNTER_NUMBER = select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_id"))
-# The numbers of the active counters serving a service (a ticket's view).
-SERVICE_COUNTERS = (select(COUNTER.c.number)
+# The active counters serving a service, in number order, with their state
+# (a ticket's view: their numbers, and how many are open for its estimate).
+SERVICE_COUNTERS = (select(COUNTER.c.number, COUNTER.c.state)
                     .join(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id)
                     .where(COUNTER_SERVICE.c.service_id == bindparam("b_service"),
                            COUNTER.c.active.is_(True))
@@ -184,5 +184,14 @@ OPEN_COUNTERS = (select(func.count()).select_from(COUNTER)
                  .join(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id)
                  .where(COUNTER_SERVICE.c.service_id == bindparam("b_service"),
                         COUNTER.c.state == literal_column("'open'"), COUNTER.c.active.is_(True)))
-RATED = select(func.count()).select_from(RATING).where(
-    RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))
+# What a ticket's view shows beyond the ticket row, in one statement: its
+# service, the number of the counter it is at and whether it was rated.
+TICKET_VIEW = select(
+    SERVICE.c.id, SERVICE.c.office_id, SERVICE.c.code, SERVICE.c.name,
+    SERVICE.c.default_service_minutes,
+    select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_counter"))
+    .scalar_subquery().label("counter_number"),
+    select(func.count()).select_from(RATING).where(
+        RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))
+    .scalar_subquery().label("ratings"),
+).where(SERVICE.c.id == bindparam("b_service"))
