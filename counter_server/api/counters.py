@@ -60,7 +60,7 @@ def call_next(counter_id: int, json_data):
 @bp.doc(summary="Call the current ticket again", responses=errors(401, 403, 404, 409))
 def recall(counter_id: int):
     user_id = own_counter(counter_id)
-    t = run_write(lambda s: e.recall(s, counter_id, user_id))
+    t = run_write(lambda s: e.recall(s, counter_id, user_id), batch=True)
     with get_db().read() as s:
         return ticket_view(s, s.get(m.Ticket, t.id))
 
@@ -72,7 +72,7 @@ def recall(counter_id: int):
 @bp.doc(summary="Pause the counter with a reason", responses=errors(401, 403, 404, 409, 413))
 def pause(counter_id: int, json_data):
     user_id = own_counter(counter_id)
-    run_write(lambda s: e.pause(s, counter_id, user_id, json_data["reason"]))
+    run_write(lambda s: e.pause(s, counter_id, user_id, json_data["reason"]), batch=True)
     with get_db().read() as s:
         return counter_view(s, s.get(m.Counter, counter_id))
 
@@ -83,7 +83,7 @@ def pause(counter_id: int, json_data):
 @bp.doc(summary="Resume a paused counter", responses=errors(401, 403, 404, 409))
 def resume(counter_id: int):
     user_id = own_counter(counter_id)
-    run_write(lambda s: e.resume(s, counter_id, user_id))
+    run_write(lambda s: e.resume(s, counter_id, user_id), batch=True)
     with get_db().read() as s:
         return counter_view(s, s.get(m.Counter, counter_id))
 
