@@ -7,9 +7,10 @@ client got ``ticket.called``), duplicates, and the server's memory.  In the
 same run it measures a ceiling: a bare Flask endpoint on the same server
 software (waitress) doing one SQLite sequence update and one insert per
 request with the same durability settings, and prints our throughput as a
-ratio of it.
+ratio of it.  ``--reference REV`` first measures the server of git revision
+REV (``git archive``) the same way, in the same run.
 
-    .venv/bin/python bench/server_load.py [--tickets 2000] [--clients 8]
+    .venv/bin/python bench/server_load.py [--tickets 2000] [--clients 8] [--reference REV]
 """
 from __future__ import annotations
 
@@ -201,35 +202,25 @@ def add_counters(db_url: str, creds: dict, total: int) -> dict[int, str]:
     return {}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tickets", type=int, default=2000)
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--counters", type=int, default=8)
-    ap.add_argument("--reads", type=int, default=500, help="requests per read endpoint")
-    ap.add_argument("--client", choices=sorted(CLIENTS), default="light",
-                    help="the load generator's HTTP client (light: http.client)")
-    args = ap.parse_args()
-    global Session
-    Session = CLIENTS[args.client]
-
-    tmp = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
-    inst = tmp / "instance"
+def measure(args: argparse.Namespace, tmp: Path, root: Path, label: str) -> dict:
+    """Run ``motcua serve`` from ``root`` on a fresh database and measure it."""
+    name = label.split()[0]
+    inst = tmp / f"instance-{name}"
     db_url = f"sqlite:///{(inst / 'motcua.sqlite3').as_posix()}"
-    env = {**os.environ, "MOTCUA_DATABASE_URL": db_url, "MOTCUA_SECRET_KEY": "bench"}
+    env = {**os.environ, "MOTCUA_DATABASE_URL": db_url, "MOTCUA_SECRET_KEY": "bench",
+           "PYTHONPATH": str(root)}
     py = [sys.executable, "-m", "counter_server.cli", "--instance", str(inst)]
     subprocess.run(py + ["init", "--demo", "--always-open", "--credentials-out",
-                         str(tmp / "creds.json")], env=env, check=True, stdout=subprocess.DEVNULL)
-    creds = json.loads((tmp / "creds.json").read_text(encoding="utf-8"))
+                         str(tmp / f"creds-{name}.json")], env=env, check=True, cwd=root,
+                   stdout=subprocess.DEVNULL)
+    creds = json.loads((tmp / f"creds-{name}.json").read_text(encoding="utf-8"))
     add_counters(db_url, creds, args.counters)
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(py + ["serve", "--port", str(port)], env=env, cwd=ROOT,
+    server = subprocess.Popen(py + ["serve", "--port", str(port)], env=env, cwd=root,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print(f"motcua server load benchmark — {os.cpu_count()} cores, SQLite "
-          f"(WAL, synchronous={os.environ.get('MOTCUA_SQLITE_SYNC', 'FULL')}), "
-          f"{args.clients} clients ({args.client} HTTP client), {args.tickets} tickets\n")
+    print(f"-- {label} ({root})")
     try:
         wait_up(url + "/api/v1/health", server)
         kiosk = {"Authorization": "Bearer " + creds["devices"]["kiosk"]["token"]}
@@ -353,6 +344,39 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+    print()
+    return {"issue": issue, "issue1": issue1, "call": call}
+
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tickets", type=int, default=2000)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--counters", type=int, default=8)
+    ap.add_argument("--reads", type=int, default=500, help="requests per read endpoint")
+    ap.add_argument("--reference", metavar="REV",
+                    help="also measure the server at git revision REV first, in the same run")
+    ap.add_argument("--client", choices=sorted(CLIENTS), default="light",
+                    help="the load generator's HTTP client (light: http.client)")
+    args = ap.parse_args()
+    global Session
+    Session = CLIENTS[args.client]
+
+    tmp = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+    print(f"motcua server load benchmark — {os.cpu_count()} cores, SQLite "
+          f"(WAL, synchronous={os.environ.get('MOTCUA_SQLITE_SYNC', 'FULL')}), "
+          f"{args.clients} clients ({args.client} HTTP client), {args.tickets} tickets\n")
+    ref = None
+    if args.reference:
+        ref_root = tmp / "reference"
+        ref_root.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.reference],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(ref_root)], input=archive, check=True)
+        ref = measure(args, tmp, ref_root, f"reference {args.reference}")
+    ours = measure(args, tmp, ROOT, "this tree")
+    issue, issue1, call = ours["issue"], ours["issue1"], ours["call"]
 
     print()
     ceil = run_ceiling(tmp, args.tickets, args.clients, os.environ.get("MOTCUA_SQLITE_SYNC", "FULL"))
@@ -364,6 +388,10 @@ def main() -> None:
     print(f"issue throughput = {issue['throughput'] / ceil['throughput']:.0%} of the same-durability "
           f"ceiling, {issue['throughput'] / ceil_normal['throughput']:.0%} of the no-fsync ceiling; "
           f"call next {call['throughput']:.0f}/s")
+    if ref is not None:
+        print(f"reference {args.reference}: issue {ref['issue']['throughput'] / ceil['throughput']:.0%}"
+              f" and call next {ref['call']['throughput'] / ceil['throughput']:.0%} of the ceiling; "
+              f"one-client issue p50 {ref['issue1']['p50'] / ceil['p50_1']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ page); rates are Flask-Limiter's (in-memory: one office server).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import request
 from flask_limiter import Limiter
@@ -18,7 +17,20 @@ WEB_MAX_BODY = 4 * 1024 * 1024  # photo uploads and configuration imports
 # Request bodies are JSON objects of plain fields: a few levels at most.
 MAX_JSON_DEPTH = 16
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+class ViewLimiter(Limiter):
+    """Flask-Limiter with limits on views only (``@limiter.limit``,
+    ``@limiter.shared_limit``), each checked by its decorator.  The check
+    Flask-Limiter runs before every request is for default, application and
+    blueprint limits, which this server has none of: it is skipped."""
+
+    def _check_request_limit(self, callable_name: str | None = None,
+                             in_middleware: bool = True) -> None:
+        if not in_middleware:
+            super()._check_request_limit(callable_name, in_middleware)
+
+
+limiter = ViewLimiter(key_func=get_remote_address)
 
 # Ratings: one bucket per device (a tablet or kiosk, whatever its address) or,
 # for anonymous phones, per address; plus one per address for everybody.  The
@@ -52,18 +64,21 @@ def check_request() -> None:
 
     from .errors import bad_input
 
-    if request.path.startswith("/api/"):
-        request.max_content_length = API_MAX_BODY
-    length = request.content_length
-    if length is not None and length > (request.max_content_length or WEB_MAX_BODY):
+    req = request._get_current_object()  # (one proxy look-up, not one per use)
+    if req.path.startswith("/api/"):
+        req.max_content_length = API_MAX_BODY
+    length = req.content_length
+    if length is not None and length > (req.max_content_length or WEB_MAX_BODY):
         raise RequestEntityTooLarge()
-    texts: list[Any] = [request.path, *(t for kv in request.args.items(multi=True) for t in kv)]
-    texts += [v for k, v in request.environ.items() if k.startswith("HTTP_")]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        texts += [t for kv in request.form.items(multi=True) for t in kv]
-    if all(isinstance(t, str) and storable(t) for t in texts):
-        if request.is_json:
-            _check_json(request.get_data(cache=True))
+    environ = req.environ
+    texts = [req.path, *(v for k, v in environ.items() if k.startswith("HTTP_"))]
+    if environ.get("QUERY_STRING"):
+        texts += [t for kv in req.args.items(multi=True) for t in kv]
+    if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [t for kv in req.form.items(multi=True) for t in kv]
+    if all(isinstance(t, str) for t in texts) and storable("".join(texts)):
+        if req.is_json:
+            _check_json(req.get_data(cache=True))
         return
     raise bad_input("The text sent contains characters that cannot be stored.")
 

@@ -8,6 +8,7 @@ gets 304 when nothing it shows has changed.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -96,20 +97,27 @@ def services_view(s: Session, office_id: int, now: dt.datetime | None = None,
 def ticket_view(s: Session, t: Any, *, with_code: bool = False,
                 service: Any = None) -> dict[str, Any]:
     """A ticket as the API shows it; ``t`` is an ORM object or a ticket row,
-    ``service`` its service's row if the caller has it."""
+    ``service`` its service's row if the caller has it (a waiting ticket at no
+    counter then needs nothing more of the ticket view statement)."""
     conn = s.connection()
-    svc = service if service is not None and service.id == t.service_id else conn.execute(
-        st.SERVICE_ROW, {"b_id": t.service_id}).one()
-    base = e.ticket_summary(s, t)
+    svc = service if service is not None and service.id == t.service_id else None
+    counter = None
+    if svc is None or t.counter_id is not None or t.status == m.DONE:
+        svc = conn.execute(st.TICKET_VIEW, {"b_service": t.service_id, "b_id": t.id,
+                                            "b_counter": t.counter_id}).one()
+        counter = SimpleNamespace(id=t.counter_id, number=svc.counter_number)
+    base = e.ticket_summary(s, t, counter)
+    serving = conn.execute(st.SERVICE_COUNTERS, {"b_service": t.service_id}).all()
     waiting = t.status == m.WAITING
     ahead = e.waiting_before(s, t) if waiting else 0
     base.update({
         "service_code": svc.code, "service_name": svc.name,
-        "counters": list(conn.execute(st.SERVICE_COUNTERS, {"b_service": t.service_id}).scalars()),
+        "counters": [c.number for c in serving],
         "waiting_before": ahead,
-        "estimated_wait_minutes": e.estimate_wait_minutes(s, svc, ahead) if waiting else 0,
+        "estimated_wait_minutes": e.estimate_wait_minutes(
+            s, svc, ahead, sum(c.state == "open" for c in serving)) if waiting else 0,
         "transfer_chain": t.transfer_chain,
-        "rated": t.status == m.DONE and conn.execute(st.RATED, {"b_id": t.id}).scalar() > 0,
+        "rated": t.status == m.DONE and svc.ratings > 0,
     })
     if with_code:
         # Only the kiosk printing the ticket gets its secret: staff answers

@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from apiflask import APIKeyCookieAuth, HTTPTokenAuth, MultiAuth
 from flask import current_app, g, redirect, request, session, url_for
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Integer, bindparam, null, select, true, type_coerce, union_all, update
 
 from . import models as m
 
@@ -89,18 +89,22 @@ class AuthError(Exception):
 
 
 _last_seen: dict[int, float] = {}
-# Built once: these run on every authenticated request.
-_DEVICE_BY_TOKEN = select(m.Device.kind, m.Device.office_id, m.Device.id, m.Device.counter_id,
-                          m.Device.name, m.Device.revoked
-                          ).where(m.Device.token_hash == bindparam("b_hash"))
-_STAFF_BY_TOKEN = (select(m.ApiToken.revoked, m.ApiToken.expires_at, m.ApiToken.counter_id,
-                          m.ApiToken.created_at, m.User.active, m.User.role, m.User.office_id,
-                          m.User.id, m.User.full_name,
-                          m.Counter.staff_id.label("holder_id"),
-                          m.Counter.signed_in_at.label("holder_since"))
-                   .join(m.User, m.User.id == m.ApiToken.user_id)
-                   .outerjoin(m.Counter, m.Counter.id == m.ApiToken.counter_id)
-                   .where(m.ApiToken.token_hash == bindparam("b_hash")))
+# Who holds a token, in one statement on every authenticated request: a staff
+# member's API token (first part, with the holder of the counter it was given)
+# or a device (second part); both tables keep the token's SHA-256 in a unique,
+# indexed column.
+_BY_TOKEN = union_all(
+    select(m.User.role, m.User.office_id, m.User.id.label("user_id"),
+           type_coerce(null(), Integer).label("device_id"), m.ApiToken.counter_id,
+           m.User.full_name.label("name"), m.ApiToken.revoked, m.ApiToken.expires_at,
+           m.User.active, m.ApiToken.created_at,
+           m.Counter.staff_id.label("holder_id"), m.Counter.signed_in_at.label("holder_since"))
+    .select_from(m.ApiToken).join(m.User, m.User.id == m.ApiToken.user_id)
+    .outerjoin(m.Counter, m.Counter.id == m.ApiToken.counter_id)
+    .where(m.ApiToken.token_hash == bindparam("b_hash")),
+    select(m.Device.kind, m.Device.office_id, null(), m.Device.id, m.Device.counter_id,
+           m.Device.name, m.Device.revoked, null(), true(), null(), null(), null())
+    .where(m.Device.token_hash == bindparam("b_hash")))
 _COUNTER_HOLDER = select(m.Counter.staff_id.label("holder_id"),
                          m.Counter.signed_in_at.label("holder_since")
                          ).where(m.Counter.id == bindparam("b_id"))
@@ -115,23 +119,26 @@ def _db() -> Any:
     return current_app.extensions["motcua_db"]
 
 
+def _holder(db: Any, token: str) -> Any:
+    """The row of whoever holds ``token`` (see ``_BY_TOKEN``), or None."""
+    with db.lookup() as conn:
+        return conn.execute(_BY_TOKEN, {"b_hash": hash_token(token)}).first()
+
+
 def bearer_principal(db: Any, token: str) -> Principal | None:
     """A device's or a staff member's token, looked up on every request (a
     revoked token is refused on its next one).  A staff token carries the
     counter the server assigned at sign-in."""
-    if not token:
+    row = _holder(db, token) if token else None
+    if row is None or row.revoked or not row.active:
         return None
-    th = {"b_hash": hash_token(token)}
-    with db.lookup() as conn:
-        d = conn.execute(_DEVICE_BY_TOKEN, th).first()
-        staff = conn.execute(_STAFF_BY_TOKEN, th).first() if d is None else None
-    if d is not None:
-        return _from_device(db, d, "bearer")
-    if staff is None or staff.revoked or not staff.active or staff.expires_at < m.utcnow():
+    if row.device_id is not None:
+        return _from_device(db, row, "bearer")
+    if row.expires_at < m.utcnow():
         return None
-    return _seated(db, Principal(role=staff.role, office_id=staff.office_id, user_id=staff.id,
-                                 counter_id=staff.counter_id, via="bearer",
-                                 name=staff.full_name), staff, staff.created_at)
+    return _seated(db, Principal(role=row.role, office_id=row.office_id, user_id=row.user_id,
+                                 counter_id=row.counter_id, via="bearer", name=row.name),
+                   row, row.created_at)
 
 
 def _seated(db: Any, p: Principal, holder: Any, since: dt.datetime | None) -> Principal:
@@ -170,17 +177,14 @@ def displaced_error(p: Principal) -> AuthError:
 
 
 def _device_principal(db: Any, token: str, via: str) -> Principal | None:
-    if not token:
+    row = _holder(db, token) if token else None
+    if row is None or row.device_id is None or row.revoked:
         return None
-    with db.lookup() as conn:
-        d = conn.execute(_DEVICE_BY_TOKEN, {"b_hash": hash_token(token)}).first()
-    return _from_device(db, d, via)
+    return _from_device(db, row, via)
 
 
-def _from_device(db: Any, d: Any, via: str) -> Principal | None:
-    if d is None or d.revoked:
-        return None
-    p = Principal(role=d.kind, office_id=d.office_id, device_id=d.id,
+def _from_device(db: Any, d: Any, via: str) -> Principal:
+    p = Principal(role=d.role, office_id=d.office_id, device_id=d.device_id,
                   counter_id=d.counter_id, via=via, name=d.name)
     now = time.monotonic()
     if now - _last_seen.get(p.device_id, 0.0) > LAST_SEEN_EVERY:

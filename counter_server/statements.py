@@ -26,7 +26,6 @@ SEQUENCE = m.NumberSequence.__table__
 RATING = m.Rating.__table__
 
 # ------------------------------------------------------------------ config rows
-SERVICE_ROW = select(SERVICE).where(SERVICE.c.id == bindparam("b_id"))
 # A service with what issuing needs of its office (one row serves as both).
 # ``served``: some active counter serves it (a service no counter serves issues nothing).
 _SERVED = (select(COUNTER_SERVICE.c.counter_id)
@@ -60,8 +59,9 @@ COUNTER_ROW_IN_HAND = (
 COUNTER_ROW_LOCKED = COUNTER_ROW.with_for_update()
 COUNTER_LOCK = select(COUNTER.c.id).where(COUNTER.c.id == bindparam("b_id")).with_for_update()
 COUNTER_NUMBER = select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_id"))
-# The numbers of the active counters serving a service (a ticket's view).
-SERVICE_COUNTERS = (select(COUNTER.c.number)
+# The active counters serving a service, in number order, with their state
+# (a ticket's view: their numbers, and how many are open for its estimate).
+SERVICE_COUNTERS = (select(COUNTER.c.number, COUNTER.c.state)
                     .join(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id)
                     .where(COUNTER_SERVICE.c.service_id == bindparam("b_service"),
                            COUNTER.c.active.is_(True))
@@ -297,3 +297,15 @@ def recent_cases(service_ids: tuple[int, ...], samples: int) -> Any:
 SERVICE_HOURS = select(SERVICE.c.hours).where(
     SERVICE.c.office_id == bindparam("b_office"), SERVICE.c.active.is_(True)).order_by(
     SERVICE.c.id)
+
+# What a ticket's view shows beyond the ticket row, in one statement: its
+# service, the number of the counter it is at and whether it was rated.
+TICKET_VIEW = select(
+    SERVICE.c.id, SERVICE.c.office_id, SERVICE.c.code, SERVICE.c.name,
+    SERVICE.c.default_service_minutes,
+    select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_counter"))
+    .scalar_subquery().label("counter_number"),
+    select(func.count()).select_from(RATING).where(
+        RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))
+    .scalar_subquery().label("ratings"),
+).where(SERVICE.c.id == bindparam("b_service"))

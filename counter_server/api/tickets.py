@@ -40,7 +40,7 @@ def issue(json_data):
         return ticket_view(s, issued.ticket, with_code=True, service=issued.service), \
             issued.created
 
-    view, created = run_write(work)
+    view, created = run_write(work, batch=True)
     return view, 201 if created else 200
 
 
@@ -67,7 +67,8 @@ def staff_counter() -> tuple[int, int]:
 def _ticket_action(fn: Callable) -> Callable:
     def view(ticket_id: int):
         counter_id, user_id = staff_counter()
-        return run_write(lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id)))
+        return run_write(lambda s: ticket_view(s, fn(s, ticket_id, counter_id, user_id)),
+                         batch=True)
     return view
 
 

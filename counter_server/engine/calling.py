@@ -15,6 +15,7 @@ re-checks the status after the first commits and matches no row).
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -92,8 +93,12 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
                               "Finish the current ticket {number} before calling the next.",
                               409, number=c.in_hand_number)
         in_hand = c.current_ticket_id
-    if complete_current and in_hand is not None and expected_ticket_id not in (None, in_hand):
-        # (Nothing in hand: the ticket on screen was finished elsewhere; calling is wanted.)
+    if complete_current and expected_ticket_id is not None and expected_ticket_id != in_hand:
+        # The officer's screen shows another ticket than the one in hand (another
+        # tab or officer moved on, or finished it): refused, nothing changes.
+        if in_hand is None:
+            raise DomainError("ticket_changed",
+                              "No ticket is in hand now; check the screen and try again.")
         raise DomainError("ticket_changed",
                           "The ticket in hand is now {number}; check the screen and try again.",
                           409, number=c.in_hand_number)
@@ -103,8 +108,8 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
     prio, normal = lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):
         raise DomainError("queue_empty", "Nobody is waiting for this counter.")
-    if in_hand is not None:
-        _t, c = _complete(tx, c, in_hand, staff_id, now, st.COMPLETE_BRIEF)
+    if in_hand is not None:  # (the counter row is updated once, when it takes the next)
+        _t, c = _complete(tx, c, in_hand, staff_id, now, st.COMPLETE_BRIEF, release=False)
     while prio or normal:
         order, cycle = interleave(prio, normal, c.cycle_pos, settings)
         for row in order:
@@ -157,11 +162,12 @@ def complete(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
 
 
 def _complete(tx: Tx, c: Any, ticket_id: int, staff_id: int | None, now: dt.datetime,
-              stmt: Any) -> tuple[Any, Any]:
+              stmt: Any, release: bool = True) -> tuple[Any, Any]:
     """Complete ``ticket_id`` at counter row ``c``: one conditional update
     does the check and the change, and only a refusal reads the ticket to say
-    why.  Returns the ticket's row as ``stmt`` returns it and the counter's
-    row after the change."""
+    why.  Returns the ticket's row as ``stmt`` returns it and the counter as
+    it is after the change (``release=False``: the caller stores the
+    counter's next ticket itself; the event shows the counter with none)."""
     conn = tx.connection()
     t = conn.execute(stmt, {"b_id": ticket_id, "b_office": c.office_id,
                             "b_counter": c.id, "b_now": now}).first()
@@ -172,7 +178,8 @@ def _complete(tx: Tx, c: Any, ticket_id: int, staff_id: int | None, now: dt.date
         _ensure_at_counter(c, bad)
         raise _forbidden(bad, "completed")
     if c.current_ticket_id == t.id:
-        c = conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id}).one()
+        c = (conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id}).one() if release
+             else SimpleNamespace(**{**c._asdict(), "current_ticket_id": None}))
     append_event(tx, t.office_id, "ticket.completed", ticket=t, counter=c, staff_id=staff_id,
                  now=now)
     return t, c

@@ -32,10 +32,14 @@ def open_counters_for(s: Session, service_id: int) -> int:
     return s.connection().execute(st.OPEN_COUNTERS, {"b_service": service_id}).scalar() or 0
 
 
-def estimate_wait_minutes(s: Session, service: Any, ahead: int) -> int:
-    """``ahead`` tickets shared by the service's open counters at its recent pace."""
+def estimate_wait_minutes(s: Session, service: Any, ahead: int,
+                          open_counters: int | None = None) -> int:
+    """``ahead`` tickets shared by the service's open counters (``open_counters``
+    when the caller has counted them) at its recent pace."""
     avg = average_service_minutes(s, service)
-    counters = max(1, open_counters_for(s, service.id))
+    if open_counters is None:
+        open_counters = open_counters_for(s, service.id)
+    counters = max(1, open_counters)
     return int(math.ceil(ahead * avg / counters))
 
 

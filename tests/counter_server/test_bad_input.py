@@ -152,6 +152,44 @@ def test_rating_levels_are_the_configured_ones(server):
     assert stored(server) == before
 
 
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, None, [True]])
+def test_complete_current_is_a_strict_boolean(server, value):
+    """Only JSON ``true``/``false``: anything else is refused as bad input
+    (not read as true) and changes nothing."""
+    path = f"/api/v1/counters/{server.creds['counters']['1']}/call-next"
+    before = stored(server)
+    r = post_raw(server, path, json.dumps({"complete_current": value}), server.staff)
+    refused(r, 400, "invalid_input", BAD_DATA)
+    assert list(r.json()["error"]["detail"]["json"]) == ["complete_current"]
+    assert stored(server) == before
+
+
+def test_a_ticket_on_screen_that_is_no_longer_in_hand(server):
+    """``complete_current`` with the ``current_ticket_id`` the screen shows,
+    while nothing is in hand (that ticket was finished elsewhere): 409
+    ticket_changed, and nobody is called."""
+    counter = server.creds["counters"]["1"]
+    issue = {"service_id": server.creds["services"]["HT"]}
+    shown = requests.post(server.url + "/api/v1/tickets", json=issue, headers=server.kiosk,
+                          timeout=10).json()
+    current = requests.get(f"{server.url}/api/v1/counters/{counter}", headers=server.staff,
+                           timeout=10).json()["current"]
+    if current is not None:  # (another test's ticket: finish it)
+        requests.post(f"{server.url}/api/v1/tickets/{current['ticket_id']}/complete",
+                      headers=server.staff, timeout=10).raise_for_status()
+    waiting = requests.post(server.url + "/api/v1/tickets", json=issue, headers=server.kiosk,
+                            timeout=10).json()
+    before = stored(server)
+    r = post_raw(server, f"/api/v1/counters/{counter}/call-next", json.dumps(
+        {"complete_current": True, "current_ticket_id": shown["id"]}), server.staff)
+    refused(r, 409, "ticket_changed",
+            "Hiện không có vé nào đang phục vụ; vui lòng xem lại màn hình và thử lại.")
+    assert stored(server) == before
+    for t in (shown, waiting):
+        assert requests.get(f"{server.url}/api/v1/tickets/{t['code']}",
+                            timeout=10).json()["status"] == "waiting"
+
+
 @pytest.mark.parametrize("raw", [
     '{"service_id": ' + "[" * 2000 + "]" * 2000 + "}",
     "[" * 2000 + "]" * 2000,
