@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_procedures"
-down_revision = "0007_drop_report_cache"
+down_revision = "0009_counter_console_seen"
 branch_labels = None
 depends_on = None
 
