@@ -35,12 +35,21 @@ def _db(server: LiveServer):
 
 
 def _edit(server: LiveServer, fn: Callable[[Any, Any], None]) -> None:
+    """Change the office's set-up as an administrator would: like every admin
+    page and CLI write, the change is recorded as an ``admin.*`` event (the
+    screens' snapshot tags key on the office's newest event)."""
+    from sqlalchemy import select
+
     from counter_server import models as m
+    from counter_server.engine import append_event
 
     db = _db(server)
     try:
         with db.write() as s:
             fn(s, m)
+            for office_id in s.scalars(select(m.Office.id)):
+                append_event(s, office_id, "admin.settings_updated",
+                             payload={"admin": {"via": "test"}})
     finally:
         db.dispose()
 
