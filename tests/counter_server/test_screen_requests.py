@@ -68,6 +68,18 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "") ->
     raise AssertionError(f"timed out waiting for {what or check}")
 
 
+def caught_up(staff: ApiClient, *followers: Any) -> None:
+    """Wait until each follower has handled the office's newest event (the
+    follower hands an event to its screen under its lock: holding the lock
+    after its id is set means the screen is done with it)."""
+    newest = int(staff.display()["last_event_id"])
+
+    def done(f: Any) -> bool:
+        with f._lock:
+            return (f.last_event_id or 0) >= newest
+    wait_for(lambda: all(done(f) for f in followers), what=f"every screen at event {newest}")
+
+
 def test_one_citizen_costs_no_snapshot_on_any_screen(live_server: LiveServer) -> None:
     url = live_server.url
     staff = ApiClient(url, live_server.staff_token(1))
@@ -109,7 +121,7 @@ def test_one_citizen_costs_no_snapshot_on_any_screen(live_server: LiveServer) ->
     try:
         wait_for(lambda: shown and views and feed.connected and link.follower.connected
                  and counter_link.follower.connected, what="every screen connected")
-        time.sleep(0.3)  # let the streams settle before counting (each is already open)
+        caught_up(staff, link.follower, counter_link.follower, feed)
         for c in (kiosk, tablet, display):
             c.reset()
         before = {sv["id"]: sv["waiting"] for sv in shown[-1]["services"]}
@@ -135,7 +147,9 @@ def test_one_citizen_costs_no_snapshot_on_any_screen(live_server: LiveServer) ->
         wait_for(lambda: views[-1].get("current") is None, what="the tablet shows nobody served")
         wait_for(lambda: all(c.display_number != ticket["display_number"]
                              for c in state.shown_counters()), what="the display clears it")
-        time.sleep(0.5)  # anything a screen would fetch in answer to the events, it has by now
+        # Every screen has handled the office's last event: what it would fetch
+        # in answer to an event, it has asked for by now.
+        caught_up(staff, link.follower, counter_link.follower, feed)
 
         assert kiosk.snapshot_requests() == [], kiosk.sent
         assert display.snapshot_requests() == [], display.sent
