@@ -10,6 +10,7 @@ names for the SET clause of UPDATE statements.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, union_all, update
@@ -265,32 +266,24 @@ RECENT_CALLS = (select(EVENT.c.id, EVENT.c.type, EVENT.c.created_at,
                        EVENT.c.type.in_([literal_column(f"'{t}'") for t in CALL_TYPES]))
                 .order_by(EVENT.c.id.desc()).limit(bindparam("b_limit")))
 
-_recent_cases: dict[tuple[int, ...], Any] = {}
-
-
+@functools.lru_cache(maxsize=1024)  # built once per office's set of services
 def recent_cases(service_ids: tuple[int, ...], samples: int) -> Any:
     """One statement for the pace of several services: each one's latest
     ``samples`` completed cases (``RECENT_CASES`` per service, joined by
     UNION ALL), with parameter ``b_office``.  Rows ``(service_id,
     started_at, finished_at)``.  (Summing them in SQL measured slower:
     the aggregate over each limited subquery costs more than the rows.)"""
-    key = (*service_ids, samples)
-    stmt = _recent_cases.get(key)
-    if stmt is None:
-        parts = []
-        for sid in service_ids:
-            sub = (select(literal_column(str(int(sid))).label("service_id"),
-                          TICKET.c.started_at, TICKET.c.finished_at)
-                   .where(TICKET.c.office_id == bindparam("b_office"),
-                          TICKET.c.status == literal_column(f"'{m.DONE}'"),
-                          TICKET.c.service_id == _int(sid), TICKET.c.started_at.is_not(None))
-                   .order_by(TICKET.c.issued_at.desc()).limit(_int(samples))
-                   .offset(literal_column("0")).subquery())
-            parts.append(select(*sub.c).select_from(sub))
-        if len(_recent_cases) > 1024:
-            _recent_cases.clear()
-        stmt = _recent_cases[key] = union_all(*parts) if len(parts) > 1 else parts[0]
-    return stmt
+    parts = []
+    for sid in service_ids:
+        sub = (select(literal_column(str(int(sid))).label("service_id"),
+                      TICKET.c.started_at, TICKET.c.finished_at)
+               .where(TICKET.c.office_id == bindparam("b_office"),
+                      TICKET.c.status == literal_column(f"'{m.DONE}'"),
+                      TICKET.c.service_id == _int(sid), TICKET.c.started_at.is_not(None))
+               .order_by(TICKET.c.issued_at.desc()).limit(_int(samples))
+               .offset(literal_column("0")).subquery())
+        parts.append(select(*sub.c).select_from(sub))
+    return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
 # Opening hours of the office's active services (the snapshots' ETag).
