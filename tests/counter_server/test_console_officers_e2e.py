@@ -19,6 +19,18 @@ pytestmark = pytest.mark.slow
 pw = pytest.importorskip("playwright.sync_api")
 
 
+# The button behind each console shortcut: disabled while an action is in
+# flight, when the console drops key presses.
+SHORTCUT_BUTTON = {"g": "#btn-call-next", "c": "#btn-transfer", "v": "#btn-no-show",
+                   "t": "#btn-pause:visible, #btn-resume:visible"}
+
+
+def shortcut(page, key: str) -> None:
+    """Press a console shortcut once the console takes it (its button enabled)."""
+    pw.expect(page.locator(SHORTCUT_BUTTON[key])).to_be_enabled(timeout=WAIT)
+    page.keyboard.press(key)
+
+
 def kiosk_printer(server, status: str, message: str = "") -> None:
     requests.post(server.url + "/api/v1/device/status", headers=bearer(server.token("kiosk")),
                   json={"status": status, "code": "paper_out" if message else "",
@@ -38,16 +50,16 @@ def test_console_officer_day(live_server, browser):  # noqa: F811
     # Complete: a short confirmation.
     t1, t2 = issue(server, "HT"), issue(server, "HT")
     expect(page.locator("#waiting-list tr[data-ticket-id]")).to_have_count(2, timeout=WAIT)
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#ticket-number")).to_have_text(t1["display_number"], timeout=WAIT)
     page.click("#btn-complete")
     expect(msg).to_have_text(f"Đã hoàn thành vé {t1['display_number']}.", timeout=WAIT)
     expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
 
     # Transfer: the ticket's own service is not offered; a confirmation after.
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#ticket-number")).to_have_text(t2["display_number"], timeout=WAIT)
-    page.keyboard.press("c")
+    shortcut(page, "c")
     own = page.locator(f"#transfer-service option[value='{server.creds['services']['HT']}']")
     expect(own).to_be_disabled()
     expect(own).to_be_hidden()
@@ -58,20 +70,20 @@ def test_console_officer_day(live_server, browser):  # noqa: F811
     assert ticket_status(server, t2["code"])["service_code"] == "CU"
 
     # Pause: Enter in the details field submits the dialog.
-    page.keyboard.press("t")
+    shortcut(page, "t")
     page.fill("#pause-detail", "họp giao ban")
     page.press("#pause-detail", "Enter")
     expect(page.locator("#counter-state")).to_have_text("Tạm dừng — Nghỉ trưa: họp giao ban",
                                                         timeout=WAIT)
-    page.keyboard.press("t")
+    shortcut(page, "t")
     expect(page.locator("#counter-state")).to_have_text("Đang mở", timeout=WAIT)
 
     # No-show, brought back from today's list, then cancelled from it.
     t3 = issue(server, "HT")
     expect(page.locator("#waiting-list")).to_contain_text(t3["display_number"], timeout=WAIT)
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#ticket-status")).to_have_text("Đã gọi", timeout=WAIT)
-    page.keyboard.press("v")
+    shortcut(page, "v")
     row = page.locator(f"#no-show-list tr[data-ticket-id='{t3['id']}']")
     expect(row).to_contain_text(t3["display_number"], timeout=WAIT)
     page.screenshot(path=str(artifact_path("console", "no_shows.png")), full_page=True)
@@ -80,9 +92,9 @@ def test_console_officer_day(live_server, browser):  # noqa: F811
     expect(page.locator(f"#waiting-list tr[data-ticket-id='{t3['id']}']")).to_have_count(
         1, timeout=WAIT)
     assert ticket_status(server, t3["code"])["status"] == "waiting"
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#ticket-number")).to_have_text(t3["display_number"], timeout=WAIT)
-    page.keyboard.press("v")
+    shortcut(page, "v")
     expect(row).to_have_count(1, timeout=WAIT)
     row.locator("button[data-row-action=cancel]").click()
     expect(msg).to_have_text(f"Đã hủy vé {t3['display_number']}.", timeout=WAIT)
@@ -116,7 +128,7 @@ def test_console_officer_day(live_server, browser):  # noqa: F811
     assert r.status_code == 200 and r.json()["code"] == t4["code"]
 
     # Signing out with a ticket in hand asks first; "put back" requeues it.
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#ticket-number")).to_have_text(t4["display_number"], timeout=WAIT)
     page.click("form.who button[type=submit]")
     expect(page.locator("#ticket-in-hand h1")).to_contain_text(t4["display_number"], timeout=WAIT)
@@ -133,7 +145,7 @@ def test_console_officer_day(live_server, browser):  # noqa: F811
     expect(ended).to_be_visible(timeout=WAIT)  # (as soon as the release reaches it)
     expect(ended).to_contain_text("Quầy 2")
     expect(ended).to_contain_text("phiên làm việc của ông/bà tại quầy này đã kết thúc")
-    page2.keyboard.press("g")
+    page2.keyboard.press("g")  # an ended console takes no action: its buttons stay disabled
     wait_for(lambda: ticket_status(server, t4["code"])["status"] == "waiting")
     expect(page2.locator("#btn-call-next")).to_be_disabled()
     page2.screenshot(path=str(artifact_path("console", "session_ended.png")), full_page=True)
