@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 from . import charts
 from . import ratings as rt
+from .excel import LOW_SHEET_LIMIT
 from .scope import Scope
 from .tables import Report
 
@@ -44,7 +45,7 @@ def build(sc: Scope, gettext: Callable[[str], str], low_page: int = 1) -> dict[s
     low = rt.low_ratings(sc, LOW_PAGE_SIZE, (low_page - 1) * LOW_PAGE_SIZE)
     return {
         "sc": sc, "total": total, "by": by, "levels": levels, "bands": bands,
-        "low": low, "low_total": low_total, "low_page": low_page, "low_pages": pages,
+        "low": low, "low_total": low_total, "low_sheet_limit": LOW_SHEET_LIMIT, "low_page": low_page, "low_pages": pages,
         "low_first": (low_page - 1) * LOW_PAGE_SIZE + 1 if low else 0,
         "low_last": (low_page - 1) * LOW_PAGE_SIZE + len(low),
         "charts": {

@@ -2,9 +2,11 @@
 
 Cells hold real numbers (minutes, fractions) with number formats, so the
 leader's quarterly report can compute with them; headers are Vietnamese.
-XlsxWriter writes a year's workbook with every low rating about three times
-faster than openpyxl; names and reasons repeat, so its shared strings keep
-the file small.
+The low-ratings sheet lists the :data:`LOW_SHEET_LIMIT` newest low ratings
+and says above them how many the period has (the dashboard pages through
+them all): a leader follows up recent complaints one by one, while a
+year's whole list (thousands of rows) is more than anyone reads and would
+be most of the file's writing time.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from . import ratings as rt
 from .scope import Scope
 from .tables import Report
 
+LOW_SHEET_LIMIT = 1000
 SHEETS = (("staff", "Cán bộ"), ("counter", "Quầy"), ("service", "Lĩnh vực"), ("day", "Ngày"))
 GROUP_HEADER = {"staff": "Cán bộ", "counter": "Quầy", "service": "Lĩnh vực", "day": "Ngày",
                 "hour": "Giờ", "weekday": "Thứ"}
@@ -94,7 +97,7 @@ def _sheet(ws: Any, f: _Formats, c: Scope, group: str | None, rows: list[dict[st
 
 
 def workbook_bytes(c: Scope) -> bytes:
-    """The summary, a sheet per grouping (with its p90s) and every low rating."""
+    """The summary, a sheet per grouping (with its p90s) and the newest low ratings."""
     groups = [g for g, _t in SHEETS]
     report = Report(c, groups, p90_groups=[None, *groups])
     buf = io.BytesIO()
@@ -109,12 +112,15 @@ def workbook_bytes(c: Scope) -> bytes:
     low = wb.add_worksheet("Đánh giá thấp")
     for col, width in enumerate((17, 9, 15, 30, 40, 22, 7, 24)):
         low.set_column(col, col, width)
-    low.write_row(0, 0, ("Thời gian", "Số vé", "Mức", "Lý do", "Góp ý", "Cán bộ", "Quầy",
+    low_total = rt.low_count(c)
+    low_rows = rt.low_ratings(c, LOW_SHEET_LIMIT)
+    low.write(0, 0, _low_note(low_total, len(low_rows)), f.bold)
+    low.write_row(1, 0, ("Thời gian", "Số vé", "Mức", "Lý do", "Góp ý", "Cán bộ", "Quầy",
                          "Lĩnh vực"), f.bold)
     zone = ZoneInfo(c.tz)
     stamp = f.number("dd/mm/yyyy hh:mm")
-    text, number = low.write_string, low.write_number  # typed writes: thousands of rows
-    for i, r in enumerate(rt.low_ratings(c), start=1):
+    text, number = low.write_string, low.write_number  # typed writes, one call per cell
+    for i, r in enumerate(low_rows, start=2):
         local = r["created_at"].replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
         low.write_datetime(i, 0, local, stamp)
         text(i, 1, r["number"])
@@ -127,6 +133,19 @@ def workbook_bytes(c: Scope) -> bytes:
         text(i, 7, r["service"])
     wb.close()
     return buf.getvalue()
+
+
+def _dots(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _low_note(total: int, listed: int) -> str:
+    """The line above the low ratings: how many the period has, how many are listed."""
+    if listed == total:
+        return f"{_dots(total)} đánh giá thấp trong kỳ, mới nhất trước."
+    return (f"{_dots(total)} đánh giá thấp trong kỳ; dưới đây là {_dots(listed)} đánh giá mới "
+            "nhất. Danh sách đầy đủ xem trên trang Báo cáo (mục Đánh giá thấp) hoặc xuất "
+            "Excel cho từng tháng.")
 
 
 def csv_text(c: Scope, group: str) -> str:

@@ -144,8 +144,9 @@ def test_pages_api_and_exports(app, client, creds, sqlite_url) -> None:
     assert wb["Tổng hợp"].cell(row=3, column=head.index("Tỷ lệ hài lòng") + 1).number_format == "0.0%"
     staff = {row[0].value: row for row in wb["Cán bộ"].iter_rows(min_row=3)}
     assert staff["Trần Văn Minh"][head.index("Chờ TB (phút)")].value == pytest.approx(20.0)
-    assert wb["Đánh giá thấp"].max_row == 3
-    assert wb["Đánh giá thấp"]["A2"].value == dt.datetime(2026, 3, 10, 9, 30)  # local time
+    assert wb["Đánh giá thấp"].max_row == 4  # the count line, the header, two low ratings
+    assert wb["Đánh giá thấp"]["A1"].value == "2 đánh giá thấp trong kỳ, mới nhất trước."
+    assert wb["Đánh giá thấp"]["A3"].value == dt.datetime(2026, 3, 10, 9, 30)  # local time
 
     csv = client.get("/reports/export.csv?group_by=day&" + Q).get_data(as_text=True)
     assert csv.startswith("\ufeffNgày,") and "10/03/2026,7,5,1,1," in csv

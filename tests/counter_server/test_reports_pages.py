@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from counter_server import models as m
 from counter_server.db import Database
-from counter_server.reports import charts
+from counter_server.reports import charts, excel
 
 from . import reports_fixture
 
@@ -93,7 +93,22 @@ def test_low_ratings_say_when_cut_and_page_on(client, creds, sqlite_url) -> None
     assert "201–212" in rest and 'id="low-prev"' in rest and 'id="low-next"' not in rest
     assert "Chờ lâu quá" in rest  # the oldest ones come last
     wb = load_workbook(io.BytesIO(client.get("/reports/export.xlsx?" + Q).data))
-    assert wb["Đánh giá thấp"].max_row == 213  # header + every low rating
+    assert wb["Đánh giá thấp"].max_row == 214  # count line + header + every low rating
+
+
+def test_excel_lists_the_newest_low_ratings_and_says_how_many(client, creds, sqlite_url) -> None:
+    reports_fixture.build(sqlite_url, creds)
+    _many_low_ratings(sqlite_url, creds, excel.LOW_SHEET_LIMIT + 10)  # with the fixture's two
+    _login(client, creds)
+    page = client.get("/reports/?" + Q).get_data(as_text=True)
+    note = page[page.index('id="low-note"'):]
+    assert "Tệp Excel liệt kê 1.000 đánh giá mới nhất" in note[:note.index("</p>")]
+    sheet = load_workbook(io.BytesIO(client.get("/reports/export.xlsx?" + Q).data))["Đánh giá thấp"]
+    assert sheet["A1"].value.startswith("1.012 đánh giá thấp trong kỳ; dưới đây là 1.000 "
+                                        "đánh giá mới nhất.")
+    assert sheet.max_row == 2 + excel.LOW_SHEET_LIMIT
+    comments = [row[4].value for row in sheet.iter_rows(min_row=3)]
+    assert comments[0] == "góp ý 1009" and comments[-1] == "góp ý 010"  # newest first
 
 
 def test_long_charts_put_the_year_on_their_labels() -> None:
