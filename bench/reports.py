@@ -121,8 +121,16 @@ def first_load(tree: Path, url: str, path: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def load_average() -> str:
+    """The machine's 1/5/15-minute load average ('n/a' where the OS has none)."""
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def measure(url: str, label: str, trees: list[tuple[str, Path]], only: list[str]) -> bool:
     print(f"\n{label}: first load of each report, fresh process, nothing warm")
+    print(f"  load average at start: {load_average()}")
     names = [n for n, _t in trees]
     print(f"  {'period':<10} {'request':<11} " + " ".join(f"{n + ' (cpu)':>22}" for n in names))
     ok = True
@@ -139,6 +147,7 @@ def measure(url: str, label: str, trees: list[tuple[str, Path]], only: list[str]
                     ok &= r["seconds"] <= TARGET
                 cells.append(f"{r['seconds'] * 1000:9.0f} ms ({r['cpu'] * 1000:5.0f} ms)")
             print(f"  {pname:<10} {rname:<11} " + " ".join(cells), flush=True)
+    print(f"  load average at end: {load_average()}")
     return ok
 
 
