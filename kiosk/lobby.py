@@ -118,6 +118,7 @@ class LobbyKioskApp(App):
         self._speech_default: bool | None = None  # the office's, once known
         self.speaker: Speaker | None = None  # made when speech is first turned on
         self.touches = speech.TwoTouch()
+        self._disarm_timer: Any = None
         self.reprinter = Reprinter(self.client, mainthread(self._reprint))
         self.link = ServerLink(self.client, mainthread(self._apply_services),
                                mainthread(self._set_online), refresh_seconds=args.refresh_seconds,
@@ -323,8 +324,16 @@ class LobbyKioskApp(App):
         if answer == speech.READ:
             self.armed_text = _("{name}: touch again to confirm.").format(name=name)
             self.say(sentence)
+            if self._disarm_timer is not None:
+                self._disarm_timer.cancel()
+            self._disarm_timer = Clock.schedule_once(self._disarm, speech.ARMED_SECONDS)
         self._update_armed()
         return answer == speech.CONFIRM
+
+    def _disarm(self, _dt: float = 0) -> None:
+        """A first touch left without its second: the outline and the hint go."""
+        self.touches.clear()
+        self._update_armed()
 
     def _update_armed(self) -> None:
         """The touched service's button is outlined until its second touch (or another touch)."""
