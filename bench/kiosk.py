@@ -1,10 +1,13 @@
 """Lobby kiosk figures: tap to number on screen, ticket render + encode, cold start, memory,
-procedure search.
+procedure search, touch to speech start.
 
 Targets (issue 3): tap to number <= 150 ms against a local server, render and
 encode <= 100 ms, cold start <= 3 s; (issue 17) procedure search p95 <= 50 ms
 for 2,000 procedures, searched on the kiosk over the fetched list (reference
-in the same run: the server's ``GET /procedures?q=`` for the same keystrokes).  Run: ``python bench/kiosk.py`` (headless:
+in the same run: the server's ``GET /procedures?q=`` for the same keystrokes); touch to
+speech start <= 300 ms with espeak-ng (speaker on, a first touch on a service: from the
+touch to the player starting the sound; reference in the same run: espeak-ng rendering
+the same sentences alone, and the tap-to-number figure).  Run: ``python bench/kiosk.py`` (headless:
 it sets SDL_VIDEODRIVER=offscreen itself).  A local ``motcua serve`` on a fresh
 demo database is started and stopped by the benchmark.
 """
@@ -25,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TARGETS = {"tap_to_number_ms": 150.0, "render_encode_ms": 100.0, "cold_start_s": 3.0,
-           "procedure_search_p95_ms": 50.0}
+           "procedure_search_p95_ms": 50.0, "touch_to_speech_ms": 300.0}
 #: What citizens type, measured after every key press (each prefix of each query).
 SEARCHES = ("dang ky tam tru", "khai sinh", "chứng thực bản sao", "the bao hiem y te",
             "giay phep xay dung", "ho ngheo", "ket hon")
@@ -76,6 +79,8 @@ def _child(mode: str, started: float, kiosk_argv: list[str]) -> None:
             if mode == "cold":
                 ui(lambda: None)  # one more frame: the home screen is drawn
                 out = {"cold_start_s": time.time() - started, "rss_mb": _rss_mb()}
+            elif mode == "speech":
+                out = _speech_taps(app, ui, poll)
             else:
                 from kivy.core.window import Window
                 from kivy.tests.common import UnitTestTouch
@@ -125,6 +130,46 @@ def _child(mode: str, started: float, kiosk_argv: list[str]) -> None:
 
     app.bind(on_start=lambda *_a: threading.Thread(target=run, daemon=True).start())
     app.run()
+
+
+def _speech_taps(app: Any, ui: Any, poll: Any) -> dict[str, Any]:
+    """Speaker on: first touches on services, each one read aloud with the real engine.
+
+    Measured from the touch (taken on the UI thread, like a finger) to the player
+    starting the sound (``Speaker.spoken``); each touch goes to another service so
+    that every one reads (none confirms).  Reference in the same process: the same
+    sentences rendered by the voice alone, without the kiosk around it.
+    """
+    from kivy.tests.common import UnitTestTouch
+
+    from kiosk import speech
+
+    poll(lambda: app.speech_on)
+    samples, texts = [], []
+    for i in range(int(os.environ.get("BENCH_SPEECH_TAPS", "20"))):
+        def tap() -> tuple[float, int]:
+            button = list(app._buttons.values())[i % len(app._buttons)]
+            x, y = button.to_window(*button.center)
+            touch = UnitTestTouch(x, y)
+            seen = len(app.speaker.spoken) if app.speaker else 0
+            t0 = time.perf_counter()
+            touch.touch_down()
+            touch.touch_up()
+            return t0, seen
+        t0, seen = ui(tap)
+        poll(lambda: app.speaker is not None and len(app.speaker.spoken) > seen)
+        text, at = app.speaker.spoken[-1]
+        samples.append((at - t0) * 1000)
+        texts.append(text)
+        time.sleep(float(os.environ.get("BENCH_PAUSE", "0.6")))  # past the bounce guard
+    voice = app.speaker.voice
+    render = []
+    for text in texts:
+        start = time.perf_counter()
+        voice.render(text, repeat=1, chime=False)
+        render.append((time.perf_counter() - start) * 1000)
+    return {"samples_ms": samples, "render_ms": render, "engine": voice.settings.engine,
+            "sentence": speech.service_sentence(app.services[0]["name"])}
 
 
 # ---------------------------------------------------------------------- parent side
@@ -228,10 +273,15 @@ def main() -> None:
             _run_child("cold", argv, home)  # warm the OS file cache and Kivy's config once
             colds = [_run_child("cold", argv, home) for _ in range(3)]
             taps = _run_child("tap", argv, home)
+            spoken = _run_child("speech", [*argv, "--speech", "on", "--voice-engine", "espeak-ng"],
+                                home)
         finally:
             server.stop()
     if "error" in taps:
         raise SystemExit(f"tap benchmark failed: {taps['error']}")
+    if "error" in spoken:
+        raise SystemExit(f"speech benchmark failed: {spoken['error']}")
+    speak = spoken["samples_ms"]
     render = bench_printing.bench_render(30)
     tap = taps["samples_ms"]
     result = {
@@ -242,6 +292,12 @@ def main() -> None:
         "cold_start_s": {"median": round(statistics.median(c["cold_start_s"] for c in colds), 2),
                          "runs": [round(c["cold_start_s"], 2) for c in colds]},
         "procedure_search": search,
+        "touch_to_speech_start_ms": {
+            "p50": round(statistics.median(speak), 1), "p95": round(_pct(speak, 0.95), 1),
+            "max": round(max(speak), 1), "runs": len(speak), "engine": spoken["engine"],
+            "reference_engine_render_alone_ms": {"p50": round(statistics.median(spoken["render_ms"]), 1),
+                                                 "p95": round(_pct(spoken["render_ms"], 0.95), 1)},
+            "sentence_example": spoken["sentence"]},
         "memory_rss_mb": {"after_start": round(statistics.median(c["rss_mb"] for c in colds), 1),
                           "after_taps": round(taps["rss_mb"], 1)},
         "targets": TARGETS,
@@ -251,6 +307,7 @@ def main() -> None:
         "render_encode": all(render[k]["p95_ms"] <= TARGETS["render_encode_ms"] for k in ("80mm", "58mm")),
         "cold_start": result["cold_start_s"]["median"] <= TARGETS["cold_start_s"],
         "procedure_search": search["kiosk_local_ms"]["p95"] <= TARGETS["procedure_search_p95_ms"],
+        "touch_to_speech": result["touch_to_speech_start_ms"]["p95"] <= TARGETS["touch_to_speech_ms"],
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

@@ -46,6 +46,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "normal_run": 2,
     "aging_minutes": 30,
     "kiosk_priority_step": True,
+    # The kiosk reads aloud what is touched from the start (its speaker button still toggles).
+    "kiosk_speech_default": False,
     "rating_levels": DEFAULT_RATING_LEVELS,
     "rating_reasons": DEFAULT_RATING_REASONS,
     "rating_timeout_seconds": 30,

@@ -51,6 +51,8 @@ def office_info(office: Any) -> dict[str, Any]:
             "timezone": office.timezone, "opening_hours": office.opening_hours,
             "enforce_hours": st_["enforce_hours"], "notice": st_["notice"],
             "kiosk_priority_step": st_["kiosk_priority_step"],
+            "kiosk_speech_default": st_["kiosk_speech_default"],
+            "voice_engine": st_["voice_engine"], "voice_number_mode": st_["voice_number_mode"],
             "public_url": st_["public_url"], "wifi_hint": st_["wifi_hint"]}
 
 

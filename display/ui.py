@@ -28,11 +28,11 @@ from kivy.uix.stencilview import StencilView
 
 from counter_server.client import ApiClient
 from display.voice import Announcer, VoiceError, VoiceSettings
+from display.voice.player import KivySoundPlayer
 
 from ._i18n import _
 from .controller import Controller
 from .feed import Feed
-from .sound import KivySoundPlayer
 from .state import Call, DisplayState, voice_overrides
 
 log = logging.getLogger(__name__)

@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     p.add_argument("--priority-step", choices=("server", "on", "off"), default="server",
                    help="ask for a priority class after the service (default: office setting)")
+    p.add_argument("--speech", choices=("server", "on", "off"), default="server",
+                   help="read aloud what is touched at start (default: office setting)")
+    p.add_argument("--voice-engine", default=None,
+                   help="overrides the office's voice engine for reading aloud")
     p.add_argument("--ticket-seconds", type=float, default=8.0, help="ticket screen time")
     p.add_argument("--fault-ticket-seconds", type=float, default=30.0,
                    help="ticket screen time when the printer failed")

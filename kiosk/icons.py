@@ -134,11 +134,56 @@ def _back(d: Pen) -> None:
               fill=WHITE)
 
 
+def _loudspeaker(d: Pen) -> None:
+    d.rectangle((22, 94, 74, 162), fill=WHITE)
+    d.polygon([(74, 94), (138, 36), (138, 220), (74, 162)], fill=WHITE)
+
+
+def _speaker(d: Pen) -> None:
+    """A loudspeaker sending out sound: reading aloud is on."""
+    _loudspeaker(d)
+    for r in (40, 72, 104):
+        d.arc((128 - r, 128 - r, 128 + r + 30, 128 + r), -45, 45, fill=WHITE, width=14)
+
+
+def _speaker_off(d: Pen) -> None:
+    """The loudspeaker crossed out: reading aloud is off."""
+    _loudspeaker(d)
+    d.line((164, 92, 232, 164), fill=WHITE, width=18)
+    d.line((164, 164, 232, 92), fill=WHITE, width=18)
+
+
+def _ticket(d: Pen) -> None:
+    """A queue ticket: a slip with notched sides and lines of print."""
+    d.rounded_rectangle((40, 20, 216, 236), radius=14, fill=WHITE)
+    for cy in (92, 164):
+        d.ellipse((24, cy - 16, 56, cy + 16), fill=(0, 0, 0, 0))
+        d.ellipse((200, cy - 16, 232, cy + 16), fill=(0, 0, 0, 0))
+    d.rectangle((76, 52, 180, 76), fill=(0, 0, 0, 0))
+    d.rectangle((76, 112, 180, 148), fill=(0, 0, 0, 0))
+    d.rectangle((76, 184, 150, 200), fill=(0, 0, 0, 0))
+
+
+def _arrow(d: Pen) -> None:
+    """A thick arrow pointing right: "go to"."""
+    d.polygon([(16, 96), (140, 96), (140, 40), (240, 128), (140, 216), (140, 160), (16, 160)],
+              fill=WHITE)
+
+
+def _counter(d: Pen) -> None:
+    """An officer behind a service counter (the desk with its number plate)."""
+    _person(d, 128, 16, 150)
+    d.rectangle((16, 138, 240, 160), fill=WHITE)
+    d.rectangle((36, 160, 220, 240), fill=WHITE)
+    d.rectangle((96, 180, 160, 222), fill=(0, 0, 0, 0))
+
+
 DRAWERS: dict[str, Callable[[Pen], None]] = {
     "family": _family, "stamp": _stamp, "health": _health, "home": _home, "land": _land,
     "people": _people, "elderly": _elderly, "disability": _disability, "pregnant": _pregnant,
     "child": _child, "merit": _merit, "normal": _normal, "rate": _rate, "service": _service,
-    "back": _back,
+    "back": _back, "speaker": _speaker, "speaker_off": _speaker_off, "ticket": _ticket,
+    "arrow": _arrow, "counter": _counter,
 }
 
 

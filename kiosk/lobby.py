@@ -26,7 +26,9 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.utils import get_color_from_hex
 
 from counter_server.client import ApiClient, ApiError
-from kiosk import strings
+from display.voice import Speaker, Voice
+from display.voice.player import KivySoundPlayer
+from kiosk import speech, strings
 from kiosk.icons import icon_path
 from kiosk.live import UNREACHABLE, PrinterState, PrintSupervisor, ServerLink, TicketIssuer
 from PIL.Image import FLIP_TOP_BOTTOM
@@ -84,6 +86,12 @@ class LobbyKioskApp(App):
     u = NumericProperty(6.0)
     #: Milliseconds from the last tap to its number on screen (benchmark and logs).
     last_tap_ms = NumericProperty(0.0)
+    #: The speaker button: read aloud what is touched (first touch reads, second confirms).
+    speech_on = BooleanProperty(False)
+    #: The service or priority group read by a first touch, waiting for its second ("" none).
+    armed_text = StringProperty("")
+    #: The counters of the ticket on screen, for the pictogram row ("Quầy 3").
+    ticket_counters_text = StringProperty("")
 
     def __init__(self, args: argparse.Namespace, printer_settings: dict[str, Any], **kw: Any) -> None:
         super().__init__(**kw)
@@ -106,6 +114,11 @@ class LobbyKioskApp(App):
         self._message_timer: Any = None
         self._tap_started = 0.0
         self._services_later: dict[str, Any] | None = None
+        self._office: dict[str, Any] = {}
+        self._speech_default: bool | None = None  # the office's, once known
+        self.speaker: Speaker | None = None  # made when speech is first turned on
+        self.touches = speech.TwoTouch()
+        self._disarm_timer: Any = None
         self.reprinter = Reprinter(self.client, mainthread(self._reprint))
         self.link = ServerLink(self.client, mainthread(self._apply_services),
                                mainthread(self._set_online), refresh_seconds=args.refresh_seconds,
@@ -166,6 +179,8 @@ class LobbyKioskApp(App):
     def on_stop(self) -> None:
         self.link.stop()
         self.printing.stop()
+        if self.speaker is not None:
+            self.speaker.stop()
 
     def _on_window_size(self, _window: Any, size: tuple[int, int]) -> None:
         width, height = size
@@ -234,6 +249,7 @@ class LobbyKioskApp(App):
             self.priority_step = bool(office.get("kiosk_priority_step", False))
         else:
             self.priority_step = self.args.priority_step == "on"
+        self._apply_speech_settings(office)
         self.office_open = bool(office.get("open", True))
         self.closed_title, self.closed_next = strings.closed_texts(office.get("opening_hours"), now)
         # A service no counter serves would issue tickets nobody can call: not offered.
@@ -280,17 +296,83 @@ class LobbyKioskApp(App):
         service = next((s for s in self.services if s["id"] == button.service_id), None)
         if service is None:
             return
+        if self.speech_on and not self._second_touch(("service", service["id"]), service["name"],
+                                                     speech.service_sentence(service["name"])):
+            return
         self._selected = service
         self.selected_name = service["name"]
         if self.priority_step:
             self.root.current = "priority"
             self._schedule_home(self.args.priority_seconds)
+            self.say(speech.priority_question())
         else:
             self.issue("")
 
     def choose_priority(self, value: str) -> None:
-        if self._selected and not self.issuing and self.online:
-            self.issue(value)
+        if not (self._selected and not self.issuing and self.online):
+            return
+        if self.speech_on:
+            label = dict((v, l) for v, _i, l in strings.PRIORITY_CHOICES).get(value, "No priority")
+            if not self._second_touch(("priority", value), _(label), speech.choice_sentence(label)):
+                return
+        self.issue(value)
+
+    # ------------------------------------------------------------------ reading aloud
+    def _second_touch(self, target: Any, name: str, sentence: str) -> bool:
+        """With speech on: True when this touch confirms ``target``; a first touch reads it."""
+        answer = self.touches.touch(target)
+        if answer == speech.READ:
+            self.armed_text = _("{name}: touch again to confirm.").format(name=name)
+            self.say(sentence)
+            if self._disarm_timer is not None:
+                self._disarm_timer.cancel()
+            self._disarm_timer = Clock.schedule_once(self._disarm, speech.ARMED_SECONDS)
+        self._update_armed()
+        return answer == speech.CONFIRM
+
+    def _disarm(self, _dt: float = 0) -> None:
+        """A first touch left without its second: the outline and the hint go."""
+        self.touches.clear()
+        self._update_armed()
+
+    def _update_armed(self) -> None:
+        """The touched service's button is outlined until its second touch (or another touch)."""
+        target = self.touches.target
+        if target is None:
+            self.armed_text = ""
+        for sid, button in self._buttons.items():
+            button.armed = target == ("service", sid)
+        if self.root is not None:
+            for button in self.root.get_screen("priority").ids.choices.children:
+                button.armed = target == ("priority", button.value)
+
+    def say(self, text: str) -> None:
+        """Read ``text`` aloud now when speech is on (never blocks: the speaker's thread)."""
+        if self.speech_on and text:
+            if self.speaker is None:
+                self.speaker = Speaker(Voice(speech.voice_settings(self._office, self.args.voice_engine)),
+                                       KivySoundPlayer("kiosk"))
+            self.speaker.say(text)
+
+    def toggle_speech(self) -> None:
+        """The speaker button."""
+        self.speech_on = not self.speech_on
+        self.touches.clear()
+        self._update_armed()
+        if self.speech_on:
+            self.say(speech.speech_on_sentence())
+        elif self.speaker is not None:
+            self.speaker.hush()
+
+    def _apply_speech_settings(self, office: dict[str, Any]) -> None:
+        """The office's voice engine, and its speech default (applied when it changes)."""
+        self._office = office
+        if self.speaker is not None:
+            self.speaker.voice.set_settings(speech.voice_settings(office, self.args.voice_engine))
+        default = (bool(office.get("kiosk_speech_default", False)) if self.args.speech == "server"
+                   else self.args.speech == "on")
+        if default != self._speech_default:
+            self._speech_default = self.speech_on = default
 
     def issue(self, priority: str) -> None:
         """Start issuing for the selected service; taps while one is in flight are ignored."""
@@ -316,6 +398,9 @@ class LobbyKioskApp(App):
         self.issuing = False
         status_url = self.public_url + ticket["status_path"]
         self.ticket_number = ticket["display_number"]
+        counters = [str(n) for n in ticket.get("counters", [])]
+        self.ticket_counters_text = _("Counter {number}").format(number=", ".join(counters)) \
+            if counters else ""
         label = dict((v, l) for v, _i, l in strings.PRIORITY_CHOICES).get(ticket.get("priority_class") or "")
         priority_text = _("Priority: {label}").format(label=_(label)) if label else ""
         self.qr_texture = self._qr_texture(qr) if qr is not None else None
@@ -346,6 +431,12 @@ class LobbyKioskApp(App):
 
         Window.bind(on_flip=start_printing)
         self._schedule_home(self.args.ticket_seconds)
+        if self.speech_on:
+            try:
+                self.say(speech.ticket_sentence(ticket["display_number"], ticket.get("counters", []),
+                                                self._office.get("voice_number_mode") or "words"))
+            except ValueError:
+                log.warning("cannot read ticket number %r aloud", ticket["display_number"])
 
     def _ticket_data(self, ticket: dict[str, Any], status_url: str, priority: str) -> TicketData:
         issued = dt.datetime.fromisoformat(str(ticket.get("issued_at")).replace("Z", "+00:00"))
@@ -418,7 +509,13 @@ class LobbyKioskApp(App):
         if self._home_timer is not None:
             self._home_timer.cancel()
             self._home_timer = None
+        self.touches.clear()
+        self._update_armed()
+        if self.speaker is not None:
+            self.speaker.hush()
         if self.root is not None:
+            if self.root.current == "ticket" and self._speech_default is not None:
+                self.speech_on = self._speech_default  # the next citizen starts from the office's choice
             self.root.current = "home" if self.office_open else "closed"
             if self._services_later is not None:
                 self._apply_services(self._services_later)

@@ -29,6 +29,8 @@ class BigButton(ButtonBehavior, BoxLayout):
     colour = ColorProperty("#1565c0")
     text_colour = ColorProperty("#ffffff")
     value = StringProperty("")
+    #: Read aloud by a first touch, waiting for the second (speech on): outlined.
+    armed = BooleanProperty(False)
 
 
 class ServiceButton(ButtonBehavior, BoxLayout):
@@ -42,6 +44,8 @@ class ServiceButton(ButtonBehavior, BoxLayout):
     waiting_text = StringProperty("")
     wait_text = StringProperty("")
     closed_text = StringProperty("")
+    #: Read aloud by a first touch, waiting for the second (speech on): outlined.
+    armed = BooleanProperty(False)
 
 
 class GuardedScreen(Screen):

@@ -26,7 +26,7 @@ _SLOT = re.compile(r"\{([^{}]*)\}")
 # ------------------------------------------------------------------ services
 
 # The settings form's tick boxes (an unticked box is absent from the form).
-CHECKBOXES = ("enforce_hours", "kiosk_priority_step", "display_ticker")
+CHECKBOXES = ("enforce_hours", "kiosk_priority_step", "display_ticker", "kiosk_speech_default")
 
 def service_values(f: Fields) -> dict[str, Any]:
     """One service's own fields, checked (clashes with other services: :func:`check_blocks`)."""
@@ -209,6 +209,7 @@ def settings_values(f: Fields) -> tuple[dict[str, Any], dict[str, Any]]:
         "priority_run": priority_run, "normal_run": normal_run,
         "aging_minutes": f.int("aging_minutes", lo=1, hi=600),
         "kiosk_priority_step": f.check("kiosk_priority_step"),
+        "kiosk_speech_default": f.check("kiosk_speech_default"),
         "display_ticker": f.check("display_ticker"),
         "public_url": public_url(f.text("public_url")),
         "wifi_hint": f.text("wifi_hint")[:80],

@@ -1,5 +1,8 @@
 """Announcements: the sentence, its WAV, and a queue that plays them in turn.
 
+Rendering (the engine the settings choose, chime and repeats) is
+:mod:`.speech`'s, shared with the kiosk.
+
 Used by the Kivy display (through :class:`Announcer`) and by the server's web
 display (through :func:`synthesize` and :class:`~display.voice.cache.WavCache`),
 so this module imports neither Kivy nor Flask.
@@ -17,13 +20,13 @@ import unicodedata
 from pathlib import Path
 from typing import Callable
 
-from .audio import Pcm, chime, concat, silence, to_wav, wav_duration
+from .audio import wav_duration
 from .cache import WavCache
-from .engines import Engine, get_engine
 from .numbers import read_number, read_ticket_number
 from .queue import MAX_WAITING, AnnouncementQueue, Turn
 from .queue import Call as QueuedCall
 from .settings import DEFAULT_TEMPLATE, VoiceSettings
+from .speech import Voice, synthesize_text
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -39,7 +42,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_LEAD, _AFTER_CHIME, _TAIL = 0.08, 0.35, 0.2
 _PLACEHOLDERS = {"{số}": "so", "{so}": "so", "{quầy}": "quay", "{quay}": "quay"}
 
 
@@ -68,39 +70,6 @@ def announcement_text(settings: VoiceSettings, display_number: str | int, counte
     return " ".join(text.split())
 
 
-def _assemble(settings: VoiceSettings, speech: Pcm) -> Pcm:
-    """Chime, then the sentence ``repeat`` times with a pause between."""
-    rate = speech.rate if speech.frames else settings.sample_rate
-    parts: list[Pcm] = []
-    if settings.chime:
-        parts += [chime(rate, settings.chime_volume), silence(rate, _AFTER_CHIME)]
-    if speech.frames:
-        for i in range(settings.repeat):
-            if i:
-                parts.append(silence(rate, settings.pause))
-            parts.append(speech)
-    if not parts:
-        return Pcm(rate, b"")
-    return concat(rate, [silence(rate, _LEAD), *parts, silence(rate, _TAIL)])
-
-
-def synthesize_text(settings: VoiceSettings, text: str, *, engine: Engine | None = None,
-                    cache: WavCache | None = None) -> bytes:
-    """One complete WAV saying ``text`` as an announcement (chime and repeats included).
-
-    An engine that says nothing (``none``) gives a chime-only WAV, or a WAV
-    with no frames when the chime is off: callers skip playing it.
-    """
-    engine = engine or get_engine(settings)
-
-    def render() -> bytes:
-        return to_wav(_assemble(settings, engine.speak(text)))
-
-    if cache is None:
-        return render()
-    return cache.get_or_render(settings, text, render, salt=engine.fingerprint())
-
-
 def synthesize(settings: VoiceSettings, display_number: str | int, counter_number: int | str, *,
                cache: WavCache | None = None) -> bytes:
     """One complete WAV announcing ``display_number`` at ``counter_number``.
@@ -114,15 +83,16 @@ def synthesize(settings: VoiceSettings, display_number: str | int, counter_numbe
 _temp_names = itertools.count()
 
 
-def write_temp_wav(wav: bytes) -> Path:
+def write_temp_wav(wav: bytes, name: str = "announcement") -> Path:
     """Write ``wav`` to a temporary file, for players that need a path (Kivy's SoundLoader).
 
     A handful of names are reused in turn, so the folder never grows and a
-    file is never overwritten while the previous announcement still plays.
+    file is never overwritten while the previous sound still plays; ``name``
+    keeps two programs on one PC (kiosk and display) from sharing files.
     """
     folder = Path(tempfile.gettempdir()) / "motcua-voice"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"announcement-{next(_temp_names) % 4}.wav"
+    path = folder / f"{name}-{next(_temp_names) % 4}.wav"
     path.write_bytes(wav)
     return path
 
@@ -166,8 +136,7 @@ class Announcer:
                  cache: WavCache | None = None,
                  on_error: Callable[[BaseException], None] | None = None,
                  max_waiting: int = MAX_WAITING) -> None:
-        self._settings = settings or VoiceSettings()
-        self._engine: Engine | None = None
+        self.voice = Voice(settings)
         self._play = play or default_player
         self._cache = cache
         self._on_error = on_error
@@ -180,13 +149,11 @@ class Announcer:
 
     @property
     def settings(self) -> VoiceSettings:
-        return self._settings
+        return self.voice.settings
 
     def set_settings(self, settings: VoiceSettings) -> None:
         """Use new settings from the next announcement on (queued ones included)."""
-        with self._cond:
-            self._settings = settings
-            self._engine = None
+        self.voice.set_settings(settings)
 
     def announce(self, display_number: str | int, counter_number: int | str) -> None:
         """Queue "number ... to counter ..."; returns immediately."""
@@ -241,23 +208,16 @@ class Announcer:
             self._cond.notify_all()
 
     def _render(self, turn: Turn) -> bytes:
-        with self._cond:
-            settings = self._settings
-            if self._engine is None:
-                self._engine = get_engine(settings)
-            engine = self._engine
         call = turn.call
-        text = call.text if call.text is not None else announcement_text(settings, call.number,
-                                                                         call.counter)
-        if turn.repeat != settings.repeat:
-            settings = settings.replace(repeat=turn.repeat)
-        return synthesize_text(settings, text, engine=engine, cache=self._cache)
+        text = call.text if call.text is not None else announcement_text(self.voice.settings,
+                                                                         call.number, call.counter)
+        return self.voice.render(text, repeat=turn.repeat, cache=self._cache)
 
     def _run(self) -> None:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self.queue.items) or self._closed)
-                turn = self.queue.take(self._settings.repeat)
+                turn = self.queue.take(self.voice.settings.repeat)
                 if turn is None:  # closed and nothing left to say
                     self._cond.notify_all()
                     return

@@ -292,7 +292,91 @@ def scenario_bad_token(d: Driver) -> None:
     d.result["overlay"] = d.ui(lambda: _overlay(app))
 
 
-SCENARIOS = {"flow": scenario_flow, "printer_fault": scenario_printer_fault,
+def scenario_speech(d: Driver) -> None:
+    """Speaker on by the office's setting: a first touch reads the service, the confirming
+    touch moves on (priority question read), the group is read then confirmed, the ticket
+    is issued and its number and counter read.  The speaker button turns it off: one
+    touch issues, silently; on again, it says so."""
+    from kiosk import speech
+
+    app = d.app
+    log = Path(d.result["espeak_log"])
+    home = lambda: app.root.get_screen("home")
+
+    def said() -> list[str]:
+        """What the engine process was asked to say, in order."""
+        if not log.exists():
+            return []
+        return [json.loads(line)["text"] for line in log.read_text(encoding="utf-8").splitlines()]
+
+    def started() -> list[str]:
+        """Sentences whose sound started playing, in order."""
+        return [text for text, _at in app.speaker.spoken] if app.speaker else []
+
+    def past_confirm_guard() -> None:
+        d.wait(lambda: time.monotonic() - app.touches.armed_at >= speech.CONFIRM_GUARD_SECONDS,
+               what="past the bounce guard")
+
+    d.wait(lambda: app.online and app.services_loaded and app.root.current == "home", what="home")
+    d.result["speech_at_start"] = d.ui(lambda: app.speech_on)
+    d.step("default-on")
+    d.wait(lambda: app.speech_on, what="office default: speech on")
+    d.shot("home-speech")
+    d.result["service_name"] = d.ui(lambda: app.services[0]["name"])
+    d.tap(d.button(0), times=2)  # a double tap is one touch: it reads, it does not confirm
+    d.wait(lambda: len(started()) == 1, what="service name said")
+    d.shot("home-speech-armed")
+    d.result["armed"] = d.ui(lambda: {"armed": d.button(0)().armed, "hint": home().ids.hint.text,
+                                      "screen": app.root.current, "said": said()})
+    d.step("after-first-touch")
+    past_confirm_guard()
+    tapped = time.monotonic()
+    d.tap(d.button(0))  # the confirming touch
+    d.wait(lambda: app.root.current == "priority" and len(started()) == 2, what="question said")
+    d.shot("priority-speech")
+    elderly = lambda: next(b for b in app.root.get_screen("priority").ids.choices.children
+                           if b.value == "elderly")
+    d.past_guard("priority", tapped)
+    d.tap(elderly)
+    d.wait(lambda: len(started()) == 3, what="priority group said")
+    d.result["priority_armed"] = d.ui(lambda: {"armed": elderly().armed, "screen": app.root.current})
+    d.step("after-priority-first-touch")
+    past_confirm_guard()
+    tapped = time.monotonic()
+    d.tap(elderly)  # confirms: the ticket is issued
+    d.wait(lambda: app.root.current == "ticket" and len(started()) == 4, what="ticket said")
+    d.shot("ticket-speech")
+    d.result["ticket"] = d.ui(lambda: dict(app.ticket))
+    d.result["counters_text"] = d.ui(lambda: app.root.get_screen("ticket").ids.counters.text)
+    d.result["said"], d.result["started"] = said(), started()
+    d.result["start_times"] = d.ui(lambda: [at for _t, at in app.speaker.spoken])
+    d.step("after-confirm")
+
+    d.past_guard("ticket", tapped)
+    d.tap(lambda: app.root.get_screen("ticket"))
+    d.wait(lambda: app.root.current == "home", what="back home")
+    d.result["speech_back_home"] = d.ui(lambda: app.speech_on)
+    d.tap(lambda: home().ids.speech_button)
+    d.wait(lambda: not app.speech_on, what="speaker button: off")
+    d.shot("home-speech-off")
+    tapped = time.monotonic()
+    d.tap(d.button(1))  # speech off: one touch goes on, as without the feature
+    d.wait(lambda: app.root.current == "priority", what="priority, speech off")
+    d.past_guard("priority", tapped)
+    d.tap(lambda: app.root.get_screen("priority").ids.choices.children[-1])  # "no priority"
+    d.wait(lambda: app.root.current == "ticket" and app.print_state == "printed", what="silent ticket")
+    d.result["silent_ticket"] = d.ui(lambda: dict(app.ticket))
+    d.result["said_when_off"] = said()
+    d.ui(app.go_home)
+    d.result["speech_next_citizen"] = d.ui(lambda: app.speech_on)  # the office's default again
+    d.tap(lambda: home().ids.speech_button)
+    d.wait(lambda: not app.speech_on, what="speaker button: off again")
+    d.tap(lambda: home().ids.speech_button)
+    d.wait(lambda: app.speech_on and len(started()) == 5, what="speaker button: on, and says so")
+    d.result["said_end"] = said()
+
+
+SCENARIOS = {"flow": scenario_flow, "speech": scenario_speech, "printer_fault": scenario_printer_fault,
              "home_states": scenario_home_states, "offline_start": scenario_offline_start,
              "bad_token": scenario_bad_token}
 
