@@ -418,6 +418,7 @@ class OfficeDay:
         assert r.status_code == 302, r.text[:500]
         t = self.issue("KT")
         assert t["display_number"] == "A001"
+        self.admin_edits_a_service_in_use(admin)
         officer = Web(self.url)   # canbo4 signs in through the console
         officer.login("canbo4", self.creds["users"]["canbo4"]["password"], self.cid(4))
         self.signed_in[4] = "canbo4"
@@ -434,6 +435,25 @@ class OfficeDay:
         assert found["code"] == t["code"] and found["display_number"] == "A001"
         self.kiosk.rate(level=4, ticket_code=found["code"])
         self.expected_counted[t["id"]] = "kiosk"
+
+    def admin_edits_a_service_in_use(self, admin: Web) -> None:
+        """Chứng thực has tickets waiting: a block overlapping Hộ tịch's is refused
+        (both would print 1001 the same day) and changes nothing; a new name and pace
+        reach the kiosk at once, and the next ticket stays in the service's block."""
+        path = f"/admin/services/{self.services['CT']}"
+        fields = service_form(admin.get(path).text)
+        before = {s["code"]: s for s in self.kiosk.services()["services"]}["CT"]
+        r = admin.form(path, {**fields, "number_start": "1500", "number_end": "2500"})
+        page = admin.get(r.headers["Location"]).text if r.status_code == 302 else r.text
+        assert "trùng với dãy số của HT (1001–1999)" in page, page[:600]
+        assert {s["code"]: s for s in self.kiosk.services()["services"]}["CT"] == before
+        r = admin.form(path, {**fields, "name": "Chứng thực bản sao",
+                              "default_service_minutes": "4"})
+        assert r.status_code == 302, r.text[:500]
+        after = {s["code"]: s for s in self.kiosk.services()["services"]}["CT"]
+        assert after["name"] == "Chứng thực bản sao"
+        t = self.issue("CT")
+        assert 2001 <= int(t["display_number"]) <= 2999, t["display_number"]
 
     def afternoon(self) -> None:
         """The queues empty: everything waiting is served or cancelled."""
@@ -536,6 +556,16 @@ class OfficeDay:
             assert nonzero(row["levels"]) == dict(levels), row
         served = {numbers[t.counter_id] for t in tickets.values() if t.status == m.DONE}
         assert {numbers[k] for k in by_counter if k is not None} >= served
+
+
+def service_form(html: str) -> dict[str, str]:
+    """The fields of an admin service form as the page shows them."""
+    fields = dict(re.findall(r'<input name="([a-z_]+)"[^>]*?value="([^"]*)"', html))
+    fields.update(re.findall(r'<textarea name="([a-z_]+)"[^>]*>([^<]*)</textarea>', html))
+    fields["icon"] = re.search(r'<select name="icon">.*?<option selected>([^<]+)<', html, re.S)[1]
+    if re.search(r'name="active" checked', html):
+        fields["active"] = "on"
+    return {k: v.replace("&amp;", "&") for k, v in fields.items()}
 
 
 def nonzero(levels: dict[str, int]) -> dict[str, int]:
