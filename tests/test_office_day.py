@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from counter_server import models as m
@@ -85,6 +85,7 @@ class OfficeDay:
         self.tickets: dict[int, dict[str, Any]] = {}   # ticket id -> kiosk answer
         self.in_hand: dict[int, dict[str, Any]] = {}   # counter number -> ticket called
         self.expected_counted: dict[int, str] = {}     # ticket id -> channel of its rating
+        self.done_by: dict[int, tuple[int, str]] = {}  # ticket id -> (counter, officer)
         self.services = {s["code"]: s["id"] for s in self.kiosk.services()["services"]}
 
     # ------------------------------------------------------------------ helpers
@@ -144,6 +145,8 @@ class OfficeDay:
         out = self.staff[counter].request("POST", f"/tickets/{t['id']}/{action}",
                                           json_body=body or None)
         assert "code" not in out and "status_path" not in out
+        if action == "complete":
+            self.done_by[t["id"]] = (counter, self.signed_in[counter])
         if action in ("complete", "no-show", "transfer", "cancel"):
             self.in_hand.pop(counter)
         return out
@@ -298,6 +301,7 @@ class OfficeDay:
         self.sign_in(2)
         assert self.call(2)["id"] == t["id"]
         self.staff[2].request("POST", "/auth/sign-out", json_body={"ticket": "complete"})
+        self.done_by[t["id"]] = (2, "canbo2")
         self.signed_out(2)
         assert ticket_status(self.live, self.code_of(t))["status"] == m.DONE
         assert display_counter(self.live, 2)["state"] == "closed"
@@ -431,6 +435,7 @@ class OfficeDay:
         assert t["code"] not in state.text
         officer.s.post(f"{self.url}/api/v1/tickets/{t['id']}/complete", headers=headers,
                        timeout=10).raise_for_status()
+        self.done_by[t["id"]] = (4, "canbo4")
         found = self.lobby("1", t["check_code"])            # typed without its letter
         assert found["code"] == t["code"] and found["display_number"] == "A001"
         self.kiosk.rate(level=4, ticket_code=found["code"])
@@ -505,8 +510,12 @@ class OfficeDay:
             # one final state since it was last back in a queue; a no-show may be
             # cancelled from the console's list afterwards (then it is cancelled only)
             assert finals in ([FINAL[t.status]], ["ticket.no_show", "ticket.cancelled"]), types
-        # 2. every counter's state matches who is signed in
+        # ... completed at the counter, by the officer, it was completed by (moves,
+        # releases and stale sessions credit nobody else)
         users = {u.username: u.id for u in s.scalars(select(m.User))}
+        done = {i: (t.counter_id, t.staff_id) for i, t in tickets.items() if t.status == m.DONE}
+        assert done == {i: (self.cid(n), users[who]) for i, (n, who) in self.done_by.items()}
+        # 2. every counter's state matches who is signed in
         for c in s.scalars(select(m.Counter)):
             who = self.signed_in.get(c.number)
             if who is None:
@@ -521,6 +530,8 @@ class OfficeDay:
             assert (card["staff"] or {}).get("id", None) == (users[who] if who else None), card
         # 3. every counted rating belongs to the ticket's own counter, made by its holder
         counted = list(s.scalars(select(m.Rating).where(m.Rating.misuse.is_(False))))
+        # nothing stored as misuse either: a press with no ticket is refused, not kept
+        assert s.scalar(select(func.count()).select_from(m.Rating)) == len(counted)
         assert {r.ticket_id: r.channel for r in counted} == self.expected_counted
         devices = {d.id: d for d in s.scalars(select(m.Device))}
         for r in counted:
