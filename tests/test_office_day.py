@@ -13,9 +13,7 @@ as the officer tests do.
 The day is a list of step functions on :class:`OfficeDay`, each a short piece
 of the day that keeps a model of what should have happened (``expected_*``);
 :meth:`OfficeDay.check_end_of_day` compares the database and the report with
-that model.  The steps for the officers (one officer per counter, leaving
-with a ticket in hand, auto-close, no-show reactivation from the console) are
-added to :data:`DAY` beside these when they exist.
+that model.
 """
 from __future__ import annotations
 
@@ -48,30 +46,6 @@ def csrf_of(html: str) -> str:
         r'name="csrf_token" value="([^"]+)"', html)
     assert found, html[:400]
     return found[1]
-
-
-class Web:
-    """A browser: cookie session, CSRF token, forms."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.s, self.csrf = url, requests.Session(), ""
-
-    def login(self, username: str, password: str, counter_id: int | None = None) -> None:
-        form = {"csrf_token": csrf_of(self.s.get(self.url + "/login", timeout=10).text),
-                "username": username, "password": password}
-        if counter_id is not None:
-            form["counter_id"] = str(counter_id)
-        r = self.s.post(self.url + "/login", data=form, timeout=10, allow_redirects=False)
-        assert r.status_code == 302, r.text[:400]
-        self.csrf = csrf_of(self.s.get(self.url + "/account", timeout=10).text)
-
-    def form(self, path: str, fields: dict[str, str]) -> requests.Response:
-        page = self.s.get(self.url + path, timeout=10).text
-        return self.s.post(self.url + path, data={"csrf_token": csrf_of(page), **fields},
-                           timeout=10, allow_redirects=False)
-
-    def get(self, path: str) -> requests.Response:
-        return self.s.get(self.url + path, timeout=10)
 
 
 class OfficeDay:
@@ -401,8 +375,7 @@ class OfficeDay:
         """Mid-day the admin adds a prefixed service: off the kiosk and refused until a
         counter serves it; then counter 4 serves it and its first ticket is rated at the
         lobby by its short number."""
-        admin = Web(self.url)
-        admin.login("quantri", self.creds["users"]["quantri"]["password"])
+        admin = WebOfficer.at(self.live, "quantri", None)
         r = admin.form("/admin/services", {
             "code": "KT", "name": "Kinh tế", "icon": "service", "prefix": "A",
             "number_start": "1", "number_end": "999", "sort_order": "9",
@@ -423,33 +396,29 @@ class OfficeDay:
         t = self.issue("KT")
         assert t["display_number"] == "A001"
         self.admin_edits_a_service_in_use(admin)
-        officer = Web(self.url)   # canbo4 signs in through the console
-        officer.login("canbo4", self.creds["users"]["canbo4"]["password"], self.cid(4))
+        officer = WebOfficer.at(self.live, "canbo4", 4)   # through the console's sign-in
         self.signed_in[4] = "canbo4"
         self.web4 = officer
-        headers = {"X-CSRFToken": officer.csrf}
-        called = officer.s.post(f"{self.url}/api/v1/counters/{self.cid(4)}/call-next",
-                                headers=headers, timeout=10).json()
+        called = officer.call_next(4).json()
         assert called["id"] == t["id"] and "status_path" not in called
-        state = officer.get("/console/state")
-        assert t["code"] not in state.text
-        officer.s.post(f"{self.url}/api/v1/tickets/{t['id']}/complete", headers=headers,
-                       timeout=10).raise_for_status()
+        assert t["code"] not in officer.state().text
+        officer.api(f"/tickets/{t['id']}/complete").raise_for_status()
         self.done_by[t["id"]] = (4, "canbo4")
         found = self.lobby("1", t["check_code"])            # typed without its letter
         assert found["code"] == t["code"] and found["display_number"] == "A001"
         self.kiosk.rate(level=4, ticket_code=found["code"])
         self.expected_counted[t["id"]] = "kiosk"
 
-    def admin_edits_a_service_in_use(self, admin: Web) -> None:
+    def admin_edits_a_service_in_use(self, admin: WebOfficer) -> None:
         """Chứng thực has tickets waiting: a block overlapping Hộ tịch's is refused
         (both would print 1001 the same day) and changes nothing; a new name and pace
         reach the kiosk at once, and the next ticket stays in the service's block."""
         path = f"/admin/services/{self.services['CT']}"
-        fields = service_form(admin.get(path).text)
+        fields = service_form(admin.http.get(self.url + path, timeout=10).text)
         before = {s["code"]: s for s in self.kiosk.services()["services"]}["CT"]
         r = admin.form(path, {**fields, "number_start": "1500", "number_end": "2500"})
-        page = admin.get(r.headers["Location"]).text if r.status_code == 302 else r.text
+        page = admin.http.get(self.url + r.headers["Location"], timeout=10).text \
+            if r.status_code == 302 else r.text
         assert "trùng với dãy số của HT (1001–1999)" in page, page[:600]
         assert {s["code"]: s for s in self.kiosk.services()["services"]}["CT"] == before
         r = admin.form(path, {**fields, "name": "Chứng thực bản sao",
@@ -480,8 +449,7 @@ class OfficeDay:
 
     def closing(self) -> None:
         """canbo4 signs out of the console: counter 4 closes."""
-        r = self.web4.s.post(self.url + "/logout", data={"csrf_token": self.web4.csrf},
-                             timeout=10, allow_redirects=False)
+        r = self.web4.form("/logout", {})
         assert r.status_code == 302
         self.signed_in.pop(4)
 
