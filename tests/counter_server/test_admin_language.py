@@ -99,3 +99,17 @@ def test_reports_console_and_refusals_have_no_raw_keys_and_the_right_lang(app, c
         assert not raw, (url, raw)
         if status == 403:
             assert refused in html, url
+
+
+def test_form_errors_name_their_field_in_english(app, creds, monkeypatch):
+    """A refused form in English names the field by its label, not its key
+    (``field_daily_cap``)."""
+    monkeypatch.setenv("MOTCUA_LANG", "en")
+    admin, tok = admin_client(app, creds)
+    page = admin.post("/admin/services", data={
+        "csrf_token": tok, "code": "NEW", "name": "N", "number_start": "7001",
+        "number_end": "7999", "sort_order": "0", "default_service_minutes": "5", "active": "on",
+        "daily_cap": "-4"}, follow_redirects=True).get_data(as_text=True)
+    errors = re.findall(r'flash-error[^>]*>([^<]*)<', page)
+    assert errors == ["“Daily cap” must be a whole number between 1 and 999999."], errors
+    assert not RAW_KEY.findall(_visible(page))
