@@ -5,6 +5,8 @@ band in words, not pale small print) and the lost connection a wide band.
 Measured in headless Chromium on a 1920x1080 page against a real server."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
@@ -74,5 +76,44 @@ def test_paused_and_disconnected_are_unmistakable(live_server):
             page.screenshot(path=str(artifact_path("display", "web-disconnected-1920x1080.png")))
             live_server.start()
             expect(status).to_be_hidden(timeout=20000)
+        finally:
+            browser.close()
+
+
+def test_a_screen_left_on_overnight_drops_yesterdays_calls(live_server):
+    """A TV left on overnight: once the service day has turned, the calls its page
+    gathered yesterday leave "recently called" as soon as it next reads the
+    snapshot (here: after the server restarts in the morning)."""
+    from counter_server import models as m
+    from counter_server.db import Database
+
+    issue(live_server, "HT", 3)
+    t1 = live_server.staff_token(1)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1920, "height": HEIGHT})
+            page.goto(f"{live_server.url}/display?token={live_server.token('display')}")
+            expect(page.locator(".card").first).to_be_visible()
+            call_next(live_server, t1, 1)
+            call_next(live_server, t1, 1)
+            expect(page.locator("#recent li")).to_have_count(2)
+
+            live_server.stop()
+            expect(page.locator("#status")).to_be_visible(timeout=15000)
+            db = Database(live_server.db_url, pool_size=1)
+            try:
+                with db.write() as s:   # the night passes: those calls are yesterday's
+                    for ev in s.query(m.Event).filter(m.Event.type.like("ticket.%")):
+                        ev.created_at = ev.created_at - dt.timedelta(days=1)
+            finally:
+                db.dispose()
+            live_server.start()
+            expect(page.locator("#status")).to_be_hidden(timeout=20000)
+            expect(page.locator("#recent li")).to_have_count(0, timeout=10000)
+            # Today's first call is listed as usual.
+            number = call_next(live_server, t1, 1)["display_number"]
+            expect(page.locator("#recent li")).to_have_count(1)
+            expect(page.locator("#recent")).to_contain_text(number)
         finally:
             browser.close()
