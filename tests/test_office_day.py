@@ -88,7 +88,12 @@ class OfficeDay:
         self.in_hand.pop(counter, None)
 
     def code_of(self, ticket: dict[str, Any]) -> str:
+        """The ticket's secret code: only the printed ticket (and its phone page) has it."""
         return self.tickets[ticket["id"]]["code"]
+
+    def check_code_of(self, ticket: dict[str, Any]) -> str:
+        """The 4-digit check code printed on the ticket, for the lobby keypad."""
+        return self.tickets[ticket["id"]]["check_code"]
 
     def console_state(self, counter: int) -> dict[str, Any]:
         r = requests.get(self.url + "/console/state", headers=bearer(self.tokens[counter]),
@@ -332,7 +337,7 @@ class OfficeDay:
         t = self.call(3)
         self.staff[3].request("POST", f"/counters/{self.cid(3)}/recall")
         self.act(3, "no-show")
-        found = self.lobby(t["display_number"], self.code_of_check(t))
+        found = self.lobby(t["display_number"], self.check_code_of(t))
         assert found is not None and found["status"] == m.NO_SHOW and found["code"] is None
         listed = self.console_state(3)["no_shows"]
         assert [n["id"] for n in listed if n["here"]] == [t["id"]]
@@ -348,9 +353,6 @@ class OfficeDay:
         self.staff[3].request("POST", f"/tickets/{gone['id']}/cancel")
         assert self.console_state(3)["no_shows"] == []
         assert ticket_status(self.live, self.code_of(gone))["status"] == m.CANCELLED
-
-    def code_of_check(self, ticket: dict[str, Any]) -> str:
-        return self.tickets[ticket["id"]]["check_code"]
 
     def lobby_with_and_without_proof(self) -> None:
         waiting = self.issue("CU")
