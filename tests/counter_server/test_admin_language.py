@@ -70,3 +70,46 @@ def test_pages_have_no_raw_keys_and_the_right_lang(app, creds, monkeypatch, lang
         assert "Counter 1 paused. Reason: Nghỉ trưa" in audit
         assert "Device Kiosk 2 (Lobby kiosk) added." in audit
         assert "Service created" in audit  # the event's name, not event:admin.service_created
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_reports_console_and_refusals_have_no_raw_keys_and_the_right_lang(app, creds,
+                                                                           monkeypatch, lang):
+    """The leader's report pages, the officer's console and account page, and the
+    page a wrong role gets: in the chosen language, no raw keys."""
+    monkeypatch.setenv("MOTCUA_LANG", lang)
+    _day_of_events(app, creds)
+    leader, officer = app.test_client(), app.test_client()
+    web_login(leader, creds, "lanhdao")
+    web_login(officer, creds, "canbo2", counter=2)
+    staff_id = creds["users"]["canbo1"]["id"]
+    pages = [(leader, "/reports/", 200), (leader, "/reports/?period=custom&from=2026-01-01", 200),
+             (leader, f"/reports/staff/{staff_id}", 200), (leader, "/account", 200),
+             (leader, "/admin/", 403), (officer, "/console", 200), (officer, "/account", 200),
+             (officer, "/reports/", 403), (app.test_client(), "/login", 200)]
+    refused = {"en": "You are not allowed to do this.",
+               "vi": "Bạn không có quyền thực hiện thao tác này."}[lang]
+    for who, url, status in pages:
+        r = who.get(url, headers={"Accept": "text/html"})
+        assert r.status_code == status, url
+        html = r.get_data(as_text=True)
+        assert r.headers["Content-Type"].startswith("text/html"), url
+        assert f'<html lang="{lang}">' in html, url
+        raw = RAW_KEY.findall(_visible(html))
+        assert not raw, (url, raw)
+        if status == 403:
+            assert refused in html, url
+
+
+def test_form_errors_name_their_field_in_english(app, creds, monkeypatch):
+    """A refused form in English names the field by its label, not its key
+    (``field_daily_cap``)."""
+    monkeypatch.setenv("MOTCUA_LANG", "en")
+    admin, tok = admin_client(app, creds)
+    page = admin.post("/admin/services", data={
+        "csrf_token": tok, "code": "NEW", "name": "N", "number_start": "7001",
+        "number_end": "7999", "sort_order": "0", "default_service_minutes": "5", "active": "on",
+        "daily_cap": "-4"}, follow_redirects=True).get_data(as_text=True)
+    errors = re.findall(r'flash-error[^>]*>([^<]*)<', page)
+    assert errors == ["“Daily cap” must be a whole number between 1 and 999999."], errors
+    assert not RAW_KEY.findall(_visible(page))

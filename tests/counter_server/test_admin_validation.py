@@ -146,6 +146,14 @@ def test_settings_new_keys_reach_the_kiosk(app, client, creds):
     (lambda d: d["office"].update(opening_hours={"mon": [["11:00", "07:00"]]}),
      "giờ kết thúc không sau giờ bắt đầu"),
     (lambda d: d["counters"][0]["services"][0].update(weight=0), "Trọng số là số nguyên từ 1 đến 10."),
+    (lambda d: d["office"]["settings"].update(rating_levels=[
+        {"value": 4, "label": "Rất hài lòng", "color": "green", "official": "very_satisfied"},
+        {"value": 1, "label": "Không hài lòng", "color": "#d32f2f", "official": "unsatisfied",
+         "low": True}]), "“green” ở Rất hài lòng không phải là mã màu dạng #1b9e3e."),
+    (lambda d: d["office"]["settings"].update(public_url="192.168.1.10:8080"),
+     "Địa chỉ cho điện thoại phải có dạng"),
+    (lambda d: d["office"]["settings"].update(idle_close_minutes=-1),
+     "“Số phút mất liên lạc trước khi quầy tự đóng” phải là số nguyên từ 0 đến 480."),
 ])
 def test_toml_import_runs_the_form_validators(app, client, creds, edit, message):
     admin, tok = admin_client(app, creds)

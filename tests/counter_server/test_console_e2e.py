@@ -18,6 +18,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT = 15_000  # ms: how long a live update may take to arrive before we give up
 
+# The button behind each console shortcut.  While an action is in flight the
+# console disables its buttons and drops key presses, so a test presses a key
+# only once that key's button is enabled again.
+SHORTCUT_BUTTON = {"g": "#btn-call-next", "l": "#btn-recall", "b": "#btn-start",
+                   "h": "#btn-complete", "v": "#btn-no-show", "c": "#btn-transfer",
+                   "t": "#btn-pause:visible, #btn-resume:visible"}
+
+
+def shortcut(page: Any, key: str) -> None:
+    """Press a console shortcut once the console takes it (its button enabled)."""
+    pw.expect(page.locator(SHORTCUT_BUTTON[key])).to_be_enabled(timeout=WAIT)
+    page.keyboard.press(key)
+
 
 @pytest.fixture
 def browser():
@@ -81,20 +94,20 @@ def test_officer_console_end_to_end(live_server, browser):
     expect(page.locator("[data-fig=completed]")).to_have_text("1", timeout=WAIT)
 
     # Keyboard: G call next, B start, H complete.
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#ticket-number")).to_have_text(second["display_number"], timeout=WAIT)
-    page.keyboard.press("b")
+    shortcut(page, "b")
     expect(page.locator("#ticket-status")).to_have_text("Đang xử lý", timeout=WAIT)
-    page.keyboard.press("h")
+    shortcut(page, "h")
     expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
     expect(page.locator("[data-fig=completed]")).to_have_text("2", timeout=WAIT)
 
     # Pause with a reason (T), then resume (T).
-    page.keyboard.press("t")
+    shortcut(page, "t")
     page.select_option("#pause-reason", "Họp")
     page.click("#pause-ok")
     expect(page.locator("#counter-state")).to_have_text("Tạm dừng — Họp", timeout=WAIT)
-    page.keyboard.press("t")
+    shortcut(page, "t")
     expect(page.locator("#counter-state")).to_have_text("Đang mở", timeout=WAIT)
 
     # A second tab of the same officer never shows a stale ticket.
@@ -103,14 +116,14 @@ def test_officer_console_end_to_end(live_server, browser):
     expect(tab2.locator("#live")).to_have_text("Trực tiếp", timeout=WAIT)
     third = issue(live_server, "HT")
     expect(page.locator("#waiting-list")).to_contain_text(third["display_number"], timeout=WAIT)
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(tab2.locator("#ticket-number")).to_have_text(third["display_number"], timeout=WAIT)
     tab2.click("#btn-complete")
     expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
 
     # A second officer cannot take the counter while it is held: refused, saying by whom.
     fourth = issue(live_server, "HT")
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#ticket-number")).to_have_text(fourth["display_number"], timeout=WAIT)
     ctx2 = browser.new_context(viewport={"width": 1366, "height": 850})
     other = ctx2.new_page()
@@ -125,9 +138,9 @@ def test_officer_console_end_to_end(live_server, browser):
 
     # Transfer: the first officer calls, transfers to Cư trú (counter 3's service).
     fifth = issue(live_server, "HT")
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#ticket-number")).to_have_text(fifth["display_number"], timeout=WAIT)
-    page.keyboard.press("c")
+    shortcut(page, "c")
     page.select_option("#transfer-service", str(live_server.creds["services"]["CU"]))
     page.click("#transfer-ok")
     expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
@@ -218,10 +231,10 @@ def test_complete_and_call_next_in_one_tap(live_server, browser):
 
     # Serving, nobody waiting: key G answers the Vietnamese queue-empty
     # message and the ticket in hand stays as it was.
-    page.keyboard.press("b")
+    shortcut(page, "b")
     expect(page.locator("#ticket-status")).to_have_text("Đang xử lý", timeout=WAIT)
     expect(label).to_have_text("Xong, gọi số tiếp")
-    page.keyboard.press("g")
+    shortcut(page, "g")
     expect(page.locator("#message")).to_have_text("Không còn ai đang chờ ở quầy này.", timeout=WAIT)
     expect(page.locator("#message")).to_be_visible()
     expect(page.locator("#ticket-number")).to_have_text(second["display_number"])
@@ -232,7 +245,7 @@ def test_complete_and_call_next_in_one_tap(live_server, browser):
     page.screenshot(path=str(artifact_path("console", "complete_next_empty.png")), full_page=True)
 
     # Completing with H empties the hand: the big button is plain "call next" again.
-    page.keyboard.press("h")
+    shortcut(page, "h")
     expect(page.locator("#ticket-number")).to_have_text("—", timeout=WAIT)
     expect(label).to_have_text("Gọi số tiếp")
     assert ticket_status(live_server, second["code"]) == "done"

@@ -12,23 +12,12 @@ import requests
 from tests.conftest import artifact_path, bearer
 from tests.counter_server.office_support import (ApiOfficer, WebOfficer, issue, ticket_status,
                                                  wait_for)
-from tests.counter_server.test_console_e2e import WAIT, browser, sign_in  # noqa: F401 (fixture)
+from tests.counter_server.test_console_e2e import (WAIT, browser, shortcut,  # noqa: F401 (fixture)
+                                                   sign_in)
 
 pytestmark = pytest.mark.slow
 
 pw = pytest.importorskip("playwright.sync_api")
-
-
-# The button behind each console shortcut: disabled while an action is in
-# flight, when the console drops key presses.
-SHORTCUT_BUTTON = {"g": "#btn-call-next", "c": "#btn-transfer", "v": "#btn-no-show",
-                   "t": "#btn-pause:visible, #btn-resume:visible"}
-
-
-def shortcut(page, key: str) -> None:
-    """Press a console shortcut once the console takes it (its button enabled)."""
-    pw.expect(page.locator(SHORTCUT_BUTTON[key])).to_be_enabled(timeout=WAIT)
-    page.keyboard.press(key)
 
 
 def kiosk_printer(server, status: str, message: str = "") -> None:

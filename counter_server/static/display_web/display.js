@@ -45,6 +45,11 @@
         service: cur.service_name || "", pauseReason: c.pause_reason || "" };
     });
     st.counters = counters;
+    // The snapshot is the truth up to its last event: a call it does not list
+    // (yesterday's, once the service day has turned) leaves the screen.
+    var listed = {}, upTo = s.last_event_id || 0;
+    (s.recent_calls || []).forEach(function (rc) { listed[rc.event_id] = true; });
+    st.recent = st.recent.filter(function (c) { return c.eventId > upTo || listed[c.eventId]; });
     var known = {};
     st.recent.forEach(function (c) { known[c.eventId] = true; });
     (s.recent_calls || []).forEach(function (rc) {
