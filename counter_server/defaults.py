@@ -70,6 +70,11 @@ DEFAULT_SETTINGS.update({
     # A short line printed under the QR, e.g. "Wi-Fi: MotCua-Khach"; blank: none.
     "wifi_hint": "",
 })
+# --- phone: "your turn is near" ---
+DEFAULT_SETTINGS.update({
+    # The phone page rings when this many places or fewer are ahead (0: only when called).
+    "near_alert_places": 3,
+})
 
 
 _DEFAULTS_JSON = json.dumps(DEFAULT_SETTINGS, ensure_ascii=False)

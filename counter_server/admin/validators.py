@@ -216,6 +216,9 @@ def settings_values(f: Fields) -> tuple[dict[str, Any], dict[str, Any]]:
     idle = f.int("idle_close_minutes", required=False, lo=0, hi=480)
     if idle is not None:  # (left out: the stored value stays)
         settings["idle_close_minutes"] = idle
+    near = f.int("near_alert_places", required=False, lo=0, hi=50)
+    if near is not None:  # (left out: the stored value stays)
+        settings["near_alert_places"] = near
     return office, settings
 
 

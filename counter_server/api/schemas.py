@@ -111,6 +111,12 @@ class TicketOut(Schema):
     rated = Boolean()
 
 
+class TicketStatusOut(TicketOut):
+    near_alert_places = Integer(metadata={
+        "description": "The office's setting: the phone page alerts when waiting_before "
+                       "falls to this many places (0: only when called)"})
+
+
 class TransferIn(Schema):
     service_id = Id(load_default=None, allow_none=True, strict=True)
     counter_id = Id(load_default=None, allow_none=True, strict=True)
