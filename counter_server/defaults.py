@@ -74,6 +74,11 @@ DEFAULT_SETTINGS.update({
 DEFAULT_SETTINGS.update({
     # The phone page rings when this many places or fewer are ahead (0: only when called).
     "near_alert_places": 3,
+    # Optional SMS/Zalo message through the office's HTTP gateway (notify_sms.py): off.
+    "sms_enabled": False,
+    "sms_webhook_url": "",
+    # The POST body, JSON once {phone}, {message}, {number}, {counter}, {office} are filled in.
+    "sms_body_template": '{"to": "{phone}", "text": "{message}"}',
 })
 
 

@@ -51,7 +51,8 @@ def office_info(office: Any) -> dict[str, Any]:
             "timezone": office.timezone, "opening_hours": office.opening_hours,
             "enforce_hours": st_["enforce_hours"], "notice": st_["notice"],
             "kiosk_priority_step": st_["kiosk_priority_step"],
-            "public_url": st_["public_url"], "wifi_hint": st_["wifi_hint"]}
+            "public_url": st_["public_url"], "wifi_hint": st_["wifi_hint"],
+            "sms_contact": bool(st_["sms_enabled"] and st_["sms_webhook_url"])}
 
 
 def _counter_numbers(conn: Any, office_id: int) -> tuple[dict[int, list[int]], dict[int, list[int]]]:

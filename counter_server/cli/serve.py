@@ -27,6 +27,7 @@ def serve_cmd(obj: dict, host: str, port: int, threads: int) -> None:
     from ..app import create_app
     from ..backup import BackupScheduler
     from ..idle_counters import IdleCounterWatch
+    from ..notify_sms import SmsWatch
 
     log_file = logs.setup(instance_folder(obj), "server", obj.get("verbose", False))
     upgrade(obj)
@@ -46,6 +47,7 @@ def serve_cmd(obj: dict, host: str, port: int, threads: int) -> None:
     if db_file is not None:
         scheduler = BackupScheduler(db_file, backup_settings(obj)).start()
     idle = IdleCounterWatch(app.extensions["motcua_db"]).start()
+    sms = SmsWatch(app.extensions["motcua_db"]).start()  # sends only if an office enabled it
     click.echo(_("motcua is serving on http://{host}:{port}").format(host=host, port=port))
     click.echo(_("Log file: {file}").format(file=log_file))
     log.info("serving on http://%s:%s", host, port)
@@ -59,6 +61,7 @@ def serve_cmd(obj: dict, host: str, port: int, threads: int) -> None:
         click.echo(_("motcua stopped."))
     finally:
         idle.stop()
+        sms.stop()
         if scheduler is not None:
             scheduler.stop()
         server.close()

@@ -48,6 +48,7 @@ MESSAGES = {
     # alerts (placeholders filled in by the page: {number}, {ahead}, {counter})
     "near_title": "Your turn is near",
     "near_body": "Ticket {number}: {ahead} people ahead of you. Please come close to the counter.",
+    "next_body": "Ticket {number}: you are next. Please come close to the counter.",
     "called_title": "It is your turn!",
     "called_body": "Please bring ticket {number} to counter {counter}.",
     "alerts_on": "Alerts are on. Please keep this page open.",

@@ -67,7 +67,7 @@
     $('near').hidden = !isNear;
     if (!alerts) { return; }
     if (isNear && state.status === 'waiting' && state.ahead > near) {
-      alerts.fire('near', msgs.near_title, fill(msgs.near_body, t));
+      alerts.fire('near', msgs.near_title, fill(t.waiting_before > 0 ? msgs.near_body : msgs.next_body, t));
     }
     if (t.status === 'called' && (state.status !== 'called' || (t.recall_count || 0) > state.recalls)) {
       alerts.fire('called', msgs.called_title, fill(msgs.called_body, t));
