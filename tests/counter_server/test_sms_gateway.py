@@ -187,18 +187,7 @@ def test_dead_gateway_never_blocks_issuing(live_server_sms):
     kiosk = bearer(server.token("kiosk"))
     staff = bearer(server.staff_token(1))
     ht = server.creds["services"]["HT"]
-    admin = requests.Session()
-    page = admin.get(server.url + "/login").text
-    tok = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = admin.post(server.url + "/login", data={
-        "csrf_token": tok, "username": "quantri",
-        "password": server.creds["users"]["quantri"]["password"]})
-    assert r.ok
-
-    def settings(**changes: str) -> str:
-        page = admin.get(server.url + "/admin/settings").text
-        form = _form_of(page)
-        return admin.post(server.url + "/admin/settings", data={**form, **changes}).text
+    settings = admin_settings(server)
 
     def issue_with_phone(phone: str) -> dict[str, Any]:
         t = requests.post(server.url + "/api/v1/tickets", json={"service_id": ht},
@@ -230,10 +219,28 @@ def test_dead_gateway_never_blocks_issuing(live_server_sms):
     page, deadline = "", time.monotonic() + 20
     while 'id="sms-failures"' not in page and time.monotonic() < deadline:
         time.sleep(0.1)  # waits for the state the server's thread leaves
-        page = admin.get(server.url + "/admin/settings").text
+        page = settings.session.get(server.url + "/admin/settings").text
     assert f"vé {second['display_number']} · 091****333" in page
     assert "SMS gateway" in server.log.read_text(errors="replace")
     assert len(gateway.received) == 2
+
+
+def admin_settings(server: Any):
+    """Sign in as the office's admin over HTTP; returns save(**changes) -> the page."""
+    admin = requests.Session()
+    page = admin.get(server.url + "/login").text
+    tok = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = admin.post(server.url + "/login", data={
+        "csrf_token": tok, "username": "quantri",
+        "password": server.creds["users"]["quantri"]["password"]})
+    assert r.ok
+
+    def save(**changes: str) -> str:
+        form = _form_of(admin.get(server.url + "/admin/settings").text)
+        return admin.post(server.url + "/admin/settings", data={**form, **changes}).text
+
+    save.session = admin
+    return save
 
 
 def _form_of(page: str) -> dict[str, str]:
