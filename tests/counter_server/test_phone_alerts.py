@@ -112,6 +112,12 @@ class Office:
         assert r.status_code == 200, r.text
         return r.json()
 
+    def recall(self) -> dict[str, Any]:
+        r = requests.post(f"{self.s.url}/api/v1/counters/{self.counter}/recall",
+                          headers=self.staff, timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json()
+
     def complete(self, ticket_id: int) -> None:
         r = requests.post(f"{self.s.url}/api/v1/tickets/{ticket_id}/complete",
                           headers=self.staff, timeout=10)
@@ -201,10 +207,16 @@ def test_phone_page_rings_when_near_and_when_called(live_server):
                                         "body": f"Mời ông/bà mang vé {mine['display_number']} "
                                                 "đến quầy 1."}
             assert len(seen["tones"]) == 1 + 2 + 3
-            if seen["buzz"]:  # navigator.vibrate where the browser has it
-                assert len(seen["buzz"]) == 3
+            # vibration: the tap's short buzz, then near and called
+            assert seen["buzz"] == [[60], [250, 120, 250], [500, 150, 500, 150, 500]]
             page.screenshot(path=str(artifact_path("phone", "alerts-3-called.png")),
                             full_page=True)
+
+            # the officer calls again: the called alert again
+            office.recall()
+            page.wait_for_function("window.__alerts.notes.length === 3")
+            assert _seen(page)["notes"][2]["title"] == "Đã đến lượt ông/bà!"
+            assert len(_seen(page)["tones"]) == 1 + 2 + 3 + 3
 
             # done: the stream ends and the page stops listening
             office.complete(mine["id"])
