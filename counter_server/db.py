@@ -121,12 +121,19 @@ class Tx(Session):
             for office_id in sorted(self.offices()):
                 conn.execute(_EVENT_LOCK, {"b_key": EVENT_LOCK_BASE + office_id})
         conn.execute(_EVENT_INSERT, self.events)
+        if conn.dialect.name == "postgresql":
+            # Delivered at commit, to the event readers of every server process.
+            for office_id in sorted(self.offices()):
+                conn.execute(_EVENT_NOTIFY, {"b_office": str(office_id)})
 
 
 # PostgreSQL advisory lock keys of the offices' event locks.
 EVENT_LOCK_BASE = 7_000_000
 _EVENT_LOCK = select(func.pg_advisory_xact_lock(bindparam("b_key")))
 _EVENT_INSERT = insert(m.Event.__table__)
+#: The PostgreSQL channel the event readers LISTEN on; the payload is the office id.
+EVENT_CHANNEL = "motcua_events"
+_EVENT_NOTIFY = select(func.pg_notify(EVENT_CHANNEL, bindparam("b_office")))
 
 
 def lock_rows(conn: Connection, stmt: Any, params: dict[str, Any]) -> None:
@@ -208,36 +215,36 @@ class Database:
 
 
 class Notifier:
-    """Wakes the event-stream readers of an office as soon as a transaction
-    with events of that office commits in this process; the streams of other
-    offices sleep on (a province server holds many).
+    """Tells the event readers which offices have new events as soon as a
+    transaction with events of those offices commits in this process; the
+    readers of other offices sleep on (a province server holds many).
 
-    Streams also poll the event table every second, so events written by
-    another process (a second server on the same PostgreSQL) still arrive."""
+    A reader registers a callback with :meth:`listen`; it is called from the
+    committing thread, so it must only hand over (an event loop's
+    ``call_soon_threadsafe``).  Events written by another process reach the
+    readers through PostgreSQL's NOTIFY (``Tx.insert_events``) or, on SQLite,
+    the readers' slow poll."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._conds: dict[int, threading.Condition] = {}
-        self._seqs: dict[int, int] = {}
+        self._listeners: list[Callable[[set[int]], None]] = []
+
+    def listen(self, callback: Callable[[set[int]], None]) -> None:
+        """Call ``callback(offices)`` after every commit with events."""
+        with self._lock:
+            self._listeners.append(callback)
+
+    def unlisten(self, callback: Callable[[set[int]], None]) -> None:
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
 
     def notify(self, offices: Iterable[int]) -> None:
-        """Wake the streams of ``offices``."""
+        """Tell the listeners about ``offices`` (nothing when empty)."""
+        offices = set(offices)
+        if not offices:
+            return
         with self._lock:
-            for office in offices:
-                self._seqs[office] = self._seqs.get(office, 0) + 1
-                cond = self._conds.get(office)
-                if cond is not None:
-                    cond.notify_all()
-
-    def seq(self, office: int) -> int:
-        return self._seqs.get(office, 0)
-
-    def wait(self, office: int, seen: int, timeout: float) -> int:
-        """Sleep until ``office`` has news after ``seen`` or ``timeout`` passes."""
-        with self._lock:
-            if self._seqs.get(office, 0) == seen:
-                cond = self._conds.get(office)
-                if cond is None:
-                    cond = self._conds[office] = threading.Condition(self._lock)
-                cond.wait(timeout)
-            return self._seqs.get(office, 0)
+            listeners = list(self._listeners)
+        for callback in listeners:
+            callback(offices)

@@ -72,6 +72,16 @@ DEFAULT_SETTINGS.update({
     # A short line printed under the QR, e.g. "Wi-Fi: MotCua-Khach"; blank: none.
     "wifi_hint": "",
 })
+# --- phone: "your turn is near" ---
+DEFAULT_SETTINGS.update({
+    # The phone page rings when this many places or fewer are ahead (0: only when called).
+    "near_alert_places": 3,
+    # Optional SMS/Zalo message through the office's HTTP gateway (notify_sms.py): off.
+    "sms_enabled": False,
+    "sms_webhook_url": "",
+    # The POST body, JSON once {phone}, {message}, {number}, {counter}, {office} are filled in.
+    "sms_body_template": '{"to": "{phone}", "text": "{message}"}',
+})
 
 
 _DEFAULTS_JSON = json.dumps(DEFAULT_SETTINGS, ensure_ascii=False)

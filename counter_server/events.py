@@ -1,33 +1,57 @@
-"""Server-Sent Events read from the event table.
+"""Server-Sent Events: one reader per process and office, fanned out on an event loop.
 
-The stream is the event log itself: it starts after ``Last-Event-ID`` (or at
-the newest event), sends rows in id order, and wakes as soon as this process
-commits new events (the notifier) or within ``poll`` seconds for events
-written by another process.  A comment line every ``keepalive`` seconds keeps
-proxies and TV browsers from closing an idle stream.
+The event table is the stream: a reader (:class:`Feed`) per office and
+process reads the rows after the newest it has seen, once per wake-up, and
+hands the batch to every open stream of that office (:class:`Subscriber`
+queues).  It wakes when this process commits events of that office (the
+database's :class:`~counter_server.db.Notifier`), on PostgreSQL when any
+process does (LISTEN on ``db.EVENT_CHANNEL``, :class:`PgListener`), and
+every ``poll`` seconds otherwise (another process on the same SQLite file:
+the command line).  A stream that resumes from an older id reads the rows
+between its id and the reader's position itself, once, then follows the
+reader.  Nothing here polls per stream.
 """
 from __future__ import annotations
 
+import asyncio
 import json
-import time
-from typing import Any, Iterator
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, func, select
 
 from . import models as m
-from .db import Database
+from .db import EVENT_CHANNEL, Database
 from .engine import iso
 
+log = logging.getLogger("motcua.events")
+
 BATCH = 500
+#: A stream this far behind (a client that stopped reading) is closed; the
+#: client reconnects with Last-Event-ID and reads the rest from the table.
+MAX_BACKLOG = 200
 _EVENT = m.Event.__table__
 # Built once; the payload comes back as the JSON text it is stored as and goes
-# out as is (every stream reads every event of its office).
+# out as is.
 _NEW_EVENTS = (select(_EVENT.c.id, _EVENT.c.type, _EVENT.c.ticket_id, _EVENT.c.counter_id,
                       _EVENT.c.staff_id, _EVENT.c.created_at,
                       cast(_EVENT.c.payload, Text).label("payload_json"))
                .where(_EVENT.c.office_id == bindparam("b_office"),
                       _EVENT.c.id > bindparam("b_after"))
                .order_by(_EVENT.c.id).limit(BATCH))
+_NEWEST = select(func.max(_EVENT.c.id)).where(_EVENT.c.office_id == bindparam("b_office"))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One event as the streams need it: formatted once for all of them."""
+    id: int
+    type: str
+    ticket_id: int | None
+    service_id: int | None
+    text: str
 
 
 def format_event(ev: Any) -> str:
@@ -40,27 +64,173 @@ def format_event(ev: Any) -> str:
     return f"id: {ev.id}\nevent: {ev.type}\ndata: {data}\n\n"
 
 
-def event_stream(db: Database, office_id: int, last_id: int | None, *,
-                 keepalive: float = 15.0, poll: float = 1.0) -> Iterator[str]:
-    if last_id is None:
-        with db.read() as s:
-            last_id = s.scalar(select(func.max(m.Event.id))
-                               .where(m.Event.office_id == office_id)) or 0
-    yield f"retry: 2000\nid: {last_id}\n: connected\n\n"
-    last_sent = time.monotonic()
-    while True:
-        seen = db.notifier.seq(office_id)  # taken before the read: no wake-up is missed
-        with db.lookup() as conn:
-            rows = conn.execute(_NEW_EVENTS, {"b_office": office_id, "b_after": last_id}).all()
-        if rows:
-            yield "".join(format_event(ev) for ev in rows)
-            last_id = rows[-1].id
-            last_sent = time.monotonic()
-            if len(rows) == BATCH:
-                continue
-        now = time.monotonic()
-        if now - last_sent >= keepalive:
-            yield ": keep-alive\n\n"
-            last_sent = now
-        db.notifier.wait(office_id, seen,
-                         timeout=max(0.05, min(poll, keepalive - (now - last_sent))))
+def _item(ev: Any) -> Item:
+    service_id = None
+    if ev.type.startswith("ticket."):
+        try:
+            service_id = (json.loads(ev.payload_json or "{}").get("ticket") or {}).get("service_id")
+        except (ValueError, AttributeError):
+            service_id = None
+    return Item(ev.id, ev.type, ev.ticket_id, service_id, format_event(ev))
+
+
+def read_after(db: Database, office_id: int, after: int) -> list[Item]:
+    """Up to BATCH events of the office after id ``after``, in id order."""
+    with db.lookup() as conn:
+        rows = conn.execute(_NEW_EVENTS, {"b_office": office_id, "b_after": after}).all()
+    return [_item(ev) for ev in rows]
+
+
+def newest_id(db: Database, office_id: int) -> int:
+    with db.lookup() as conn:
+        return conn.execute(_NEWEST, {"b_office": office_id}).scalar() or 0
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One open stream: the batches its office's reader hands it, and why it ended."""
+    office_id: int
+    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    closed: bool = False
+
+    def put(self, batch: list[Item]) -> None:
+        if self.closed:
+            return
+        if self.queue.qsize() >= MAX_BACKLOG:
+            self.close()
+            return
+        self.queue.put_nowait(batch)
+
+    def close(self) -> None:
+        """End the stream (the principal lost access, or it fell behind)."""
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait(None)
+
+
+class Feed:
+    """The reader of one office in this process."""
+
+    def __init__(self, hub: "Hub", office_id: int) -> None:
+        self.hub, self.office_id = hub, office_id
+        self.subscribers: set[Subscriber] = set()
+        self.last_id = 0
+        self.ready = asyncio.Event()
+        self.wake = asyncio.Event()
+        self.stopped = False
+        self.task = asyncio.get_running_loop().create_task(self.run())
+
+    async def run(self) -> None:
+        db = self.hub.db
+        self.last_id = await asyncio.to_thread(newest_id, db, self.office_id)
+        self.ready.set()
+        while not self.stopped:
+            try:
+                await asyncio.wait_for(self.wake.wait(), self.hub.poll)
+            except asyncio.TimeoutError:
+                pass
+            self.wake.clear()
+            try:
+                while True:
+                    batch = await asyncio.to_thread(read_after, db, self.office_id, self.last_id)
+                    if not batch:
+                        break
+                    self.last_id = batch[-1].id
+                    for sub in list(self.subscribers):
+                        sub.put(batch)
+                    if len(batch) < BATCH:
+                        break
+            except Exception:  # noqa: BLE001 - the database is away: retry on the next wake
+                log.exception("reading the events of office %s", self.office_id)
+                await asyncio.sleep(self.hub.poll)
+
+
+class Hub:
+    """The readers of this process (one per office with open streams)."""
+
+    def __init__(self, db: Database, poll: float) -> None:
+        self.db, self.poll = db, poll
+        self.loop = asyncio.get_running_loop()
+        self.feeds: dict[int, Feed] = {}
+        self._listener: PgListener | None = None
+        db.notifier.listen(self._notified)
+        if not db.is_sqlite:
+            self._listener = PgListener(db)
+
+    def _notified(self, offices: set[int]) -> None:
+        """From any thread: wake the readers of ``offices``."""
+        try:
+            self.loop.call_soon_threadsafe(self._wake, offices)
+        except RuntimeError:  # the loop has closed (shutting down)
+            pass
+
+    def _wake(self, offices: set[int]) -> None:
+        for office in offices:
+            feed = self.feeds.get(office)
+            if feed is not None:
+                feed.wake.set()
+
+    async def subscribe(self, office_id: int) -> tuple[Subscriber, int]:
+        """A new stream of the office, and the id up to which its reader has
+        read: every later event reaches the subscriber's queue."""
+        feed = self.feeds.get(office_id)
+        if feed is None or feed.task.done():
+            feed = self.feeds[office_id] = Feed(self, office_id)
+        await feed.ready.wait()
+        sub = Subscriber(office_id)
+        feed.subscribers.add(sub)
+        return sub, feed.last_id
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        feed = self.feeds.get(sub.office_id)
+        if feed is not None:
+            feed.subscribers.discard(sub)
+            if not feed.subscribers:  # its reader stops; the next stream starts another
+                feed.stopped = True
+                feed.wake.set()
+                del self.feeds[sub.office_id]
+
+    def subscribers(self) -> list[Subscriber]:
+        return [sub for feed in self.feeds.values() for sub in feed.subscribers]
+
+    def close(self) -> None:
+        self.db.notifier.unlisten(self._notified)
+        if self._listener is not None:
+            self._listener.stop()
+
+
+class PgListener:
+    """PostgreSQL: a thread holding one connection that LISTENs for the
+    events any server process commits and passes them to the notifier."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="motcua-listen", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        url = self.db.write_engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {EVENT_CHANNEL}")
+                    # A reconnect may have missed notifications: wake every reader.
+                    self.db.notifier.notify(self._all_offices())
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=1.0, stop_after=1):
+                            if note.payload.isdigit():
+                                self.db.notifier.notify({int(note.payload)})
+            except Exception:  # noqa: BLE001 - the database is away: try again
+                log.warning("LISTEN connection lost; reconnecting", exc_info=True)
+                self._stop.wait(1.0)
+
+    def _all_offices(self) -> set[int]:
+        with self.db.lookup() as conn:
+            return set(conn.execute(select(m.Office.id)).scalars())
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,50 +1,90 @@
-"""The office server's HTTP server: waitress, with its refusals in the API's shape.
+"""The office server's HTTP server: uvicorn running :class:`~counter_server.asgi.MotcuaAsgi`.
 
-Waitress refuses on its own what it cannot pass on: a ``Content-Length`` over
-its body limit (refused before the body is read), a header with a NUL or a
-bare CR, headers too large.  Its limits sit above the app's (``limits.py``), so
-the app answers every body it can; what waitress still refuses it answers as
-the app would, ``{"error": {"code", "message"}}`` in the server's language.
+One process (``serve()``), or on Linux several sharing one listening socket
+(``workers > 1``: uvicorn's supervisor starts them, each loads the app through
+:func:`worker_app` from the environment set here).
 """
 from __future__ import annotations
 
-import json
-from typing import Any
+import os
+import socket
+import sys
+from typing import Any, Callable
 
-from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, create_server
-from waitress.task import ErrorTask
+import uvicorn
+from uvicorn.supervisors import Multiprocess
 
-from . import i18n
-from .errors import HTTP_CODES, OTHER
-from .limits import WEB_MAX_BODY
+from .asgi import JsonErrorH11Protocol, MotcuaAsgi, close_all_streams
 
-WAITRESS_MAX_BODY = 2 * WEB_MAX_BODY  # above every limit the app answers itself
-
-
-class JsonErrorTask(ErrorTask):
-    def execute(self) -> None:
-        e = self.request.error
-        code, text = HTTP_CODES.get(e.code, OTHER)
-        body = json.dumps({"error": {"code": code, "message": i18n._(text)}},
-                          ensure_ascii=False).encode("utf-8")
-        self.status = f"{e.code} {e.reason}"
-        self.response_headers.append(("Content-Type", "application/json"))
-        self.set_close_on_finish()
-        self.content_length = len(body)
-        self.write(body)
+ENV_INSTANCE = "MOTCUA_SERVE_INSTANCE"
+ENV_THREADS = "MOTCUA_SERVE_THREADS"
 
 
-class JsonErrorChannel(HTTPChannel):
-    error_task_class = JsonErrorTask
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket (OSError when the port is taken)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if sys.platform != "win32":  # on Windows it would let a second server share the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
-def make_server(app: Any, **kw: Any) -> Any:
-    """``waitress.server.create_server`` with JSON refusals and the body limit
-    above the app's; the caller runs it (``server.run()``)."""
-    kw.setdefault("max_request_body_size", WAITRESS_MAX_BODY)
-    server = create_server(app, **kw)
-    for listener in [server, *getattr(server, "map", {}).values()]:
-        if isinstance(listener, BaseWSGIServer):
-            listener.channel_class = JsonErrorChannel
-    return server
+def _config(app: Any, **kw: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, http=JsonErrorH11Protocol, ws="none", lifespan="on", log_config=None,
+        access_log=False, server_header=False, timeout_keep_alive=30,
+        h11_max_incomplete_event_size=64 * 1024,
+        # A worker process stops its streams only by this timeout (one
+        # process ends them at once, Server.shutdown).
+        timeout_graceful_shutdown=5, **kw)
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server that ends the open event streams when it stops (they
+    would hold its graceful shutdown) and says once it is serving."""
+
+    on_started: Callable[[], None] | None = None
+
+    async def startup(self, sockets: list | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
+
+    async def shutdown(self, sockets: list | None = None) -> None:
+        close_all_streams()
+        await super().shutdown(sockets)
+
+
+def serve(flask_app: Any, sock: socket.socket, threads: int,
+          on_started: Callable[[], None]) -> None:
+    """Serve ``flask_app`` on ``sock`` in this process until stopped."""
+    server = Server(_config(MotcuaAsgi(flask_app, threads=threads)))
+    server.on_started = on_started
+    server.run(sockets=[sock])
+
+
+def serve_workers(instance: str | None, sock: socket.socket, threads: int, workers: int,
+                  on_started: Callable[[], None]) -> None:
+    """``workers`` processes on ``sock``, each with its own app (Linux)."""
+    os.environ[ENV_INSTANCE] = instance or ""
+    os.environ[ENV_THREADS] = str(threads)
+    config = _config("counter_server.http_server:worker_app", factory=True, workers=workers)
+    supervisor = Multiprocess(config, sockets=[sock])
+    on_started()
+    supervisor.run()
+
+
+def worker_app() -> MotcuaAsgi:
+    """The app of one worker process (uvicorn's factory)."""
+    from .app import create_app
+
+    instance = os.environ.get(ENV_INSTANCE) or None
+    app = create_app({"INSTANCE_DIR": instance} if instance else None)
+    return MotcuaAsgi(app, threads=int(os.environ.get(ENV_THREADS, "16")))

@@ -292,3 +292,23 @@ class Procedure(Base):
     #: Name, code and papers folded (search_text.fold), with a leading space, for LIKE.
     search_key: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class TicketContact(Base):
+    """A phone number a citizen typed at the kiosk for an SMS/Zalo message when the
+    ticket is near and when it is called (counter_server/notify_sms.py); purged
+    once its service day is over (docs/phone.md)."""
+
+    __tablename__ = "ticket_contact"
+    __table_args__ = (Index("ix_ticket_contact_office_day", "office_id", "service_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("ticket.id"), unique=True)
+    service_day: Mapped[dt.date] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    near_sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    called_sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    #: The gateway's last refusal (shown on the admin settings page), "" if none.
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    failed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)

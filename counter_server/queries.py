@@ -53,7 +53,8 @@ def office_info(office: Any) -> dict[str, Any]:
             "kiosk_priority_step": st_["kiosk_priority_step"],
             "kiosk_speech_default": st_["kiosk_speech_default"],
             "voice_engine": st_["voice_engine"], "voice_number_mode": st_["voice_number_mode"],
-            "public_url": st_["public_url"], "wifi_hint": st_["wifi_hint"]}
+            "public_url": st_["public_url"], "wifi_hint": st_["wifi_hint"],
+            "sms_contact": bool(st_["sms_enabled"] and st_["sms_webhook_url"])}
 
 
 def _counter_numbers(conn: Any, office_id: int) -> tuple[dict[int, list[int]], dict[int, list[int]]]:

@@ -156,6 +156,9 @@ class LobbyKioskApp(App):
         from kiosk.procedure_screens import add_procedure_screens
 
         add_procedure_screens(sm, self)  # "Thủ tục cần giấy tờ gì?"
+        from kiosk.sms_screen import add_sms_screen
+
+        add_sms_screen(sm, self)  # optional "text me when my turn is near"
         Window.bind(size=self._on_window_size)
         self._on_window_size(Window, Window.size)
         self.clock_text, self.date_text = "--:--", ""
@@ -243,6 +246,7 @@ class LobbyKioskApp(App):
         self.office_name = office.get("name", "")
         self.public_url = (office.get("public_url") or self.server_url).rstrip("/")
         self.wifi_hint = office.get("wifi_hint") or ""
+        self.sms_offer.office_changed(office)
         self.notice = office.get("notice", "") or ""
         self.hours_text = "\n".join(strings.format_hours(office.get("opening_hours")))
         if self.args.priority_step == "server":

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .common import Fields, FormError, format_hours, parse_hours
+from .sms_settings import sms_values
 
 VOICE_ENGINES = ("espeak-ng", "clips", "pyttsx3", "none")
 NUMBER_MODES = ("words", "digits")
@@ -26,7 +27,8 @@ _SLOT = re.compile(r"\{([^{}]*)\}")
 # ------------------------------------------------------------------ services
 
 # The settings form's tick boxes (an unticked box is absent from the form).
-CHECKBOXES = ("enforce_hours", "kiosk_priority_step", "display_ticker", "kiosk_speech_default")
+CHECKBOXES = ("enforce_hours", "kiosk_priority_step", "display_ticker", "kiosk_speech_default",
+              "sms_enabled")
 
 def service_values(f: Fields) -> dict[str, Any]:
     """One service's own fields, checked (clashes with other services: :func:`check_blocks`)."""
@@ -217,6 +219,10 @@ def settings_values(f: Fields) -> tuple[dict[str, Any], dict[str, Any]]:
     idle = f.int("idle_close_minutes", required=False, lo=0, hi=480)
     if idle is not None:  # (left out: the stored value stays)
         settings["idle_close_minutes"] = idle
+    near = f.int("near_alert_places", required=False, lo=0, hi=50)
+    if near is not None:  # (left out: the stored value stays)
+        settings["near_alert_places"] = near
+    settings.update(sms_values(f))
     return office, settings
 
 

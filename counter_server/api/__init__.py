@@ -90,3 +90,4 @@ def run_write(fn: Callable[[Tx], T], retries: int = 4, *, batch: bool = False) -
 
 from . import misc, tickets, counters, live, staff  # noqa: E402,F401  (routes)
 from . import procedures  # noqa: E402,F401  (routes: the procedure guide)
+from . import ticket_contact  # noqa: E402,F401  (routes: the optional SMS/Zalo number)

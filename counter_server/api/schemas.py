@@ -111,6 +111,22 @@ class TicketOut(Schema):
     rated = Boolean()
 
 
+class TicketStatusOut(TicketOut):
+    near_alert_places = Integer(metadata={
+        "description": "The office's setting: the phone page alerts when waiting_before "
+                       "falls to this many places (0: only when called)"})
+
+
+class ContactIn(Schema):
+    phone = String(required=True, validate=Length(1, 30), metadata={
+        "description": "A Vietnamese mobile number (0912 345 678, +84912345678)"})
+
+
+class ContactOut(Schema):
+    display_number = String()
+    phone = String(metadata={"description": "Masked: 091****678"})
+
+
 class TransferIn(Schema):
     service_id = Id(load_default=None, allow_none=True, strict=True)
     counter_id = Id(load_default=None, allow_none=True, strict=True)

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import hmac
 import re
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import engine as e, models as m
+from ..defaults import office_settings
 from ..limits import LOOKUP_PER_DEVICE, device_or_address, limiter
 from ..queries import ticket_view
 from ..ratings import check_code
 from ..security import PUBLIC, AuthError, auth, current_principal, require
 from . import bp, errors, get_db, run_write
-from .schemas import LookupIn, LookupOut, TicketIn, TicketOut, TransferIn
+from .schemas import LookupIn, LookupOut, TicketIn, TicketOut, TicketStatusOut, TransferIn
 
 # A printed number: an optional letter prefix and digits (A007, a7, 1005, 007).
 NUMBER = re.compile(r"([A-Z]{0,3})0*(\d{1,6})")
@@ -46,14 +48,27 @@ def issue(json_data):
 
 @bp.get("/tickets/<ticket_code:code>")
 @require(PUBLIC)
-@bp.output(TicketOut)
+@bp.output(TicketStatusOut)
 @bp.doc(summary="Live status of a ticket, for whoever holds its code", responses=errors(404))
 def status(code: str):
     with get_db().read() as s:
-        t = s.scalar(select(m.Ticket).where(m.Ticket.code == code))
-        if t is None:
-            raise e.not_found("ticket")
-        return ticket_view(s, t)
+        return status_answer(s, code)
+
+
+def status_answer(s: Session, code: str) -> dict[str, Any]:
+    """The status of the ticket with this code as the phone page follows it (this
+    endpoint and each ``ticket.status`` event of the ticket's stream); 404 if unknown."""
+    t = s.scalar(select(m.Ticket).where(m.Ticket.code == code))
+    if t is None:
+        raise e.not_found("ticket")
+    return status_view(s, t, s.get(m.Office, t.office_id))
+
+
+def status_view(s: Session, t: m.Ticket, office: m.Office) -> dict[str, Any]:
+    """A ticket's public status (never its code) with what the phone page alerts on."""
+    view = ticket_view(s, t)
+    view["near_alert_places"] = office_settings(office.settings)["near_alert_places"]
+    return view
 
 
 def staff_counter() -> tuple[int, int]:

@@ -2,10 +2,14 @@
 
 A light server-rendered page (no build step, no CDN, no framework) so the
 cheapest phone shows the status even without JavaScript; a few lines of JS
-then poll the public status endpoint and post the rating to the JSON API.
-With JS off, a meta refresh keeps the status fresh and the rating form posts
-here as a plain HTML form (with its CSRF token).  The page shows only the
-ticket whose code is in the address: the code is the only key.
+then follow the ticket's own event stream (``/api/v1/tickets/<code>/events``,
+one ``ticket.status`` event per change, no polling), ring, vibrate and show a
+notification when the ticket is near the front and when it is called
+(``static/phone/alerts.js``), and post the rating to the JSON API.  With JS
+off (or a browser without EventSource) the page reloads itself every
+``REFRESH_SECONDS`` and the rating form posts here as a plain HTML form (with
+its CSRF token).  The page shows only the ticket whose code is in the
+address: the code is the only key.
 """
 from __future__ import annotations
 
@@ -19,14 +23,14 @@ from sqlalchemy import select
 
 from .. import engine as e
 from .. import models as m
+from ..api.tickets import status_view
 from ..limits import RATING_PER_ADDRESS, RATING_PER_DEVICE, device_or_address, limiter
-from ..queries import ticket_view
 from ..ratings import MAX_COMMENT, create_rating, levels_and_reasons
 from ..security import PUBLIC, require
 
 bp = Blueprint("phone", __name__)
 
-POLL_SECONDS = 5
+REFRESH_SECONDS = 15  # without JS or EventSource only
 LIVE_STATES = (m.WAITING, m.CALLED, m.SERVING, m.NO_SHOW)  # may still change
 
 # Error codes the page explains itself (phone catalog), whatever the server's language.
@@ -41,6 +45,15 @@ MESSAGES = {
     "csrf_failed": "The form has expired; please reload the page.",
     "network": "Could not send. Check your connection and try again.",
     "error": "Something went wrong; please try again.",
+    # alerts (placeholders filled in by the page: {number}, {ahead}, {counter})
+    "near_title": "Your turn is near",
+    "near_body": "Ticket {number}: {ahead} people ahead of you. Please come close to the counter.",
+    "next_body": "Ticket {number}: you are next. Please come close to the counter.",
+    "called_title": "It is your turn!",
+    "called_body": "Please bring ticket {number} to counter {counter}.",
+    "alerts_on": "Alerts are on. Please keep this page open.",
+    "alerts_no_notice": ("Alerts are on (sound and vibration). This phone does not show "
+                         "notifications for this page; please keep it open."),
 }
 
 
@@ -60,7 +73,7 @@ def _page_data(code: str) -> dict[str, Any] | None:
             return None
         office = s.get(m.Office, t.office_id)
         levels, reasons = levels_and_reasons(office)
-        return {"t": ticket_view(s, t), "office_id": office.id, "office_name": office.name,
+        return {"t": status_view(s, t, office), "office_id": office.id, "office_name": office.name,
                 "levels": levels, "reasons": reasons}
 
 
@@ -70,7 +83,7 @@ def _render(code: str, data: dict[str, Any], status: int = 200, error: str = "",
     resp = make_response(render_template(
         "phone/ticket.html", code=code, t=t, office_name=data["office_name"],
         levels=data["levels"], reasons=data["reasons"], error=error, form=form or {},
-        live=t["status"] in LIVE_STATES, poll_seconds=POLL_SECONDS, max_comment=MAX_COMMENT,
+        live=t["status"] in LIVE_STATES, refresh_seconds=REFRESH_SECONDS, max_comment=MAX_COMMENT,
         messages={k: _gettext(v) for k, v in MESSAGES.items()}), status)
     return _harden(resp)
 

@@ -39,7 +39,8 @@ def web_login(client: Any, creds: dict, username: str, counter: int | None = Non
 
 def sample_value(conv: Any) -> str:
     """A value the converter accepts that names no real row (so no probe changes data)."""
-    for cand in ("999999", "99999", "9999", "999", "x"):
+    # (the 12 nines: a ticket code, 8 to 32 characters)
+    for cand in ("999999", "99999", "9999", "999", "999999999999", "x"):
         if re.fullmatch(conv.regex, cand):
             try:
                 conv.to_python(cand)

@@ -1,4 +1,4 @@
-"""Bad input through the real server (waitress + the app) on SQLite and on
+"""Bad input through the real server (uvicorn + the app) on SQLite and on
 PostgreSQL: text with NUL, lone surrogates, integers past the id columns,
 deep and non-object JSON, oversized bodies and bad headers.  Each is a 4xx
 JSON error with its code and Vietnamese message, and stores nothing."""
@@ -259,7 +259,7 @@ def test_bodies_over_the_limits(server):
     refused(post_raw(server, "/api/v1/tickets", json.dumps(
         {"service_id": 1, "idempotency_key": "x" * 100_000}), server.kiosk), 413, "too_large",
         TOO_LARGE)
-    # 20 MB, and a Content-Length no body follows: waitress answers, in the same shape.
+    # 20 MB, and a Content-Length no body follows: the server answers, in the same shape.
     big = b"x" * (20 * 1024 * 1024)
     json_error(raw_http(server, (
         "POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

@@ -1,4 +1,4 @@
-"""The OpenAPI document against the running server (waitress + the app), on
+"""The OpenAPI document against the running server (uvicorn + the app), on
 SQLite and on PostgreSQL: schemathesis generates valid and invalid requests
 from ``/api/v1/openapi.json`` and sends them with a kiosk token, a staff token
 and no token.  Its conformance checks are on: no 5xx, every status documented,

@@ -22,7 +22,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 PHONE = {"width": 360, "height": 740}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-WAIT_MS = 25_000  # the page polls every 5 s
+WAIT_MS = 25_000  # the page follows the ticket's event stream
 
 
 class Queue:

@@ -17,7 +17,12 @@ from typing import Any, Callable
 
 import requests
 
+from sqlalchemy import func, select
+
+from counter_server import models as m
 from counter_server.client import ApiClient
+from counter_server.db import Database
+from counter_server.event_types import QUEUE_TYPES
 from display.controller import Controller
 from display.feed import Feed
 from display.state import DisplayState
@@ -68,11 +73,15 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "") ->
     raise AssertionError(f"timed out waiting for {what or check}")
 
 
-def caught_up(staff: ApiClient, *followers: Any) -> None:
-    """Wait until each follower has handled the office's newest event (the
-    follower hands an event to its screen under its lock: holding the lock
-    after its id is set means the screen is done with it)."""
-    newest = int(staff.display()["last_event_id"])
+def caught_up(server: LiveServer, *followers: Any) -> None:
+    """Wait until each follower has handled the office's newest queue event,
+    the newest its screen's stream carries (the follower hands an event to
+    its screen under its lock: holding the lock after its id is set means the
+    screen is done with it)."""
+    db = Database(server.db_url, pool_size=1)
+    with db.read() as s:
+        newest = s.scalar(select(func.max(m.Event.id)).where(m.Event.type.in_(QUEUE_TYPES)))
+    db.dispose()
 
     def done(f: Any) -> bool:
         with f._lock:
@@ -121,7 +130,7 @@ def test_one_citizen_costs_no_snapshot_on_any_screen(live_server: LiveServer) ->
     try:
         wait_for(lambda: shown and views and feed.connected and link.follower.connected
                  and counter_link.follower.connected, what="every screen connected")
-        caught_up(staff, link.follower, counter_link.follower, feed)
+        caught_up(live_server, link.follower, counter_link.follower, feed)
         for c in (kiosk, tablet, display):
             c.reset()
         before = {sv["id"]: sv["waiting"] for sv in shown[-1]["services"]}
@@ -149,7 +158,7 @@ def test_one_citizen_costs_no_snapshot_on_any_screen(live_server: LiveServer) ->
                              for c in state.shown_counters()), what="the display clears it")
         # Every screen has handled the office's last event: what it would fetch
         # in answer to an event, it has asked for by now.
-        caught_up(staff, link.follower, counter_link.follower, feed)
+        caught_up(live_server, link.follower, counter_link.follower, feed)
 
         assert kiosk.snapshot_requests() == [], kiosk.sent
         assert display.snapshot_requests() == [], display.sent

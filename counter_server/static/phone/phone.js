@@ -1,6 +1,7 @@
-/* motcua phone page: follow one ticket's public status and post its rating.
-   Plain ES5 for old Android browsers; without it the page still works
-   (meta refresh + HTML form). */
+/* motcua phone page: follow one ticket over its own event stream (no polling),
+   alert when it is near the front and when it is called (alerts.js), and post
+   its rating.  Plain ES5 for old Android browsers; without it the page still
+   works (meta refresh + HTML form). */
 (function () {
   'use strict';
   var doc = document, app = doc.getElementById('app');
@@ -8,8 +9,11 @@
   doc.documentElement.className += ' js';
 
   var LIVE = {waiting: 1, called: 1, serving: 1, no_show: 1};
-  var state = {status: app.getAttribute('data-status'), rated: app.getAttribute('data-rated') === '1'};
-  var period = (parseInt(app.getAttribute('data-poll'), 10) || 5) * 1000;
+  var state = {status: app.getAttribute('data-status'), rated: app.getAttribute('data-rated') === '1',
+               ahead: app.getAttribute('data-status') === 'waiting' ? parseInt(app.getAttribute('data-ahead'), 10) : NaN,
+               recalls: parseInt(app.getAttribute('data-recalls'), 10) || 0};
+  var refresh = (parseInt(app.getAttribute('data-refresh'), 10) || 15) * 1000;
+  var alerts = window.motcuaAlerts;
   var msgs = {};
   try { msgs = JSON.parse(doc.getElementById('msgs').textContent); } catch (e) { msgs = {}; }
   var clientKey = 'web-' + Math.random().toString(36).slice(2) + Date.now().toString(36);
@@ -50,10 +54,34 @@
     $('thanks').hidden = !done || !state.rated;
   }
 
+  function fill(text, t) {
+    return String(text || '').replace('{number}', t.display_number)
+      .replace('{ahead}', t.waiting_before).replace('{counter}', t.counter_number == null ? '' : t.counter_number);
+  }
+
+  /* Ring once when the ticket comes within the office's number of places, and
+     when it is called (again on each recall). */
+  function alertOn(t) {
+    var near = parseInt(t.near_alert_places, 10) || 0;
+    var isNear = t.status === 'waiting' && near > 0 && t.waiting_before <= near;
+    $('near').hidden = !isNear;
+    if (!alerts) { return; }
+    if (isNear && state.status === 'waiting' && state.ahead > near) {
+      alerts.fire('near', msgs.near_title, fill(t.waiting_before > 0 ? msgs.near_body : msgs.next_body, t));
+    }
+    if (t.status === 'called' && (state.status !== 'called' || (t.recall_count || 0) > state.recalls)) {
+      alerts.fire('called', msgs.called_title, fill(msgs.called_body, t));
+    }
+    if (t.status !== 'called' && !isNear) { alerts.quiet(); }
+  }
+
   function update(t) {
-    var was = state.status;
+    alertOn(t);
     state.status = t.status;
+    state.ahead = t.status === 'waiting' ? t.waiting_before : NaN;
+    state.recalls = t.recall_count || 0;
     state.rated = !!t.rated;
+    $('alerts').hidden = !LIVE[t.status] || !alerts;
     setText('number', t.display_number);
     setText('service', t.service_name);
     setText('ahead', t.waiting_before);
@@ -64,23 +92,45 @@
     setText('counters', (t.counters || []).join(', '));
     each('.cnum', function (el) { el.textContent = t.counter_number == null ? '' : t.counter_number; });
     each('[data-show]', function (el) { el.hidden = el.getAttribute('data-show') !== t.status; });
-    if (was !== t.status && t.status === 'called' && navigator.vibrate) {
-      try { navigator.vibrate([400, 150, 400]); } catch (e) { /* not allowed before a tap */ }
-    }
     showRating();
   }
 
-  function poll() {
-    send('GET', app.getAttribute('data-api'), null, function (st, t) {
-      $('conn').hidden = st === 200 || st === 404;
-      if (st === 200 && t) { update(t); }
-      if (st !== 404) { schedule(); }
+  /* ---- the ticket's event stream: one ticket.status event on connect and on
+     every change; EventSource reconnects by itself (sending Last-Event-ID). ---- */
+  var retry = 5000;
+  function follow() {
+    if (!LIVE[state.status]) { return; }  // done, cancelled, transferred: nothing more comes
+    if (!window.EventSource) { window.setTimeout(function () { window.location.reload(); }, refresh); return; }
+    var es = new window.EventSource(app.getAttribute('data-events'));
+    es.addEventListener('ticket.status', function (ev) {
+      var t = null;
+      try { t = JSON.parse(ev.data); } catch (e) { return; }
+      $('conn').hidden = true;
+      retry = 5000;
+      update(t);
+      if (!LIVE[t.status]) { es.close(); }
     });
+    es.onerror = function () {
+      $('conn').hidden = false;
+      if (es.readyState === 2 && LIVE[state.status]) {
+        /* refused (not a reconnect): try again later, less and less often */
+        window.setTimeout(follow, retry);
+        retry = Math.min(retry * 2, 300000);
+      }
+    };
   }
 
-  function schedule() {
-    /* Done and cancelled tickets no longer change: stop asking. */
-    if (LIVE[state.status]) { window.setTimeout(poll, doc.hidden ? period * 3 : period); }
+  /* ---- the citizen turns alerts on (a tap unlocks sound and vibration) ---- */
+  if (alerts) {
+    $('alerts').hidden = !LIVE[state.status];
+    $('alerts-on').onclick = function () {
+      alerts.enable(function (notifies) {
+        var el = $('alerts-state');
+        el.textContent = notifies ? msgs.alerts_on : msgs.alerts_no_notice;
+        el.hidden = false;
+        $('alerts-on').hidden = true;
+      });
+    };
   }
 
   /* ---- rating form ---- */
@@ -123,5 +173,5 @@
     return false;
   };
 
-  schedule();
+  follow();
 }());

@@ -1,0 +1,322 @@
+"""The office server as an ASGI application: the event streams on the event
+loop, everything else the Flask app through a2wsgi.
+
+``GET /api/v1/events`` and ``GET /api/v1/tickets/{code}/events`` are opened
+by the Flask app's own views (``api/live.py``: authentication, roles, input,
+errors), run in a thread; once a view admits the stream it is served here
+without a thread: it follows its office's reader (``events.py``).  Every
+``SSE_RECHECK_SECONDS`` the credentials of the open office streams are
+checked again the same way (once per distinct credential), and the streams
+of credentials that no longer pass (a revoked device, a signed-out or
+displaced user) end.
+
+The HTTP server (uvicorn, ``serve()``) refuses on its own what it cannot pass
+on (a malformed request, a header with NUL); those answers and a body
+announced over :data:`MAX_BODY` are sent in the API's JSON shape.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import re
+import weakref
+from typing import Any, Callable
+
+import h11
+from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi import build_environ
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from . import i18n
+from .api.live import STREAM_KEY
+from .errors import HTTP_CODES, OTHER
+from .event_types import visible_to
+from .events import Hub, Item, Subscriber, read_after
+from .limits import WEB_MAX_BODY
+
+log = logging.getLogger("motcua.asgi")
+
+#: Bodies the app answers itself go up to WEB_MAX_BODY; a body announced
+#: above this is refused before it is read.
+MAX_BODY = 2 * WEB_MAX_BODY
+EVENTS_PATH = "/api/v1/events"
+TICKET_EVENTS = re.compile(r"/api/v1/tickets/([^/]+)/events")
+#: Statuses after which a ticket's stream ends (no_show can be reactivated).
+TICKET_FINAL = ("done", "cancelled")
+_APPS: "weakref.WeakSet[MotcuaAsgi]" = weakref.WeakSet()
+
+
+def error_body(status: int) -> bytes:
+    code, text = HTTP_CODES.get(status, OTHER)
+    return json.dumps({"error": {"code": code, "message": i18n._(text)}},
+                      ensure_ascii=False).encode("utf-8")
+
+
+class JsonErrorH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol; its own 400 (a request h11 cannot parse)
+    in the API's JSON shape."""
+
+    def send_400_response(self, msg: str) -> None:
+        body = error_body(400)
+        headers = [(b"Content-Type", b"application/json"), (b"Connection", b"close"),
+                   (b"Content-Length", str(len(body)).encode())]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                      h11.Data(data=body), h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
+
+
+def call_wsgi(app: Callable, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Run the WSGI ``app`` for one request (in the calling thread)."""
+    got: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
+        got["status"], got["headers"] = int(status.split()[0]), headers
+        return lambda _data: None
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return got["status"], got["headers"], body
+
+
+def sse(event: str, event_id: int, data: bytes) -> bytes:
+    lines = b"".join(b"data: " + line + b"\n" for line in data.strip().split(b"\n"))
+    return f"id: {event_id}\nevent: {event}\n".encode() + lines + b"\n"
+
+
+async def _respond(send: Callable, status: int, headers: list[tuple[str, str]], body: bytes,
+                   more: bool = False) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1"))
+                            for k, v in headers]})
+    await send({"type": "http.response.body", "body": body, "more_body": more})
+
+
+class MotcuaAsgi:
+    """The server's ASGI application around the Flask ``app``."""
+
+    def __init__(self, app: Any, threads: int = 16) -> None:
+        self.flask = app
+        self.wsgi = WSGIMiddleware(app, workers=threads)
+        self.db = app.extensions["motcua_db"]
+        self.keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
+        self.poll = float(app.config["SSE_POLL_SECONDS"])
+        self.recheck = float(app.config.get("SSE_RECHECK_SECONDS", 1.0))
+        self.hub: Hub | None = None
+        #: credential (Authorization, Cookie) -> its open office streams
+        self.open: dict[tuple[bytes, bytes], set[Subscriber]] = {}
+        self._environs: dict[tuple[bytes, bytes], dict] = {}
+        self._tasks: set[asyncio.Task] = set()
+        _APPS.add(self)
+
+    # ---------------------------------------------------------------- entry
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+        if length.isdigit() and int(length) > MAX_BODY:
+            body = error_body(413)
+            await _respond(send, 413, [("Content-Type", "application/json"),
+                                       ("Content-Length", str(len(body))),
+                                       ("Connection", "close")], body)
+            return
+        path = scope["path"]
+        if scope["method"] == "GET" and (path == EVENTS_PATH or TICKET_EVENTS.fullmatch(path)):
+            await self._stream(scope, receive, send)
+            return
+        await self.wsgi(scope, receive, send)
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._hub()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close_streams()
+                if self.hub is not None:
+                    self.hub.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _hub(self) -> Hub:
+        if self.hub is None:
+            self.hub = Hub(self.db, self.poll)
+            self._spawn(self._recheck_loop())
+        return self.hub
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close_streams(self) -> None:
+        """End every open stream (the server is stopping)."""
+        if self.hub is not None:
+            for sub in self.hub.subscribers():
+                sub.close()
+
+    # ---------------------------------------------------------------- streams
+    def _environ(self, scope: dict, path: str | None = None) -> dict:
+        if path is not None:
+            scope = {**scope, "path": path, "query_string": b""}
+        return build_environ(scope, io.BytesIO(b""))  # type: ignore[arg-type]
+
+    async def _stream(self, scope: dict, receive: Callable, send: Callable) -> None:
+        environ = self._environ(scope)
+        admitted: dict[str, Any] = {}
+        environ[STREAM_KEY] = admitted
+        status, headers, head = await asyncio.to_thread(call_wsgi, self.flask, environ)
+        if status != 200 or not admitted:
+            await _respond(send, status, headers, head)
+            return
+        hub = self._hub()
+        sub, position = await hub.subscribe(admitted["office_id"])
+        watcher = asyncio.get_running_loop().create_task(self._watch(receive, sub))
+        key = (_header(scope, b"authorization"), _header(scope, b"cookie"))
+        try:
+            await _respond(send, 200, [(k, v) for k, v in headers
+                                       if k.lower() != "content-length"], head, more=True)
+            if admitted["kind"] == "office":
+                self.open.setdefault(key, set()).add(sub)
+                self._environs[key] = environ
+                await self._office_stream(send, sub, admitted, position)
+            else:
+                await self._ticket_stream(scope, send, sub, admitted, position)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+            hub.unsubscribe(sub)
+            subs = self.open.get(key)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self.open[key]
+                    self._environs.pop(key, None)
+
+    @staticmethod
+    async def _watch(receive: Callable, sub: Subscriber) -> None:
+        """End the stream when the client goes away."""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                sub.close()
+                return
+
+    async def _next(self, sub: Subscriber, send: Callable) -> list[Item] | None:
+        """The next batch for ``sub``; keep-alive comments while there is none."""
+        while True:
+            try:
+                return await asyncio.wait_for(sub.queue.get(), self.keepalive)
+            except asyncio.TimeoutError:
+                if sub.closed:
+                    return None
+                await send({"type": "http.response.body", "body": b": keep-alive\n\n",
+                            "more_body": True})
+
+    async def _office_stream(self, send: Callable, sub: Subscriber, admitted: dict,
+                             position: int) -> None:
+        role, last = admitted["role"], admitted["start"]
+        office = admitted["office_id"]
+        while last < position:  # resuming from before the reader: read the gap, once
+            batch = [i for i in await asyncio.to_thread(read_after, self.db, office, last)
+                     if i.id <= position]
+            if not batch:
+                break
+            last = await self._send_items(send, batch, role, last)
+        while not sub.closed:
+            batch = await self._next(sub, send)
+            if batch is None:
+                return
+            last = await self._send_items(send, batch, role, last)
+
+    @staticmethod
+    async def _send_items(send: Callable, batch: list[Item], role: str, last: int) -> int:
+        text = "".join(i.text for i in batch if i.id > last and visible_to(role, i.type))
+        if text:
+            await send({"type": "http.response.body", "body": text.encode("utf-8"),
+                        "more_body": True})
+        return max(last, batch[-1].id)
+
+    async def _ticket_stream(self, scope: dict, send: Callable, sub: Subscriber,
+                             admitted: dict, position: int) -> None:
+        status_path = scope["path"][: -len("/events")]
+        ticket_id, service_id = admitted["ticket_id"], admitted["service_id"]
+        sent = b""
+        batch: list[Item] | None = []
+        while True:
+            if batch is None:
+                return
+            if not batch or any(_concerns(i, ticket_id, service_id) for i in batch):
+                if batch:
+                    position = max(position, batch[-1].id)
+                code, _h, body = await asyncio.to_thread(
+                    call_wsgi, self.flask, self._environ(scope, status_path))
+                if code != 200:
+                    return
+                if body != sent:
+                    sent = body
+                    await send({"type": "http.response.body", "more_body": True,
+                                "body": sse("ticket.status", position, body)})
+                status = json.loads(body)
+                service_id = status.get("service_id", service_id)
+                if status.get("status") in TICKET_FINAL:
+                    return
+            batch = await self._next(sub, send)
+
+    # ---------------------------------------------------------------- recheck
+    async def _recheck_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.recheck)
+            if not self.open:
+                continue
+            keys = list(self._environs.items())
+            try:
+                refused = await asyncio.to_thread(self._refused, keys)
+            except Exception:  # noqa: BLE001 - the database is away: next round
+                log.exception("rechecking the streams' credentials")
+                continue
+            for key in refused:
+                for sub in list(self.open.get(key, ())):
+                    sub.close()
+
+    def _refused(self, keys: list[tuple[tuple[bytes, bytes], dict]]) -> list[tuple[bytes, bytes]]:
+        """The credentials whose stream the app no longer admits (in a thread)."""
+        out = []
+        for key, environ in keys:
+            again = {k: v for k, v in environ.items() if k != STREAM_KEY}
+            again["wsgi.input"] = io.BytesIO(b"")
+            again.pop("HTTP_LAST_EVENT_ID", None)
+            if call_wsgi(self.flask, again)[0] != 200:
+                out.append(key)
+        return out
+
+
+def _header(scope: dict, name: bytes) -> bytes:
+    return next((v for k, v in scope["headers"] if k == name), b"")
+
+
+def _concerns(item: Item, ticket_id: int, service_id: int | None) -> bool:
+    """Whether an event may change what a ticket's holder sees."""
+    if item.type == "counter.updated":
+        return True
+    return item.type.startswith("ticket.") and (item.ticket_id == ticket_id
+                                                 or item.service_id == service_id)
+
+
+def close_all_streams() -> None:
+    """End the open streams of every app of this process (the server stops)."""
+    for app in list(_APPS):
+        app.close_streams()
