@@ -129,7 +129,30 @@ def main() -> None:
         assert r.status_code == 201, r.get_data(as_text=True)
     print(f"  POST /api/v1/tickets (event with waiting counts) "
           f"{(time.process_time() - t0) / n * 1000:6.2f} ms CPU/request")
+    payload_cost(app.extensions["motcua_db"], creds)
     app.extensions["motcua_db"].dispose()
+
+
+def payload_cost(db, creds: dict) -> None:
+    """What the ticket block of an event costs to build (``engine.ticket_summary``,
+    the part the consoles' fields added to): a plain ticket, and one that was
+    transferred (its chain's names are read)."""
+    n = 500
+    with db.write() as s:
+        t = s.query(m.Ticket).filter(m.Ticket.status == m.WAITING, m.Ticket.service_id
+                                     == creds["services"]["HT"]).order_by(m.Ticket.id).first()
+        counter = creds["counters"].get("1") or creds["counters"][1]
+        e.transfer(s, t.id, counter, None, to_service_id=creds["services"]["CT"])
+    with db.read() as s:
+        plain = s.query(m.Ticket).filter(m.Ticket.transfer_chain == []).first()
+        moved = s.get(m.Ticket, t.id)
+        for label, ticket in (("plain ticket", plain), ("transferred ticket", moved)):
+            e.ticket_summary(s, ticket)
+            t0 = time.process_time()
+            for _ in range(n):
+                e.ticket_summary(s, ticket)
+            print(f"  event ticket block, {label:<20} {(time.process_time() - t0) / n * 1000:6.3f}"
+                  " ms CPU/event")
 
 
 if __name__ == "__main__":

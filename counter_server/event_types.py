@@ -46,7 +46,13 @@ AUDIENCE: dict[str, frozenset[str]] = {
 #: ticket_id, counter_id, staff_id and created_at).  Never a ticket's code.
 #:
 #: ``ticket``   id, number, display_number, service_id, status, priority_class,
-#:              counter_id, counter_number, recall_count, issued_at, called_at
+#:              counter_id, counter_number, target_counter_id, recall_count,
+#:              issued_at, called_at, started_at, finished_at, transfers (the
+#:              transfer chain with names: at, from_service, from_counter,
+#:              to_service, to_counter, by; [] for a ticket never transferred,
+#:              so nothing is read for it).  The consoles keep their waiting
+#:              and no-show lists, the ticket in hand and the officer's
+#:              figures from these fields (static/console/console.js).
 #: ``counter``  id, number, name, state, pause_reason, staff_id,
 #:              current_ticket_id, staff ({id, full_name, photo_url} or null)
 #: ``services`` every active service of the office after the change:

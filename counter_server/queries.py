@@ -68,13 +68,14 @@ def _counter_numbers(conn: Any, office_id: int) -> tuple[dict[int, list[int]], d
 
 
 def services_view(s: Session, office_id: int, now: dt.datetime | None = None,
-                  office: Any = None) -> dict[str, Any]:
+                  office: Any = None, numbers: Any = None) -> dict[str, Any]:
     """``GET /services``: the office, its services as the kiosk shows them,
-    the rating set-up and ``last_event_id`` (where a stream resumes)."""
+    the rating set-up and ``last_event_id`` (where a stream resumes).
+    ``numbers``: ``_counter_numbers`` when the caller has read them."""
     now = now or e.utcnow()
     conn = s.connection()
     office, rows, queue = e.office_queue(conn, office_id, now, office)
-    serving, _by_counter = _counter_numbers(conn, office_id)
+    serving, _by_counter = numbers or _counter_numbers(conn, office_id)
     services = []
     for svc, q in zip(rows, queue):
         reason = q["closed_reason"]
@@ -166,9 +167,10 @@ def display_snapshot(s: Session, office_id: int, recent: int = RECENT_CALLS,
     conn = s.connection()
     if office is None:
         office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
-    view = services_view(s, office_id, now, office)
+    numbers = _counter_numbers(conn, office_id)
+    view = services_view(s, office_id, now, office, numbers)
     last_id = view["last_event_id"]
-    _serving, by_counter = _counter_numbers(conn, office_id)
+    _serving, by_counter = numbers
     counters = [_counter_block(row, by_counter.get(row.id, []))
                 for row in conn.execute(st.COUNTERS_VIEW, {"b_office": office_id})]
     # Recent calls of today's service day only: a TV never starts the day with yesterday's.

@@ -166,7 +166,8 @@ COMPLETE = _COMPLETE.returning(*TICKET.c)
 # What the event needs (engine.ticket_summary), when nobody shows the ticket.
 COMPLETE_BRIEF = _COMPLETE.returning(*(TICKET.c[n] for n in (
     "id", "office_id", "number", "display_number", "service_id", "status", "priority_class",
-    "counter_id", "recall_count", "issued_at", "called_at")))
+    "counter_id", "target_counter_id", "recall_count", "issued_at", "called_at", "started_at",
+    "finished_at", "transfer_chain")))
 COUNTER_RELEASE = (update(COUNTER)
                    .where(COUNTER.c.id == bindparam("b_id"),
                           COUNTER.c.current_ticket_id == bindparam("b_ticket"))
@@ -250,6 +251,20 @@ COUNTERS_VIEW = _COUNTER_VIEW.where(COUNTER.c.office_id == bindparam("b_office")
                                     COUNTER.c.active.is_(True)).order_by(COUNTER.c.number)
 COUNTER_VIEW = _COUNTER_VIEW.where(COUNTER.c.id == bindparam("b_id"))
 # The officer signed in at a counter, as events carry them.
+# The names a transfer hop shows (engine.transfer_history): null where the hop has none.
+_S2 = SERVICE.alias("to_service")
+_C2 = COUNTER.alias("to_counter")
+TRANSFER_NAMES = select(
+    select(SERVICE.c.name).where(SERVICE.c.id == bindparam("b_from_service"))
+    .scalar_subquery().label("from_service"),
+    select(_S2.c.name).where(_S2.c.id == bindparam("b_to_service"))
+    .scalar_subquery().label("to_service"),
+    select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_from_counter"))
+    .scalar_subquery().label("from_counter"),
+    select(_C2.c.number).where(_C2.c.id == bindparam("b_to_counter"))
+    .scalar_subquery().label("to_counter"),
+    select(USER.c.full_name).where(USER.c.id == bindparam("b_staff"))
+    .scalar_subquery().label("by"))
 STAFF_BRIEF = select(USER.c.id, USER.c.full_name, USER.c.photo).where(
     USER.c.id == bindparam("b_id"))
 # The latest calls (today's are kept by the caller): the event index read

@@ -2,8 +2,11 @@
 
 ``GET /console/state`` is what the page shows, computed fresh from the
 database: the counter, the ticket in hand, the waiting list for this
-counter's services and the officer's figures for today.  The page refetches
-it after each of its own actions and on every event of the stream.
+counter's services and the officer's figures for today.  The page fetches
+it when its event stream (re)connects and then keeps it up to date from the
+events' payloads alone (static/console/console.js); every 30 seconds it
+asks again with ``If-None-Match`` (its heartbeat for the idle-counter check,
+a 304 while no event of the office has happened since).
 """
 from __future__ import annotations
 
@@ -11,14 +14,14 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import jsonify, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import engine as e
 from .. import event_types
 from .. import models as m
-from ..api import get_db
+from ..api import get_db, snapshot
 from ..defaults import office_settings
 from ..queries import counter_view
 from ..security import AuthError, current_principal, require
@@ -41,29 +44,16 @@ def _seconds(a: dt.datetime | None, b: dt.datetime | None) -> int | None:
     return None if a is None or b is None else max(0, int((b - a).total_seconds()))
 
 
-def transfer_history(s: Session, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The transfer chain with names, so the officer sees where the citizen has been."""
-    out = []
-    for hop in chain or []:
-        def svc(key: str) -> str | None:
-            sv = s.get(m.Service, hop[key]) if hop.get(key) else None
-            return sv.name if sv else None
-
-        def ctr(key: str) -> int | None:
-            c = s.get(m.Counter, hop[key]) if hop.get(key) else None
-            return c.number if c else None
-
-        by = s.get(m.User, hop["staff_id"]) if hop.get("staff_id") else None
-        out.append({"at": hop.get("at"), "from_service": svc("from_service_id"),
-                    "from_counter": ctr("from_counter_id"), "to_service": svc("to_service_id"),
-                    "to_counter": ctr("to_counter_id"), "by": by.full_name if by else None})
-    return out
+def service_names(s: Session, office_id: int) -> dict[int, str]:
+    return {sv.id: sv.name for sv in s.scalars(select(m.Service).where(
+        m.Service.office_id == office_id))}
 
 
-def waiting_list(s: Session, c: m.Counter, now: dt.datetime) -> list[dict[str, Any]]:
+def waiting_list(s: Session, c: m.Counter, now: dt.datetime,
+                 names: dict[int, str]) -> list[dict[str, Any]]:
+    """The tickets this counter may call (the page then keeps it from the
+    ticket events: ``console.js`` applies the same rule)."""
     service_ids = [cs.service_id for cs in c.services]
-    names = {sv.id: sv.name for sv in s.scalars(select(m.Service).where(
-        m.Service.office_id == c.office_id))}
     rows = s.scalars(select(m.Ticket).where(
         m.Ticket.office_id == c.office_id, m.Ticket.status == m.WAITING,
         or_(m.Ticket.target_counter_id == c.id,
@@ -77,11 +67,9 @@ def waiting_list(s: Session, c: m.Counter, now: dt.datetime) -> list[dict[str, A
 
 
 def no_show_list(s: Session, c: m.Counter, office: m.Office,
-                 now: dt.datetime) -> list[dict[str, Any]]:
+                 now: dt.datetime, names: dict[int, str]) -> list[dict[str, Any]]:
     """Today's no-shows this counter may bring back: marked here, or of its services."""
     service_ids = [cs.service_id for cs in c.services]
-    names = {sv.id: sv.name for sv in s.scalars(select(m.Service).where(
-        m.Service.office_id == c.office_id))}
     rows = s.scalars(select(m.Ticket).where(
         m.Ticket.office_id == c.office_id, m.Ticket.status == m.NO_SHOW,
         m.Ticket.service_day == e.service_day(office, now),
@@ -124,6 +112,8 @@ def today_figures(s: Session, office: m.Office, staff_id: int, now: dt.datetime)
             "transferred": counts.get("ticket.transferred", 0),
             "avg_service_minutes": round(sum(serve) / len(serve) / 60, 1) if serve else None,
             "avg_wait_minutes": round(sum(waits) / len(waits) / 60, 1) if waits else None,
+            # The sums behind the averages: the page adds each completed ticket.
+            "serve_seconds": [sum(serve), len(serve)], "wait_seconds": [sum(waits), len(waits)],
             "ratings": len(ratings),
             "satisfied_percent": round(100 * sum(1 for r in ratings if r in good) / len(ratings))
             if ratings else None}
@@ -140,14 +130,18 @@ def console_state(s: Session, counter_id: int, staff_id: int) -> dict[str, Any]:
         current = dict(view["current"])
         current.update({"wait_seconds": _seconds(t.issued_at, t.called_at or now),
                         "serving_seconds": _seconds(t.started_at, now),
-                        "transfers": transfer_history(s, t.transfer_chain)})
+                        "transfers": e.transfer_history(s.connection(), t.transfer_chain)})
     last_id = s.scalar(select(func.max(m.Event.id)).where(m.Event.office_id == office.id)) or 0
+    names = service_names(s, office.id)
     return {"now": e.iso(now), "last_event_id": last_id, "me": staff_id,
             "counter": {k: view[k] for k in ("id", "number", "name", "state", "pause_reason",
                                              "services", "staff")},
             "someone_else": bool(view["staff"] and view["staff"]["id"] != staff_id),
-            "current": current, "waiting": waiting_list(s, c, now),
-            "no_shows": no_show_list(s, c, office, now),
+            "current": current, "waiting": waiting_list(s, c, now, names),
+            "waiting_limit": WAITING_LIMIT, "service_names": names,
+            "figure_types": list(FIGURE_TYPES),
+            "service_day": e.service_day(office, now).isoformat(),
+            "no_shows": no_show_list(s, c, office, now, names),
             "device_faults": device_faults(s, office.id),
             "figures": today_figures(s, office, staff_id, now)}
 
@@ -184,6 +178,8 @@ def state():
         c = s.get(m.Counter, p.counter_id)
         if c is None or c.office_id != p.office_id:
             raise e.not_found("counter")
-        resp = jsonify(console_state(s, c.id, p.user_id))
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+        counter_id = c.id
+    # What the page shows changes with the office's events (and the day):
+    # the same weak ETag as the screens' snapshots, kept per counter and officer.
+    return snapshot(f"console-{counter_id}-{p.user_id}", p.office_id,
+                    lambda s, _office: console_state(s, counter_id, p.user_id))

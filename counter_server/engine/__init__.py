@@ -24,7 +24,8 @@ from .counter_state import (TICKET_CHOICES, close_idle_counters, pause, release_
 from .errors import DomainError, not_found
 from .estimates import (average_service_minutes, estimate_wait_minutes, office_queue,
                         open_counters_for, waiting_before)
-from .events import append_event, counter_summary, iso, staff_brief, ticket_summary
+from .events import (append_event, counter_summary, iso, staff_brief, ticket_summary,
+                     transfer_history)
 from .hours import (CLOSED_MESSAGES, local_time, service_day, service_open_state, utcnow,
                     within_hours)
 from .issuing import Issued, format_number, issue_ticket
@@ -37,5 +38,5 @@ __all__ = [
     "not_found", "open_counters_for", "pause", "reactivate", "recall", "resume",
     "service_day", "service_open_state", "sign_in_counter", "sign_out_counter", "staff_brief",
     "start",
-    "ticket_summary", "transfer", "utcnow", "waiting_before", "within_hours",
+    "ticket_summary", "transfer", "transfer_history", "utcnow", "waiting_before", "within_hours",
 ]

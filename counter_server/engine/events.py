@@ -23,6 +23,22 @@ def iso(t: dt.datetime | None) -> str | None:
     return None if t is None else t.replace(tzinfo=dt.timezone.utc).isoformat()
 
 
+def transfer_history(conn: Any, chain: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """A ticket's transfer chain with names (services, counter numbers, the
+    officer), so a console shows where the citizen has been.  Nothing to read
+    for a ticket never transferred; one statement per hop otherwise."""
+    out = []
+    for hop in chain or []:
+        names = conn.execute(st.TRANSFER_NAMES, {
+            "b_from_service": hop.get("from_service_id"), "b_to_service": hop.get("to_service_id"),
+            "b_from_counter": hop.get("from_counter_id"), "b_to_counter": hop.get("to_counter_id"),
+            "b_staff": hop.get("staff_id")}).one()
+        out.append({"at": hop.get("at"), "from_service": names.from_service,
+                    "from_counter": names.from_counter, "to_service": names.to_service,
+                    "to_counter": names.to_counter, "by": names.by})
+    return out
+
+
 def ticket_summary(s: Any, t: Any, counter: Any = None) -> dict[str, Any]:
     """What the display and consoles need about a ticket (never its code).
     ``t`` is an ORM object or a row of the ticket table; ``counter``, when
@@ -34,12 +50,16 @@ def ticket_summary(s: Any, t: Any, counter: Any = None) -> dict[str, Any]:
         else:
             counter_number = s.connection().execute(
                 st.COUNTER_NUMBER, {"b_id": t.counter_id}).scalar()
+    chain = t.transfer_chain
     return {
         "id": t.id, "number": t.number, "display_number": t.display_number,
         "service_id": t.service_id, "status": t.status, "priority_class": t.priority_class,
         "counter_id": t.counter_id, "counter_number": counter_number,
+        "target_counter_id": t.target_counter_id,
         "recall_count": t.recall_count, "issued_at": iso(t.issued_at),
-        "called_at": iso(t.called_at),
+        "called_at": iso(t.called_at), "started_at": iso(t.started_at),
+        "finished_at": iso(t.finished_at),
+        "transfers": transfer_history(s.connection(), chain) if chain else [],
     }
 
 

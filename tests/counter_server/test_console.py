@@ -93,3 +93,24 @@ def test_pages_are_vietnamese(app, creds):
                  "Số liệu của tôi hôm nay", "Đang chờ"):
         assert text in page
     assert csrf_of(page)
+
+
+def test_state_answers_304_until_an_event_of_the_office(app, client, creds):
+    """The page's 30-second heartbeat: 304 while nothing happened, the fresh
+    state after any event of the office (here a ticket of another service)."""
+    staff = app.test_client()
+    web_login(staff, creds, "canbo1", counter=1)
+    r = staff.get("/console/state")
+    tag = r.headers["ETag"]
+    assert r.status_code == 200 and tag.startswith('W/"console-')
+    again = staff.get("/console/state?beat=1", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.headers["ETag"] == tag
+    issue(client, creds, "CU")
+    fresh = staff.get("/console/state?beat=1", headers={"If-None-Match": tag})
+    assert fresh.status_code == 200 and fresh.headers["ETag"] != tag
+    assert fresh.get_json()["last_event_id"] > r.get_json()["last_event_id"]
+    # Another officer's state is not this one's, even at the same event.
+    other = app.test_client()
+    web_login(other, creds, "canbo2", counter=2)
+    assert other.get("/console/state", headers={"If-None-Match": fresh.headers["ETag"]}
+                     ).status_code == 200

@@ -14,7 +14,8 @@ from counter_server.queries import services_view
 from tests.counter_server.engine_support import T0, ctr, svc
 
 TICKET_KEYS = {"id", "number", "display_number", "service_id", "status", "priority_class",
-               "counter_id", "counter_number", "recall_count", "issued_at", "called_at"}
+               "counter_id", "counter_number", "target_counter_id", "recall_count",
+               "issued_at", "called_at", "started_at", "finished_at", "transfers"}
 COUNTER_KEYS = {"id", "number", "name", "state", "pause_reason", "staff_id",
                 "current_ticket_id", "staff"}
 SERVICE_KEYS = {"id", "waiting", "estimated_wait_minutes", "open", "closed_reason",
@@ -72,6 +73,13 @@ def test_every_queue_event_carries_ticket_counter_and_waiting_counts(env) -> Non
         if "counter" in body:
             assert set(body["counter"]) == COUNTER_KEYS
         assert all(set(q) == SERVICE_KEYS for q in body["services"])
+        # The console shows where a transferred citizen has been, by name.
+        hops = body["ticket"]["transfers"] if "ticket" in body else []
+        if ev.type == "ticket.transferred":
+            assert [(h["from_service"], h["to_service"]) for h in hops] == [
+                ("Tư pháp – Hộ tịch", "Chứng thực")], hops
+        else:
+            assert hops == []
 
     def waiting(ev, code):
         return next(q["waiting"] for q in ev.payload["services"] if q["id"] == svc(creds, code))

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from typing import Any, Callable
 
+import pytest
 import requests
 
 from sqlalchemy import func, select
@@ -193,3 +194,125 @@ def test_a_reconnect_takes_one_snapshot_answered_304(live_server: LiveServer) ->
         assert state.last_event_id == first and state.office.get("name")
     finally:
         feed.stop()
+
+
+# ---------------------------------------------------------------- the console
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _page_view(page: Any) -> dict[str, Any]:
+    """What the console page shows, read from its DOM."""
+    return page.evaluate("""() => ({
+        waiting: [...document.querySelectorAll('#waiting-list tr[data-ticket-id]')]
+                 .map(tr => Number(tr.dataset.ticketId)),
+        no_shows: [...document.querySelectorAll('#no-show-list tr[data-ticket-id]')]
+                  .map(tr => Number(tr.dataset.ticketId)),
+        current: document.getElementById('ticket-number').textContent,
+        transfers: document.getElementById('ticket-transfers').textContent,
+        faults: document.getElementById('device-faults').hidden ? ''
+                : document.getElementById('device-faults').textContent,
+        figures: Object.fromEntries([...document.querySelectorAll('[data-fig]')]
+                                    .map(dd => [dd.dataset.fig, dd.textContent])),
+    })""")
+
+
+def _expected_view(state: dict[str, Any], faults: str) -> dict[str, Any]:
+    """What the page should show of a fresh ``/console/state``."""
+    cur = state["current"]
+    return {"waiting": [w["id"] for w in state["waiting"]],
+            "no_shows": [n["id"] for n in state["no_shows"]],
+            "current": cur["display_number"] if cur else "—",
+            "figures": {k: "—" if v is None else f"{v:g}" for k, v in state["figures"].items()
+                        if k not in ("serve_seconds", "wait_seconds")},
+            "faults": faults}
+
+
+@pytest.mark.slow
+def test_the_console_page_updates_from_events_alone(live_server: LiveServer) -> None:
+    """A real Chromium console at counter 1 while the kiosk issues, another
+    officer calls and transfers, and the page's own officer calls, starts,
+    completes and marks a no-show: the page asks for /console/state once when
+    its stream opens and never again, and what it shows equals a fresh state."""
+    pw = pytest.importorskip("playwright.sync_api")
+    url = live_server.url
+    kiosk = ApiClient(url, live_server.token("kiosk"))
+    other = ApiClient(url, live_server.staff_token(2))  # counter 2 serves CT and HT
+    svc = live_server.creds["services"]
+    c1, c2 = live_server.creds["counters"]["1"], live_server.creds["counters"]["2"]
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            ctx = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 850})
+            page = ctx.new_page()
+            asked: list[str] = []
+            page.on("request", lambda r: asked.append(r.url) if "/console/state" in r.url
+                    and "beat=1" not in r.url else None)
+            page.goto(url + "/login")
+            page.fill("input[name=username]", "canbo1")
+            page.fill("input[name=password]", live_server.creds["users"]["canbo1"]["password"])
+            page.select_option("select[name=counter_id]", str(c1))
+            page.click("button[type=submit]")
+            page.wait_for_url("**/console")
+            expect = pw.expect
+            expect(page.locator("#live")).to_have_text("Trực tiếp", timeout=20_000)
+            expect(page.locator("#counter-state")).not_to_have_text("", timeout=20_000)
+            wait_for(lambda: asked, what="the page's first state")
+            page.wait_for_load_state("networkidle")
+            asked.clear()
+
+            seen: list[dict[str, Any]] = [{}]
+
+            def shows(pred: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+                def check() -> dict[str, Any] | None:
+                    seen[0] = _page_view(page)
+                    return seen[0] if pred(seen[0]) else None
+                try:
+                    return wait_for(check, what=what)
+                except AssertionError as exc:
+                    raise AssertionError(f"{exc}; the page shows {seen[0]}") from None
+
+            a = kiosk.issue_ticket(svc["HT"])
+            b = kiosk.issue_ticket(svc["BHYT"])
+            elsewhere = kiosk.issue_ticket(svc["CU"])  # not this counter's services
+            d = kiosk.issue_ticket(svc["HT"])
+            shows(lambda v: v["waiting"] == [a["id"], b["id"], d["id"]], "three waiting here")
+
+            page.click("#btn-call-next")  # the page's officer calls A
+            shows(lambda v: v["current"] == a["display_number"]
+                  and v["waiting"] == [b["id"], d["id"]], "A in hand")
+            other.counter_action(c2, "call-next")  # counter 2 calls the next HT: D
+            shows(lambda v: v["waiting"] == [b["id"]], "D taken by counter 2")
+            page.click("#btn-start")
+            expect(page.locator("#ticket-status")).to_have_text("Đang xử lý", timeout=20_000)
+            page.click("#btn-complete")
+            shows(lambda v: v["current"] == "—" and v["figures"]["completed"] == "1",
+                  "A completed, counted")
+            page.click("#btn-call-next")
+            shows(lambda v: v["current"] == b["display_number"] and v["waiting"] == [], "B in hand")
+            page.click("#btn-call-next")  # with B in hand: done, and nobody is waiting
+            page.click("#btn-complete")
+            shows(lambda v: v["current"] == "—" and v["figures"]["completed"] == "2",
+                  "B completed, counted")
+            # Counter 2 sends D to counter 1: it waits here, marked for this counter.
+            other.ticket_action(d["id"], "transfer", counter_id=c1)
+            shows(lambda v: d["id"] in v["waiting"], "D transferred here")
+            expect(page.locator(f'#waiting-list tr[data-ticket-id="{d["id"]}"]')) \
+                .to_contain_text("chuyển", timeout=20_000)
+            page.click("#btn-call-next")  # a ticket sent to this counter comes first
+            shows(lambda v: v["current"] == d["display_number"] and v["transfers"], "D in hand")
+            page.click("#btn-no-show")
+            shows(lambda v: v["current"] == "—" and v["no_shows"] == [d["id"]], "D a no-show")
+            kiosk.report_status("error", "paper_out", "Hết giấy")
+            shows(lambda v: "Hết giấy" in v["faults"], "the kiosk's fault")
+
+            # Caught up with the newest event: the page equals a fresh state.
+            fresh = ctx.request.get(url + "/console/state").json()
+            view = shows(lambda v: v["waiting"] == [w["id"] for w in fresh["waiting"]],
+                         "the newest event")
+            want = _expected_view(fresh, view["faults"])
+            assert {k: view[k] for k in want} == want
+            assert elsewhere["id"] not in view["waiting"]
+            assert asked == [], asked
+        finally:
+            browser.close()

@@ -1,8 +1,12 @@
-/* Staff console: actions go to the JSON API (session cookie + X-CSRFToken);
-   the screen is always redrawn from GET /console/state, refetched after every
-   action and on every event of the stream about this counter or its
-   services' queue, so it never shows a stale ticket.  The event types come
-   from the server (counter_server/event_types.py, embedded in the page). */
+/* Staff console: actions go to the JSON API (session cookie + X-CSRFToken).
+   The screen is drawn from one state: GET /console/state, fetched when the
+   event stream (re)connects or says stream.reset, then kept up to date from
+   the events' payloads alone (apply() below: the ticket and counter as they
+   are after the change, event_types.PAYLOADS), never refetched per event.
+   Every 30 s the page asks again with If-None-Match: the server's idle
+   check sees the console is still here, and a 304 costs next to nothing.
+   The event types come from the server (counter_server/event_types.py,
+   embedded in the page). */
 (function () {
   "use strict";
   var root = document.getElementById("console");
@@ -12,6 +16,7 @@
   var counterId = root.dataset.counterId;
   var stateUrl = root.dataset.stateUrl;
   var state = null, clockOffset = 0, fetchSeq = 0, appliedSeq = 0, busy = false, ended = false;
+  var etag = null, recent = [];  // the stream's latest events, replayed over a fetched state
   var $ = function (id) { return document.getElementById(id); };
 
   function fmtDuration(sec) {
@@ -42,20 +47,26 @@
     if (msg) show.t = setTimeout(function () { el.hidden = true; }, 6000);
   }
 
-  function refresh() {
-    var seq = ++fetchSeq;
-    return fetch(stateUrl, { credentials: "same-origin", cache: "no-store",
-                             headers: { "Accept": "application/json" } })
+  function refresh(why) {
+    var seq = ++fetchSeq, headers = { "Accept": "application/json" };
+    if (etag && state) headers["If-None-Match"] = etag;
+    // ?beat=1 marks the heartbeat in the server's log (and for the tests).
+    return fetch(why === "beat" ? stateUrl + "?beat=1" : stateUrl, { credentials: "same-origin", cache: "no-store", headers: headers })
       .then(function (r) {
         if (r.status === 401 || r.redirected) { location.href = "/login?next=/console"; return null; }
-        return r.json();
+        if (r.status === 304) return null;  // nothing happened since the state this page keeps
+        var tag = r.headers.get("ETag");
+        return r.json().then(function (data) { if (data && !data.error) data._etag = tag; return data; });
       })
       .then(function (data) {
         if (data && data.error && data.error.code === "session_ended") { endSession(data.error.message); return; }
         // Only the newest answer may paint: an older, slower one is dropped.
         if (!data || ended || seq < appliedSeq || data.error) return;
-        appliedSeq = seq; state = data;
+        appliedSeq = seq; state = data; etag = data._etag;
+        state.waiting_truncated = state.waiting.length >= state.waiting_limit;
         clockOffset = Date.parse(data.now) - Date.now();
+        // Events the stream brought while this answer was on its way.
+        recent.forEach(function (ev) { if (ev.id > state.last_event_id) apply(ev); });
         render();
       })
       .catch(function () { show(T.network, "error"); });
@@ -206,7 +217,12 @@
         else show(done ? done(data) : "", "ok");
       });
     }).catch(function () { show(T.network, "error"); })
-      .then(function () { busy = false; return refresh(); });
+      .then(function () {
+        busy = false;
+        // The action's events redraw the screen; without a stream, ask.
+        if (es && es.readyState === EventSource.OPEN) { if (state) render(); }
+        else return refresh();
+      });
   }
   function ticketAction(id, number, action) {
     var tk = "/api/v1/tickets/" + id + "/";
@@ -281,25 +297,91 @@
     if (KEYS[k]) { ev.preventDefault(); act(KEYS[k]); }
   });
 
-  var pending = null, es = null;
+  var es = null, painting = null;
   var TYPES = JSON.parse(document.getElementById("event-types").textContent);
-  function concernsMe(ev) {
-    // This page shows its counter, the queue of its services and the officer's
-    // figures: an event elsewhere in the office (another counter's pause, a
-    // ticket of another service) changes none of it.
-    if (!state) return true;
-    var p = ev.payload || {}, t = p.ticket || {}, c = p.counter || {};
-    var mine = String(counterId);
-    if (String(ev.counter_id) === mine || String(c.id) === mine || String(t.counter_id) === mine) return true;
-    return t.service_id !== undefined && state.counter.services.indexOf(t.service_id) >= 0;
+  var IN_HAND = ["called", "serving"];
+  function mine(id) { return id != null && String(id) === String(counterId); }
+  function serviceName(id) { return state.service_names[String(id)] || ""; }
+  function serves(t) {  // the rule of the server's waiting list (console/views.py)
+    return mine(t.target_counter_id) ||
+      (t.target_counter_id == null && state.counter.services.indexOf(t.service_id) >= 0);
   }
-  function onEvent(msg) {  // coalesce bursts of events into one refetch
+  function without(list, id) { return list.filter(function (x) { return x.id !== id; }); }
+  function inHandFrom(t) {
+    return { ticket_id: t.id, display_number: t.display_number, status: t.status,
+             service_id: t.service_id, service_name: serviceName(t.service_id),
+             called_at: t.called_at, started_at: t.started_at, issued_at: t.issued_at,
+             priority_class: t.priority_class, recall_count: t.recall_count,
+             transfers: t.transfers || [] };
+  }
+  function seconds(a, b) { return a && b ? Math.max(0, Math.floor((Date.parse(b) - Date.parse(a)) / 1000)) : null; }
+  // One event applied to the state this page keeps; false when the payload
+  // cannot tell (the page then asks for the state).
+  function apply(ev) {
+    if (ev.id <= state.last_event_id) return true;
+    state.last_event_id = ev.id;
+    var p = ev.payload || {}, t = p.ticket, c = p.counter;
+    if (p.device) {
+      state.device_faults = without(state.device_faults, p.device.id);
+      if (p.device.status === "error") state.device_faults.push(
+        { id: p.device.id, name: p.device.name, kind: p.device.kind, message: p.device.message });
+    }
+    if (t) {
+      var before = state.waiting.length;
+      state.waiting = without(state.waiting, t.id);
+      if (t.status === "waiting" && serves(t)) {
+        state.waiting.push({ id: t.id, display_number: t.display_number, service_id: t.service_id,
+                             service_name: serviceName(t.service_id), priority_class: t.priority_class,
+                             issued_at: t.issued_at, for_this_counter: mine(t.target_counter_id),
+                             transferred: !!(t.transfers && t.transfers.length) });
+        state.waiting.sort(function (a, b) {
+          return a.issued_at < b.issued_at ? -1 : a.issued_at > b.issued_at ? 1 : a.id - b.id; });
+        if (state.waiting_truncated && state.waiting.length > state.waiting_limit) state.waiting.pop();
+      }
+      // A full list (waiting_limit shown, more behind it) that shrinks: who comes next is unknown here.
+      if (state.waiting_truncated && state.waiting.length < Math.min(before, state.waiting_limit)) return false;
+      state.no_shows = without(state.no_shows, t.id);
+      if (t.status === "no_show" && (mine(t.counter_id) || state.counter.services.indexOf(t.service_id) >= 0))
+        state.no_shows.unshift({ id: t.id, display_number: t.display_number, service_id: t.service_id,
+                                 service_name: serviceName(t.service_id), marked_at: t.finished_at,
+                                 here: mine(t.counter_id) });
+      if (state.current && state.current.ticket_id === t.id && IN_HAND.indexOf(t.status) >= 0)
+        state.current = inHandFrom(t);
+    }
+    if (c && mine(c.id)) {
+      // Another officer, or nobody, at this counter: the server says what ended this session.
+      if (c.staff_id !== state.me) return false;
+      state.counter.state = c.state; state.counter.pause_reason = c.pause_reason;
+      state.counter.staff = c.staff; state.someone_else = false;
+      if (c.current_ticket_id == null) state.current = null;
+      else if (t && t.id === c.current_ticket_id && IN_HAND.indexOf(t.status) >= 0) state.current = inHandFrom(t);
+      else if (!state.current || state.current.ticket_id !== c.current_ticket_id) return false;
+    }
+    var f = state.figures;
+    if (String(ev.staff_id) === String(state.me) && state.figure_types.indexOf(ev.type) >= 0) {
+      var key = ev.type.split(".")[1];
+      f[key] = (f[key] || 0) + 1;
+      if (ev.type === "ticket.completed" && t) {
+        var serve = seconds(t.started_at, t.finished_at), wait = seconds(t.issued_at, t.called_at);
+        if (serve != null) { f.serve_seconds[0] += serve; f.serve_seconds[1] += 1; }
+        if (wait != null) { f.wait_seconds[0] += wait; f.wait_seconds[1] += 1; }
+        var avg = function (x) { return x[1] ? Math.round(x[0] / x[1] / 6) / 10 : null; };
+        f.avg_service_minutes = avg(f.serve_seconds); f.avg_wait_minutes = avg(f.wait_seconds);
+      }
+    }
+    return true;
+  }
+  function onEvent(msg) {
     var ev = null;
     try { ev = JSON.parse(msg.data); } catch (e) { ev = null; }
-    // Resets and kiosk printer faults concern every console of the office.
-    if (ev && msg.type !== TYPES.reset && TYPES.device.indexOf(msg.type) < 0 && !concernsMe(ev)) return;
-    if (pending) return;
-    pending = setTimeout(function () { pending = null; refresh(); }, 50);
+    if (!ev || ended) return;
+    // A restored backup: what this page knows is gone, ask for all of it.
+    if (msg.type === TYPES.reset) { recent = []; etag = null; refresh(); return; }
+    recent.push(ev);
+    if (recent.length > 500) recent.shift();
+    if (!state) return;  // the first answer replays it
+    if (!apply(ev)) { refresh(); return; }
+    if (!painting) painting = setTimeout(function () { painting = null; render(); }, 30);
   }
   function connect() {
     if (ended) return;
@@ -312,12 +394,12 @@
       if (es.readyState === EventSource.CLOSED && !ended) { setTimeout(connect, 3000); refresh(); }
     };
   }
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) refresh(); });
   setInterval(tick, 1000);
-  // A safety net under the stream, never the main path; it also tells the
-  // server this console is still here (a counter whose console is gone for
-  // the office's idle_close_minutes closes itself).
-  setInterval(function () { if (!ended) refresh(); }, 30000);
+  // The heartbeat: it tells the server this console is still here (a counter
+  // whose console is gone for the office's idle_close_minutes closes itself);
+  // a 304 while no event happened since the state was fetched, else the fresh
+  // state (the ratings figures, which the staff stream does not carry, with it).
+  setInterval(function () { if (!ended) refresh("beat"); }, 30000);
   refresh();
   connect();
 })();
