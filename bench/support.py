@@ -93,14 +93,19 @@ def widen_numbers(db_url: str) -> None:
 
 
 def set_office_setting(db_url: str, key: str, value: Any) -> None:
+    """One office setting, changed as the admin page does: with an
+    ``admin.settings_updated`` event (the screens' snapshot tags key on the
+    office's newest event; without one they keep their 304)."""
     from counter_server import models as m
     from counter_server.db import Database
+    from counter_server.engine import append_event
 
     db = Database(db_url, pool_size=1)
     try:
         with db.write() as s:
             office = s.query(m.Office).first()
             office.settings = {**(office.settings or {}), key: value}
+            append_event(s, office.id, "admin.settings_updated", payload={"admin": {"via": "bench"}})
     finally:
         db.dispose()
 
