@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import support  # noqa: F401  (first: sys.path and the headless environment)
-from support import (FrameCounter, Office, idle, load_average, office_server, on_ui,
-                     print_growth, print_rows, run_app, set_office_setting, snapshot, wait_until)
+from support import (FrameCounter, Office, frame_cost, idle, load_average, office_server, on_ui,
+                     print_growth, print_rows, run_app, set_office_setting, snapshot,
+                     stall_watch, wait_until)
 
 TARGET_RSS_MB = 50.0
 WARM_UP = 100
@@ -52,7 +53,15 @@ def touch(widget: Any) -> None:
 
 
 # ---------------------------------------------------------------------- kiosk
-def kiosk_app(server: Any, folder: Path) -> Any:
+def override_multisamples(n: int | None) -> None:
+    """After the app's own settings, before the window opens (a before/after reference)."""
+    if n is not None:
+        from kivy.config import Config
+
+        Config.set("graphics", "multisamples", str(n))
+
+
+def kiosk_app(server: Any, folder: Path, multisamples: int | None) -> Any:
     from kiosk.app import configure_kivy, create_app, parse_args
 
     args = parse_args(["--server", server.url, "--token", server.token("kiosk"), "--windowed",
@@ -60,6 +69,7 @@ def kiosk_app(server: Any, folder: Path) -> Any:
                        "--printer", f'{{"kind": "file", "devfile": "{Path(os.devnull).as_posix()}"}}',
                        "--data-dir", str(folder)])
     configure_kivy(args)
+    override_multisamples(multisamples)
     return create_app(args)
 
 
@@ -107,7 +117,7 @@ class KioskDriver:
 
 
 # ---------------------------------------------------------------------- tablet
-def tablet_app(server: Any, folder: Path) -> Any:
+def tablet_app(server: Any, folder: Path, multisamples: int | None) -> Any:
     from kiosk.rating_app import RatingTabletApp, configure_window, parse_args
 
     args = parse_args(["--server", server.url, "--token", server.token("rating1"),
@@ -115,6 +125,7 @@ def tablet_app(server: Any, folder: Path) -> Any:
                        "--data-dir", str(folder)])
     args.thanks_seconds = 0.3  # back to idle quickly: the next call follows at once
     configure_window(args.size, args.windowed)
+    override_multisamples(multisamples)
     return RatingTabletApp(args)
 
 
@@ -164,7 +175,8 @@ class TabletDriver:
 def report(out: dict, opts: argparse.Namespace, driver: Any, started: float) -> None:
     rows = out.get("rows", [])
     what = "touches" if opts.app == "kiosk" else "calls"
-    print(f"{opts.app} soak, software GL ({os.cpu_count()} CPUs, load average {load_average():.1f}), "
+    ms = "" if opts.multisamples is None else f", multisamples {opts.multisamples}"
+    print(f"{opts.app} soak{ms}, software GL ({os.cpu_count()} CPUs, load average {load_average():.1f}), "
           f"{(time.monotonic() - started) / 60:.0f} min, {out.get('rate', 0):.1f} {what}/s")
     print_rows(rows, what)
     print_growth(rows, TARGET_RSS_MB)
@@ -174,6 +186,9 @@ def report(out: dict, opts: argparse.Namespace, driver: Any, started: float) -> 
     r = out.get("idle")
     if r:
         print(f"  idle: {r['fps']:5.2f} frames drawn/s, CPU {r['cpu'] * 100:5.1f} % of a core")
+    r = out.get("frame")
+    if r:
+        print(f"  redrawn continuously: {r['fps']:5.2f} frames/s, CPU {r['cpu_ms']:5.1f} ms a frame")
     if out.get("error"):
         print("  stopped early:", out["error"])
     sys.stdout.flush()
@@ -188,6 +203,8 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=1000, help="a memory row every N events")
     ap.add_argument("--idle-seconds", type=float, default=20)
     ap.add_argument("--rate-every", type=int, default=10, help="tablet: touch a face every N offers")
+    ap.add_argument("--multisamples", type=int, default=None,
+                    help="override the app's OpenGL multisampling (a before/after reference)")
     ap.add_argument("--max-minutes", type=float, default=0,
                     help="stop the events after this long (0: no limit); the figures say how many ran")
     opts = ap.parse_args()
@@ -200,11 +217,11 @@ def main() -> None:
         set_office_setting(server.db_url, "rating_min_interval_seconds", 0)
         folder = Path(data)
         if opts.app == "kiosk":
-            app = kiosk_app(server, folder)
+            app = kiosk_app(server, folder, opts.multisamples)
             ready, event = kiosk_ready(app), KioskDriver(app).event
             driver = None
         else:
-            app = tablet_app(server, folder)
+            app = tablet_app(server, folder, opts.multisamples)
             office = Office(server, counters=(1,))
             driver = TabletDriver(app, office, opts.rate_every)
             ready, event = tablet_ready(app), driver.event
@@ -218,7 +235,8 @@ def main() -> None:
                 stop_at = t0 + opts.max_minutes * 60 if opts.max_minutes else float("inf")
                 done = 0
                 while done < opts.events and (done < WARM_UP or time.monotonic() < stop_at):
-                    event(done)
+                    with stall_watch():
+                        event(done)
                     done += 1
                     if done == WARM_UP or (done > WARM_UP and done % opts.every == 0):
                         rows.append(snapshot(f"after {done}", done, settle=1.0))
@@ -228,6 +246,7 @@ def main() -> None:
                 wait_until(ready, timeout=180, what=f"{opts.app} idle")  # unrated faces time out
                 time.sleep(2.0)
                 out["idle"] = idle(lambda: frames.frames, opts.idle_seconds)
+                out["frame"] = frame_cost(lambda: frames.frames, opts.idle_seconds / 2)
             except Exception as exc:  # print what was measured so far
                 out["error"] = repr(exc)
             # From the worker, before the app stops: the figures are printed

@@ -61,7 +61,7 @@ def soak(app: Any, server: Any, office: Office, opts: argparse.Namespace, out: d
     rows = out["rows"] = []
     office.run(100, 0.1)
     rows.append(snapshot("first 100 calls", office.calls))
-    frames = lambda: app.frames_drawn  # noqa: E731
+    frames = lambda: app.frames.drawn  # noqa: E731
     out["notice"] = bool(app.notice)
     time.sleep(3.0)  # the last call's highlight and announcement end first
     out["idle_on"] = idle(frames, opts.idle_seconds)
@@ -70,6 +70,8 @@ def soak(app: Any, server: Any, office: Office, opts: argparse.Namespace, out: d
     deadline = time.monotonic() + 30
     while app.state.ticker and time.monotonic() < deadline:
         time.sleep(0.1)
+    if app.state.ticker:
+        raise RuntimeError("the display_ticker setting did not reach the display in 30 s")
     time.sleep(1.0)
     out["idle_off"] = idle(frames, opts.idle_seconds)
     set_office_setting(server.db_url, "display_ticker", True)

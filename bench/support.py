@@ -10,14 +10,19 @@ shadow the ``display`` package) and sets the headless SDL environment.
   and call it, at every counter in turn;
 * :func:`run_app` - run a Kivy app and a worker thread that drives it from
   outside; :func:`on_ui` runs a function on the Kivy thread;
-* :func:`rss_mb`, :func:`cpu_seconds`, :func:`ui_counts`, :func:`idle` -
-  the figures the soaks print.
+* :func:`rss_mb`, :func:`cpu_seconds`, :func:`ui_counts`, :func:`idle`,
+  :func:`frame_cost` - the figures the soaks print;
+* every request times out (:data:`REQUEST_TIMEOUT`; the server's thread
+  stacks are printed then) and :func:`stall_watch` dumps the bench's own
+  threads when a step stalls: a hang is reported, never silent.
 """
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import gc
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -37,6 +42,13 @@ os.environ.setdefault("MOTCUA_SECRET_KEY", "bench-" + os.urandom(8).hex())
 os.environ.setdefault("MOTCUA_BACKUP_TIME", "off")
 
 import requests  # noqa: E402
+
+#: Every HTTP request of a bench gives up after this long: a hang is reported
+#: (with the server's thread stacks), never waited for silently.
+REQUEST_TIMEOUT = 30.0
+#: The bench's own threads are dumped (faulthandler, which needs no GIL) when
+#: one step makes no progress for this long.
+STALL_SECONDS = 120.0
 
 #: Numbers per service in the benchmark office: a soak calls 10,000 tickets in
 #: one service day, more than the demo's blocks of 999 hold.
@@ -81,14 +93,19 @@ def widen_numbers(db_url: str) -> None:
 
 
 def set_office_setting(db_url: str, key: str, value: Any) -> None:
+    """One office setting, changed as the admin page does: with an
+    ``admin.settings_updated`` event (the screens' snapshot tags key on the
+    office's newest event; without one they keep their 304)."""
     from counter_server import models as m
     from counter_server.db import Database
+    from counter_server.engine import append_event
 
     db = Database(db_url, pool_size=1)
     try:
         with db.write() as s:
             office = s.query(m.Office).first()
             office.settings = {**(office.settings or {}), key: value}
+            append_event(s, office.id, "admin.settings_updated", payload={"admin": {"via": "bench"}})
     finally:
         db.dispose()
 
@@ -104,11 +121,42 @@ def office_server(threads: int = 16) -> Iterator[Any]:
         db_url = f"sqlite:///{(folder / 'bench.sqlite3').as_posix()}"
         creds = seed_database(db_url)
         widen_numbers(db_url)
-        server = LiveServer(db_url, folder / "instance", creds, threads=threads).start()
+        server = LiveServer(db_url, folder / "instance", creds, threads=threads,
+                            env=_stack_dump_env(folder)).start()
         try:
             yield server
         finally:
             server.stop()
+
+
+def _stack_dump_env(folder: Path) -> dict[str, str]:
+    """Environment for the server process: where signals exist, SIGUSR1 makes
+    it write every thread's stack to its log (a ``sitecustomize`` on its path)."""
+    if not hasattr(signal, "SIGUSR1"):
+        return {}
+    diag = folder / "diag"
+    diag.mkdir()
+    (diag / "sitecustomize.py").write_text(
+        "import faulthandler, signal, sys\n"
+        "faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)\n")
+    return {"PYTHONPATH": os.pathsep.join([str(diag), os.environ.get("PYTHONPATH", "")])}
+
+
+def server_stacks(server: Any, wait: float = 2.0) -> str:
+    """The server's thread stacks (SIGUSR1, see :func:`_stack_dump_env`): the
+    part of its log they were written to."""
+    if not hasattr(signal, "SIGUSR1") or server.proc is None or server.proc.poll() is not None:
+        return "(no stacks: the server is not running or has no SIGUSR1)"
+    size = server.log.stat().st_size
+    server.proc.send_signal(signal.SIGUSR1)
+    time.sleep(wait)
+    with open(server.log, "rb") as f:
+        f.seek(size)
+        return f.read().decode(errors="replace")
+
+
+class Stalled(RuntimeError):
+    """A request of the bench got no answer within :data:`REQUEST_TIMEOUT`."""
 
 
 class Office:
@@ -117,6 +165,7 @@ class Office:
     (completing the one it served), at the given counters in turn."""
 
     def __init__(self, server: Any, counters: tuple[int, ...] = (1, 2, 3, 4)) -> None:
+        self.server = server
         self.url, self.http = server.url, requests.Session()
         self.kiosk = {"Authorization": f"Bearer {server.token('kiosk')}"}
         from counter_server.defaults import DEMO_COUNTERS
@@ -134,26 +183,53 @@ class Office:
         """One call; the called ticket, or None when the server refused."""
         cid, headers, services = self.staff[self.calls % len(self.staff)]
         service = services[(self.calls // len(self.staff)) % len(services)]
-        self.http.post(self.url + "/api/v1/tickets", json={"service_id": service},
-                       headers=self.kiosk, timeout=30)
-        r = self.http.post(f"{self.url}/api/v1/counters/{cid}/call-next",
-                           json={"complete_current": True}, headers=headers, timeout=30)
+        self.post("/api/v1/tickets", {"service_id": service}, self.kiosk)
+        r = self.post(f"/api/v1/counters/{cid}/call-next", {"complete_current": True}, headers)
         if r.status_code != 200:
             self.failed += 1
             return None
         self.calls += 1
         return r.json()
 
+    def post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        """One POST; on no answer within :data:`REQUEST_TIMEOUT` the server's
+        stacks are printed and :class:`Stalled` raised (after ``self.calls``)."""
+        try:
+            return self.http.post(self.url + path, json=body, headers=headers,
+                                  timeout=REQUEST_TIMEOUT)
+        except requests.Timeout as exc:
+            health = "no answer"
+            with contextlib.suppress(requests.RequestException):
+                health = str(requests.get(self.url + "/api/v1/health", timeout=5).status_code)
+            print(f"[{time.strftime('%H:%M:%S')}] POST {path} after {self.calls} calls: no answer "
+                  f"in {REQUEST_TIMEOUT:.0f} s (/health on a new connection: {health}); "
+                  f"server stacks:\n{server_stacks(self.server)}", flush=True)
+            raise Stalled(f"POST {path} got no answer in {REQUEST_TIMEOUT:.0f} s after "
+                          f"{self.calls} calls") from exc
+
     def run(self, count: int, interval: float) -> float:
         """``count`` calls, one every ``interval`` s (or as fast as the server
         answers); returns the calls per second reached."""
         start = time.monotonic()
         for i in range(count):
-            self.call()
+            with stall_watch():
+                self.call()
             delay = start + (i + 1) * interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
         return count / max(1e-9, time.monotonic() - start)
+
+
+@contextlib.contextmanager
+def stall_watch(seconds: float = STALL_SECONDS) -> Iterator[None]:
+    """Dump every thread of this process to stderr every ``seconds`` the block
+    runs (faulthandler's own thread: works even when a thread holds the GIL,
+    e.g. stuck in the GL driver)."""
+    faulthandler.dump_traceback_later(seconds, repeat=True, file=sys.__stderr__)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def on_ui(fn: Callable[[], Any], timeout: float = 120) -> Any:
@@ -169,7 +245,8 @@ def on_ui(fn: Callable[[], Any], timeout: float = 120) -> Any:
             done.set()
 
     Clock.schedule_once(job)
-    done.wait(timeout)
+    if not done.wait(timeout):
+        raise TimeoutError(f"the Kivy thread did not run {fn} within {timeout:.0f} s")
     return out.get("v")
 
 
@@ -226,6 +303,23 @@ def idle(frames: Callable[[], int], seconds: float) -> dict[str, float]:
     time.sleep(seconds)
     dt = time.monotonic() - t0
     return {"fps": (frames() - f0) / dt, "cpu": (cpu_seconds() - c0) / dt}
+
+
+def frame_cost(frames: Callable[[], int], seconds: float) -> dict[str, float]:
+    """CPU of this process per frame while the whole window is redrawn as fast
+    as it can be (``Window.canvas.ask_update`` every frame) for ``seconds``."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    ev = on_ui(lambda: Clock.schedule_interval(lambda _dt: Window.canvas.ask_update(), 0))
+    try:
+        time.sleep(0.5)
+        f0, c0, t0 = frames(), cpu_seconds(), time.monotonic()
+        time.sleep(seconds)
+        drawn, dt = frames() - f0, time.monotonic() - t0
+        return {"fps": drawn / dt, "cpu_ms": (cpu_seconds() - c0) * 1000 / max(1, drawn)}
+    finally:
+        on_ui(ev.cancel)
 
 
 def run_app(app: Any, work: Callable[[], None]) -> None:

@@ -44,6 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def configure_kivy(args: argparse.Namespace) -> None:
     """Window size and full screen, set before the window exists."""
     from counter_server import kivy_logging
+    from counter_server.kivy_window import no_multisampling
 
     kivy_logging.configure(getattr(args, "verbose", False))
     from kivy.config import Config
@@ -52,10 +53,7 @@ def configure_kivy(args: argparse.Namespace) -> None:
         Config.set("graphics", "width", str(args.size[0]))
         Config.set("graphics", "height", str(args.size[1]))
     Config.set("graphics", "fullscreen", "0" if (args.windowed or args.size) else "auto")
-    # No multisampling: it only smooths the cards' rounded corners, and with
-    # software OpenGL (a PC without a GPU driver) it doubles what every frame
-    # costs and adds its buffers to the memory.
-    Config.set("graphics", "multisamples", "0")
+    no_multisampling()  # (software OpenGL: see counter_server/kivy_window.py)
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "exit_on_escape", "1")
 

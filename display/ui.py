@@ -21,12 +21,12 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
-from kivy.graphics.opengl import glFinish
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.stencilview import StencilView
 
 from counter_server.client import ApiClient
+from counter_server.kivy_window import FinishedFrames
 from display.voice import Announcer, VoiceError, VoiceSettings
 from display.voice.player import KivySoundPlayer
 
@@ -103,7 +103,7 @@ class DisplayApp(App):
         self._side_trigger = Clock.create_trigger(self._update_side, 0.05)
         self.card_listeners: list[Callable[[int, str, float], None]] = []
         self.status_text = _("Connecting to the server…")
-        self.frames_drawn = 0  # frames the window really drew (the soak bench reads it)
+        self.frames: FinishedFrames | None = None  # (the soak bench reads frames.drawn)
         self.announce_requests = 0  # calls handed to the announcer (said or skipped, logged)
         self._ticker: Any = None
 
@@ -114,22 +114,10 @@ class DisplayApp(App):
     # ------------------------------------------------------------- lifecycle
     def build(self) -> Any:
         root = Factory.DisplayRoot()  # display.kv is loaded by App.load_kv (kv_file)
-        Window.bind(size=self._resized, on_flip=self._finish_frame)
+        self.frames = FinishedFrames()
+        Window.bind(size=self._resized)
         self._resized(Window, Window.size)
         return root
-
-    def _finish_frame(self, *_args: Any) -> None:
-        """Wait until the frame just flipped is really drawn.
-
-        Nothing else waits for the GL driver: with software OpenGL (an office
-        PC without a GPU driver, or the offscreen window) Kivy submits frames
-        faster than they can be drawn, and the driver keeps every one it has
-        not drawn yet, about a megabyte each at 1920x1080 - the display grew
-        by hundreds of megabytes a minute.  Waiting here bounds the driver's
-        queue to one frame and makes the frame rate what the PC can afford.
-        """
-        glFinish()
-        self.frames_drawn += 1
 
     def on_start(self) -> None:
         self._tick_clock(0)

@@ -94,12 +94,14 @@ def printer_settings(args: argparse.Namespace) -> dict[str, Any]:
 def configure_kivy(args: argparse.Namespace) -> None:
     """Window settings that Kivy reads once, when it is first imported."""
     from counter_server import kivy_logging
+    from counter_server.kivy_window import no_multisampling
 
     kivy_logging.configure(getattr(args, "verbose", False))
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("input", "mouse", "mouse,multitouch_on_demand")
+    no_multisampling()  # software OpenGL: see counter_server/kivy_window.py
     if args.windowed:
         Config.set("graphics", "fullscreen", "0")
         if args.size:

@@ -22,6 +22,7 @@ import io
 import logging
 import os
 import threading
+from collections import deque
 from typing import Any
 
 # Imported from ``motcua kiosk --mode rating ...``: Kivy must not parse our argv.
@@ -32,9 +33,10 @@ from kivy.clock import Clock  # noqa: E402
 from kivy.config import Config  # noqa: E402
 from kivy.properties import (BooleanProperty, DictProperty,  # noqa: E402
                              NumericProperty, ObjectProperty, StringProperty)
-from kivy.uix.screenmanager import FadeTransition, Screen, ScreenManager  # noqa: E402
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager  # noqa: E402
 
 from counter_server.client import ApiClient, ApiError  # noqa: E402
+from counter_server.kivy_window import FinishedFrames, no_multisampling  # noqa: E402
 
 from .live import NOT_REGISTERED, CounterLink  # noqa: E402
 from .rating_flow import RatingFlow, load_kv  # noqa: E402
@@ -44,6 +46,10 @@ from .rating_widgets import tr  # noqa: E402
 log = logging.getLogger(__name__)
 IDLE = "idle"
 RECONNECT_SECONDS = 2.0
+# Codes of the last ratings made here.  ``last-completed`` names the counter's
+# latest completed ticket, so only the newest code can come back (an event seen
+# again after a reconnect); a few are kept, never one per rating of the day.
+RECENT_CODES = 8
 
 
 class TabletIdleScreen(Screen):
@@ -72,16 +78,22 @@ class RatingTabletApp(App):
         self.stop_event = threading.Event()
         self.link: CounterLink | None = None
         self.cid = 0  # counter id, read by worker threads (plain attribute)
-        self.submitted_codes: set[str] = set()
+        self.submitted_codes: deque[str] = deque(maxlen=RECENT_CODES)
         self.flow: RatingFlow | None = None
         self.sender: RatingSender | None = None
+        self.frames: FinishedFrames | None = None
         self._photo_url: str | None = None
 
     # ------------------------------------------------------------------ build
     def build(self) -> ScreenManager:
         load_kv("rating.kv")
         load_kv("rating_tablet.kv")
-        sm = ScreenManager(transition=FadeTransition(duration=0.15))
+        self.frames = FinishedFrames()  # software OpenGL: see counter_server/kivy_window.py
+        # Instant, as the kiosk's: a fade draws both screens into two
+        # window-sized framebuffers per change of screen (three per rating),
+        # which software OpenGL allocates and frees each time: the tablet
+        # grew by ~190 MB over a day's ratings (issue #18).
+        sm = ScreenManager(transition=NoTransition())
         sm.add_widget(TabletIdleScreen(name=IDLE))
         self.flow = RatingFlow(
             sm, submit=self.submit, on_done=lambda: setattr(sm, "current", IDLE),
@@ -110,7 +122,7 @@ class RatingTabletApp(App):
     def submit(self, rating: dict[str, Any]) -> None:
         """Called by the flow: to disk first, then the sender thread."""
         if rating.get("ticket_code"):
-            self.submitted_codes.add(rating["ticket_code"])
+            self.submitted_codes.append(rating["ticket_code"])
         self.sender.submit(**rating)
         self.pending = len(self.sender.queue)
 
@@ -210,6 +222,7 @@ def configure_window(size: str | tuple[int, int] | None, windowed: bool) -> None
         Config.set("graphics", "height", str(h))
     Config.set("graphics", "fullscreen", "0" if windowed or size else "auto")
     Config.set("kivy", "exit_on_escape", "0")
+    no_multisampling()
 
 
 def run_rating(args: argparse.Namespace) -> None:

@@ -84,7 +84,7 @@ def main() -> None:
             return {"widgets": sum(issubclass(type(o), Widget) for o in objs),
                     "textures": sum(issubclass(type(o), Texture) for o in objs),
                     "sizes": sorted(tuple(o.size) for o in objs if issubclass(type(o), Texture)),
-                    "last_event_id": app.state.last_event_id, "frames": app.frames_drawn}
+                    "last_event_id": app.state.last_event_id, "frames": app.frames.drawn}
         if name == "shot":
             return {"ok": screenshot(cmd["path"])}
         if name == "hold":

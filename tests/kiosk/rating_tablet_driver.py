@@ -2,8 +2,9 @@
 
 Scenarios: ``main`` (low level → reasons, happy level, time-out, a press
 too fast), ``offline`` (a press while the server is down), ``fit`` (the
-reasons screen inside the window) and ``missing`` (what the idle screen says
-when the tablet cannot work).  Run by
+reasons screen inside the window), ``missing`` (what the idle screen says
+when the tablet cannot work) and ``growth`` (240 calls: widget and texture
+counts).  Run by
 tests/kiosk/test_rating_tablet.py; writes a JSON result and screenshots.
 """
 from __future__ import annotations
@@ -214,6 +215,49 @@ def offline_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
     d.data["code"] = t["code"]
 
 
+def counts() -> dict:
+    """Live widgets and textures (Kivy thread): what a leak per call would grow."""
+    import gc
+
+    from kivy.graphics.texture import Texture
+    from kivy.uix.widget import Widget
+
+    gc.collect()
+    objs = gc.get_objects()
+    return {"widgets": sum(isinstance(o, Widget) for o in objs),
+            "textures": sum(isinstance(o, Texture) for o in objs)}
+
+
+def growth_scenario(d: Driver, a: argparse.Namespace, staff: Staff) -> None:
+    """Calls at the counter, every tenth rated: counts after a warm-up and after 200 more."""
+    app = d.app
+    d.wait(lambda: app.officer_name and app.counter_name, "idle screen filled")
+    set_office_setting(a.db, "rating_min_interval_seconds", 0)
+
+    def calls(n: int) -> None:
+        for i in range(n):
+            t = staff.issue(a.service_id)
+            assert staff.call_next()["id"] == t["id"]
+            d.wait(lambda: app.serving == t["display_number"], "number being served")
+            staff.complete(t["id"])
+            # (faces still up for the ticket before are replaced: no change of screen)
+            d.wait(lambda: app.root.current == "rate_faces" and app.flow.active
+                   and app.flow.ticket.get("display_number") == t["display_number"],
+                   "faces for the ticket completed")
+            if i % 10 == 0:
+                press_face(d, "rate_faces", 4)
+                d.wait_screen("rate_thanks")
+                d.wait_screen("idle")
+        d.wait(lambda: not app.sender.queue.pending(), "ratings sent")
+
+    calls(40)
+    d.data["first"] = d.ui(counts)
+    calls(200)
+    d.data["after"] = d.ui(counts)
+    d.data["frames"] = d.ui(lambda: app.frames.drawn)
+    d.data["codes_kept"] = d.ui(lambda: len(app.submitted_codes))
+
+
 def main() -> None:
     a = parse()
     from kiosk.rating_app import RatingTabletApp, configure_window
@@ -226,7 +270,7 @@ def main() -> None:
     staff = Staff(a.server, a.staff_token, a.kiosk_token, a.counter_id)
     d = Driver(app, Path(a.result), Path(a.shots), f"tablet_{a.scenario}")
     scenario = {"main": main_scenario, "offline": offline_scenario, "fit": fit_scenario,
-                "missing": missing_scenario}[a.scenario]
+                "missing": missing_scenario, "growth": growth_scenario}[a.scenario]
     d.run(lambda drv: scenario(drv, a, staff))
     app.run()
 

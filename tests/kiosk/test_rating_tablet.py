@@ -102,6 +102,22 @@ def test_tablet_rates_completed_tickets_with_the_right_officer(live_server, tmp_
         assert Path(shot).stat().st_size > 5000
 
 
+def test_tablet_widget_and_texture_counts_stay_flat_over_hundreds_of_calls(live_server, tmp_path):
+    """The real window at 1280x800 offers the faces for 240 completed tickets (every
+    tenth rated); nothing it builds per call may pile up, nor the codes it remembers."""
+    cmd, result = driver_cmd(live_server, tmp_path, "growth")
+    data = run(cmd, result, tmp_path, timeout=900)
+    first, after = data["first"], data["after"]
+    assert data["frames"] > 240
+    assert after["widgets"] <= first["widgets"], (first, after)
+    # A texture per call would add 200; a new glyph size or two may appear.
+    assert after["textures"] <= first["textures"] + 6, (first, after)
+    from kiosk.rating_app import RECENT_CODES
+
+    assert data["codes_kept"] == RECENT_CODES
+    assert len(ratings_rows(live_server)) == 24
+
+
 def test_tablet_rating_made_offline_arrives_once(live_server, tmp_path):
     cmd, result = driver_cmd(live_server, tmp_path, "offline", counter=2, size="800x1280")
 
