@@ -91,11 +91,16 @@ class DisplayState:
                 ticket_id=cur.get("ticket_id"), display_number=cur.get("display_number") or "",
                 service_name=cur.get("service_name") or "")
         self.counters = counters
-        known = {call.event_id for call in self.recent}
+        # The snapshot is the truth up to its last event (yesterday's calls are
+        # no longer in it once the service day turns); calls applied from the
+        # stream after it stay.
+        snap_last = int(snap.get("last_event_id") or 0)
+        newer = [call for call in self.recent if call.event_id > snap_last]
+        known = {call.event_id for call in newer}
         calls = [Call(rc["event_id"], str(rc.get("display_number") or ""),
                       int(rc.get("counter_number") or 0), rc.get("type") == "ticket.recalled")
                  for rc in snap.get("recent_calls") or [] if rc.get("event_id") not in known]
-        merged = sorted([*self.recent, *calls], key=lambda c: c.event_id, reverse=True)
+        merged = sorted([*newer, *calls], key=lambda c: c.event_id, reverse=True)
         self.recent = deque(merged[: self.recent_size])
         if advance:
             self.last_event_id = max(self.last_event_id, int(snap.get("last_event_id") or 0))

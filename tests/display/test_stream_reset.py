@@ -63,3 +63,44 @@ def test_reset_then_lower_ids_are_applied(live_server: LiveServer) -> None:
     link._sink("reset", services)
     link._sink("event", Event(services["last_event_id"] + 1, issued.type, issued.data))
     assert len(shown) == 3
+
+
+def test_a_snapshot_after_the_day_turns_drops_yesterdays_calls(live_server: LiveServer) -> None:
+    """The Kivy display left on overnight: the calls it gathered yesterday leave
+    "recently called" once it reads a snapshot of the new service day; calls the
+    stream brought after that snapshot stay."""
+    import datetime as dt
+
+    from counter_server import models as m
+    from counter_server.db import Database
+
+    display = ApiClient(live_server.url, live_server.token("display"))
+    staff = ApiClient(live_server.url, live_server.staff_token(1))
+    counter = live_server.creds["counters"]["1"]
+    service = live_server.creds["services"]["HT"]
+    for _ in range(3):
+        requests.post(live_server.url + "/api/v1/tickets",
+                      headers=bearer(live_server.token("kiosk")),
+                      json={"service_id": service}, timeout=10).raise_for_status()
+    staff.counter_action(counter, "call-next")
+    staff.counter_action(counter, "call-next", complete_current=True)
+    state = DisplayState()
+    controller = Controller(state)
+    controller.handle("snapshot", display.display())
+    assert len(state.recent) == 2
+
+    db = Database(live_server.db_url, pool_size=1)
+    try:
+        with db.write() as s:  # the night passes: those calls are yesterday's
+            for ev in s.query(m.Event).filter(m.Event.type.like("ticket.%")):
+                ev.created_at = ev.created_at - dt.timedelta(days=1)
+            for t in s.query(m.Ticket):
+                t.issued_at = t.issued_at - dt.timedelta(days=1)
+                t.called_at = t.called_at and t.called_at - dt.timedelta(days=1)
+    finally:
+        db.dispose()
+    # A new client: the day has not really turned, so the same ETag would give 304.
+    morning = ApiClient(live_server.url, live_server.token("display")).display()
+    assert morning["recent_calls"] == []
+    controller.handle("snapshot", morning)
+    assert list(state.recent) == []
