@@ -39,6 +39,7 @@ class Controller:
         self.max_backlog_announce = max_backlog_announce
         self.connected = False
         self.message = ""
+        self.not_registered = False  # the server refuses the device token (401/403)
         self.announced: deque[Call] = deque(maxlen=50)  # what was queued for the voice
         self.missed_calls = 0  # calls received in the last catch-up
         self._pending: dict[str, Any] | None = None  # resync snapshot awaiting its events
@@ -65,6 +66,8 @@ class Controller:
             err = args[1] if len(args) > 1 else None
             self.connected = bool(args[0])
             self.message = getattr(err, "message", None) or (str(err) if err else "")
+            if self.connected or err is not None:
+                self.not_registered = getattr(err, "status", None) in (401, 403)
 
     def _apply_snapshot(self, snap: dict[str, Any], *, advance: bool, reset: bool = False) -> None:
         self.state.apply_snapshot(snap, advance=advance, reset=reset)

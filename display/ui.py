@@ -196,7 +196,10 @@ class DisplayApp(App):
         self.notice = (st.office.get("notice") or "").strip()
         self._set_ticker(st.ticker and bool(self.notice))
         self.connected = self.controller.connected
-        if not self.connected:
+        if not self.connected and self.controller.not_registered:
+            self.status_text = _("This display is not registered: the server refuses its "
+                                 "device token. Ask the administrator for a display token.")
+        elif not self.connected:
             self.status_text = _("Disconnected from the server — reconnecting…")
         lit = st.highlighted()
         shown = st.shown_counters()

@@ -29,7 +29,7 @@ WAIT = 30.0  # generous upper bound for a condition; no timing is asserted
 class Display:
     """The display subprocess and its command channel."""
 
-    def __init__(self, server: Any, size: str, *extra: str) -> None:
+    def __init__(self, server: Any, size: str, *extra: str, token: str | None = None) -> None:
         env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy",
                "KIVY_NO_ARGS": "1", "KIVY_HOME": tempfile.mkdtemp(prefix="motcua-kivy-"),
                "KIVY_NO_FILELOG": "1"}
@@ -38,7 +38,7 @@ class Display:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, str(DRIVER), "--server", server.url, "--token",
-                 server.token("display"), "--size", size, *extra],
+                 token or server.token("display"), "--size", size, *extra],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 cwd=str(ROOT), env=env, text=True, encoding="utf-8")
 
@@ -112,8 +112,8 @@ def card(st: dict[str, Any], counter: int) -> dict[str, Any]:
 def display_factory():
     shown: list[Display] = []
 
-    def make(server: Any, size: str, *extra: str) -> Display:
-        d = Display(server, size, *extra)
+    def make(server: Any, size: str, *extra: str, token: str | None = None) -> Display:
+        d = Display(server, size, *extra, token=token)
         shown.append(d)
         return d
 
@@ -242,3 +242,11 @@ def test_widget_and_texture_counts_stay_flat_over_hundreds_of_calls(live_server,
         if size in new:
             new.remove(size)
     assert after["textures"] <= first["textures"] + 12, (new, first, after)
+
+
+def test_a_wrong_token_says_the_display_is_not_registered(live_server, display_factory):
+    d = display_factory(live_server, "1366x768", "--voice-engine", "none", token="not-a-token")
+    st = d.wait_for("the not-registered message",
+                    lambda s: s["status_visible"] and "chưa được đăng ký" in s["status_text"])
+    assert not st["connected"]
+    d.cmd("shot", path=str(artifact_path("display", "kivy-1366x768-not-registered.png")))
