@@ -388,7 +388,8 @@ def hold_streams(args: argparse.Namespace, url: str, creds: dict, kiosk: dict,
                 now = time.perf_counter()
                 for tid in _ISSUED.findall(data):  # events arrive whole, one per write
                     seen.setdefault(tid, []).append(now)
-                bufs[key.fileobj] += data[:64]
+                if b": connected" not in bufs[key.fileobj]:  # only the head is kept
+                    bufs[key.fileobj] += data
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
