@@ -3,14 +3,18 @@
 Starts ``motcua serve`` on a fresh SQLite database and measures over real HTTP:
 issue ticket (8 client threads), call next (8 concurrent counters, each
 completing what it called), event delivery (call-next returned -> the SSE
-client got ``ticket.called``), duplicates, and the server's memory.  In the
+client got ``ticket.called``), duplicates, the server's memory, and issuing
+with ``--streams`` event streams held open (delivery to all of them).  In the
 same run it measures a ceiling: a bare Flask endpoint on the same server
-software (waitress) doing one SQLite sequence update and one insert per
-request with the same durability settings, and prints our throughput as a
-ratio of it.  ``--reference REV`` first measures the server of git revision
-REV (``git archive``) the same way, in the same run.
+stack (uvicorn, the Flask app through a2wsgi with as many threads) doing one
+SQLite sequence update and one insert per request with the same durability
+settings, and prints our throughput as a ratio of it.  ``--reference REV``
+first measures the server of git revision REV (``git archive``) the same way;
+``--group-commit-off`` measures this tree with group commit disabled (a
+patched copy), both in the same run.
 
-    .venv/bin/python bench/server_load.py [--tickets 2000] [--clients 8] [--reference REV]
+    .venv/bin/python bench/server_load.py [--tickets 2000] [--clients 8] [--streams 1000]
+        [--reference REV] [--group-commit-off]
 """
 from __future__ import annotations
 
@@ -18,6 +22,9 @@ import argparse
 import concurrent.futures as cf
 import json
 import os
+import re
+import selectors
+import shutil
 import socket
 import subprocess
 import sys
@@ -99,10 +106,10 @@ def wait_up(url: str, proc: subprocess.Popen) -> None:
 
 # --------------------------------------------------------------------------- ceiling
 CEILING_APP = r'''
-import logging, sqlite3, sys, threading
-logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+import sqlite3, sys, threading
+from a2wsgi import WSGIMiddleware
 from flask import Flask, jsonify
-import waitress
+import uvicorn
 path, port, sync = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 app = Flask(__name__)
 local = threading.local()
@@ -126,7 +133,9 @@ def issue():
     c.execute("INSERT INTO t(n, code) VALUES (?, ?)", (n, "x"))
     c.execute("COMMIT")
     return jsonify(number=n)
-waitress.serve(app, host="127.0.0.1", port=port, threads=8, _quiet=True)
+# The server's stack: uvicorn (h11), the app through a2wsgi, 16 threads (serve's default).
+uvicorn.run(WSGIMiddleware(app, workers=16), host="127.0.0.1", port=port, http="h11",
+            log_level="warning", access_log=False, lifespan="off")
 '''
 
 
@@ -340,12 +349,83 @@ def measure(args: argparse.Namespace, tmp: Path, root: Path, label: str) -> dict
         delivery = [(received[t] - returned[t]) * 1000 for t in returned if t in received]
         summary("event delivery (SSE)", [max(0.0, d) for d in delivery], 1.0,
                 f"received {len(delivery)}/{len(returned)}")
+        held = hold_streams(args, url, creds, kiosk, sids, server.pid) if args.streams else None
         print(f"\nserver memory: idle {idle_rss:.1f} MB, peak {rss_mb(server.pid, 'VmHWM'):.1f} MB")
     finally:
         server.terminate()
         server.wait(10)
     print()
-    return {"issue": issue, "issue1": issue1, "call": call}
+    return {"issue": issue, "issue1": issue1, "call": call, "held": held}
+
+
+_ISSUED = re.compile(rb'event: ticket\.issued\ndata: \{"id":\d+,"type":"ticket\.issued",'
+                     rb'"ticket_id":(\d+)')
+
+
+def hold_streams(args: argparse.Namespace, url: str, creds: dict, kiosk: dict,
+                 sids: list[int], pid: int) -> dict:
+    """Open ``args.streams`` event streams (display, kiosk and tablet tokens), then
+    issue tickets one at a time: the issue latency, and the delivery from the
+    issue's answer to the moment the last of the streams has the event."""
+    host, port = url.rsplit(":", 1)[0].split("//")[1], int(url.rsplit(":", 1)[1])
+    tokens = [creds["devices"][k]["token"] for k in ("display", "kiosk", "rating1", "rating2")]
+    sel = selectors.DefaultSelector()
+    bufs: dict[socket.socket, bytearray] = {}
+    seen: dict[bytes, list[float]] = {}  # ticket id -> receive times, one per stream
+    for i in range(args.streams):
+        sock = socket.create_connection((host, port), timeout=30)
+        sock.sendall(f"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                     f"{tokens[i % len(tokens)]}\r\n\r\n".encode())
+        sock.setblocking(False)
+        bufs[sock] = bytearray()
+        sel.register(sock, selectors.EVENT_READ)
+    stop = threading.Event()
+
+    def pump() -> None:
+        while not stop.is_set():
+            for key, _ in sel.select(0.1):
+                data = key.fileobj.recv(65536)
+                now = time.perf_counter()
+                for tid in _ISSUED.findall(data):  # events arrive whole, one per write
+                    seen.setdefault(tid, []).append(now)
+                if b": connected" not in bufs[key.fileobj]:  # only the head is kept
+                    bufs[key.fileobj] += data
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while not all(b": connected" in b for b in bufs.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    opened = sum(b": connected" in b for b in bufs.values())
+    rss = rss_mb(pid)
+    answered: dict[bytes, float] = {}
+    lat = []
+    s = Session()
+    cpu0 = cpu_seconds(pid)
+    for i in range(args.held_tickets):
+        t0 = time.perf_counter()
+        r = s.post(url + "/api/v1/tickets", headers=kiosk, timeout=60,
+                   json={"service_id": sids[i % len(sids)]}).json()
+        t1 = time.perf_counter()
+        lat.append((t1 - t0) * 1000)
+        answered[str(r["id"]).encode()] = t1
+        time.sleep(0.05)  # a busy office's pace, not a flood: the streams' delivery is measured
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(len(seen.get(t, [])) >= opened for t in answered):
+        time.sleep(0.1)
+    cpu = (cpu_seconds(pid) - cpu0) / len(lat) * 1000
+    stop.set()
+    reader.join(5)
+    delivery = [(max(seen[t]) - answered[t]) * 1000 for t in answered
+                if len(seen.get(t, [])) >= opened]
+    complete = len(delivery)
+    out = summary(f"issue, {opened} streams open", lat, sum(lat) / 1000,
+                  f"server CPU {cpu:.2f} ms/ticket (fan-out included), RSS {rss:.0f} MB")
+    summary(f"delivery to all {opened} streams", [max(0.0, d) for d in delivery], 1.0,
+            f"tickets every stream got: {complete}/{len(answered)}")
+    for sock in bufs:
+        sock.close()
+    return {**out, "opened": opened, "delivery_p95": pct(delivery, 95), "complete": complete}
 
 
 
@@ -357,6 +437,11 @@ def main() -> None:
     ap.add_argument("--reads", type=int, default=500, help="requests per read endpoint")
     ap.add_argument("--reference", metavar="REV",
                     help="also measure the server at git revision REV first, in the same run")
+    ap.add_argument("--streams", type=int, default=1000,
+                    help="event streams held open while issuing (0: skip)")
+    ap.add_argument("--held-tickets", type=int, default=100)
+    ap.add_argument("--group-commit-off", action="store_true",
+                    help="also measure this tree with group commit disabled, same run")
     ap.add_argument("--client", choices=sorted(CLIENTS), default="light",
                     help="the load generator's HTTP client (light: http.client)")
     args = ap.parse_args()
@@ -375,6 +460,16 @@ def main() -> None:
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(ref_root)], input=archive, check=True)
         ref = measure(args, tmp, ref_root, f"reference {args.reference}")
+    off = None
+    if args.group_commit_off:
+        off_root = tmp / "no-group-commit"
+        shutil.copytree(ROOT / "counter_server", off_root / "counter_server")
+        db_py = off_root / "counter_server" / "db.py"
+        text = db_py.read_text(encoding="utf-8")
+        patched = text.replace("if self.is_sqlite else None)", "if False else None)", 1)
+        assert patched != text, "db.py no longer builds its GroupCommitter as expected"
+        db_py.write_text(patched, encoding="utf-8")
+        off = measure(args, tmp, off_root, "group-commit-off")
     ours = measure(args, tmp, ROOT, "this tree")
     issue, issue1, call = ours["issue"], ours["issue1"], ours["call"]
 
@@ -388,6 +483,11 @@ def main() -> None:
     print(f"issue throughput = {issue['throughput'] / ceil['throughput']:.0%} of the same-durability "
           f"ceiling, {issue['throughput'] / ceil_normal['throughput']:.0%} of the no-fsync ceiling; "
           f"call next {call['throughput']:.0f}/s")
+    if off is not None:
+        print(f"group commit off: issue {off['issue']['throughput'] / ceil['throughput']:.0%} "
+              f"and call next {off['call']['throughput'] / ceil['throughput']:.0%} of the ceiling "
+              f"(on: {issue['throughput'] / ceil['throughput']:.0%} and "
+              f"{call['throughput'] / ceil['throughput']:.0%})")
     if ref is not None:
         print(f"reference {args.reference}: issue {ref['issue']['throughput'] / ceil['throughput']:.0%}"
               f" and call next {ref['call']['throughput'] / ceil['throughput']:.0%} of the ceiling; "

@@ -112,7 +112,7 @@ class MotcuaAsgi:
         self.hub: Hub | None = None
         #: credential (Authorization, Cookie) -> its open office streams
         self.open: dict[tuple[bytes, bytes], set[Subscriber]] = {}
-        self._environs: dict[tuple[bytes, bytes], dict] = {}
+        self._scopes: dict[tuple[bytes, bytes], dict] = {}
         self._tasks: set[asyncio.Task] = set()
         _APPS.add(self)
 
@@ -191,7 +191,7 @@ class MotcuaAsgi:
                                        if k.lower() != "content-length"], head, more=True)
             if admitted["kind"] == "office":
                 self.open.setdefault(key, set()).add(sub)
-                self._environs[key] = environ
+                self._scopes[key] = scope
                 await self._office_stream(send, sub, admitted, position)
             else:
                 await self._ticket_stream(scope, send, sub, admitted, position)
@@ -204,7 +204,7 @@ class MotcuaAsgi:
                 subs.discard(sub)
                 if not subs:
                     del self.open[key]
-                    self._environs.pop(key, None)
+                    self._scopes.pop(key, None)
 
     @staticmethod
     async def _watch(receive: Callable, sub: Subscriber) -> None:
@@ -282,7 +282,7 @@ class MotcuaAsgi:
             await asyncio.sleep(self.recheck)
             if not self.open:
                 continue
-            keys = list(self._environs.items())
+            keys = list(self._scopes.items())
             try:
                 refused = await asyncio.to_thread(self._refused, keys)
             except Exception:  # noqa: BLE001 - the database is away: next round
@@ -295,11 +295,12 @@ class MotcuaAsgi:
     def _refused(self, keys: list[tuple[tuple[bytes, bytes], dict]]) -> list[tuple[bytes, bytes]]:
         """The credentials whose stream the app no longer admits (in a thread)."""
         out = []
-        for key, environ in keys:
-            again = {k: v for k, v in environ.items() if k != STREAM_KEY}
-            again["wsgi.input"] = io.BytesIO(b"")
+        for key, scope in keys:
+            again = self._environ(scope)
             again.pop("HTTP_LAST_EVENT_ID", None)
-            if call_wsgi(self.flask, again)[0] != 200:
+            status, _headers, body = call_wsgi(self.flask, again)
+            if status != 200:
+                log.info("stream credentials refused (%s): %s", status, body[:200])
                 out.append(key)
         return out
 

@@ -5,9 +5,9 @@ process reads the rows after the newest it has seen, once per wake-up, and
 hands the batch to every open stream of that office (:class:`Subscriber`
 queues).  It wakes when this process commits events of that office (the
 database's :class:`~counter_server.db.Notifier`), on PostgreSQL when any
-process does (LISTEN on ``db.EVENT_CHANNEL``, :class:`PgListener`), and
-every ``poll`` seconds otherwise (another process on the same SQLite file:
-the command line).  A stream that resumes from an older id reads the rows
+process does (LISTEN on ``db.EVENT_CHANNEL``, :class:`PgListener`), and on
+SQLite also every ``poll`` seconds (another process on the same file: the
+command line).  A stream that resumes from an older id reads the rows
 between its id and the reader's position itself, once, then follows the
 reader.  Nothing here polls per stream.
 """
@@ -124,9 +124,12 @@ class Feed:
         db = self.hub.db
         self.last_id = await asyncio.to_thread(newest_id, db, self.office_id)
         self.ready.set()
+        # PostgreSQL: every process's commits arrive by NOTIFY; SQLite: other
+        # processes (the command line) by the poll.
+        poll = self.hub.poll if db.is_sqlite else None
         while not self.stopped:
             try:
-                await asyncio.wait_for(self.wake.wait(), self.hub.poll)
+                await asyncio.wait_for(self.wake.wait(), poll)
             except asyncio.TimeoutError:
                 pass
             self.wake.clear()

@@ -197,11 +197,12 @@ class LiveServer:
     """``motcua serve`` in its own process, as in an office."""
 
     def __init__(self, db_url: str, folder: Path, creds: dict[str, Any],
-                 env: dict[str, str] | None = None, threads: int = 48) -> None:
+                 env: dict[str, str] | None = None, threads: int = 16,
+                 args: tuple[str, ...] = ()) -> None:
         self.db_url, self.folder, self.creds = db_url, folder, creds
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.threads = threads
+        self.threads, self.args = threads, args
         self.env = {**os.environ, "MOTCUA_DATABASE_URL": db_url, "MOTCUA_SSE_KEEPALIVE": "1",
                     **(env or {})}
         self.proc: subprocess.Popen | None = None
@@ -212,7 +213,7 @@ class LiveServer:
         self._logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "counter_server.cli", "--instance", str(self.folder), "serve",
-             "--port", str(self.port), "--threads", str(self.threads)],
+             "--port", str(self.port), "--threads", str(self.threads), *self.args],
             env=self.env, stdout=self._logf, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

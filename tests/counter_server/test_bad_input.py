@@ -255,7 +255,7 @@ def json_error(status_headers_body: tuple[int, dict[str, str], bytes], status: i
 def test_bodies_over_the_limits(server):
     before = stored(server)
     token = server.kiosk["Authorization"]
-    # Over the API's limit, under waitress': the app answers.
+    # Over the API's limit, under the server's: the app answers.
     refused(post_raw(server, "/api/v1/tickets", json.dumps(
         {"service_id": 1, "idempotency_key": "x" * 100_000}), server.kiosk), 413, "too_large",
         TOO_LARGE)
