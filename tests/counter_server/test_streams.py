@@ -258,7 +258,7 @@ def test_ticket_stream_sends_the_status_until_done(live_server: LiveServer):
 def test_ticket_stream_of_an_unknown_code_is_404(live_server: LiveServer):
     r = requests.get(live_server.url + "/api/v1/tickets/khongcove/events", timeout=10)
     assert r.status_code == 404 and r.json()["error"]["code"] == "ticket_not_found"
-    assert r.json()["error"]["message"] == "Không tìm thấy phiếu."
+    assert r.json()["error"]["message"] == "Không tìm thấy vé."
 
 
 # ------------------------------------------------------------------ many streams
