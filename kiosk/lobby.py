@@ -117,6 +117,9 @@ class LobbyKioskApp(App):
         self._office: dict[str, Any] = {}
         self._speech_default: bool | None = None  # the office's, once known
         self.speaker: Speaker | None = None  # made when speech is first turned on
+        #: The voice engine failed (e.g. espeak-ng missing): the office's default no longer
+        #: turns speech on for each citizen; the speaker button tries again.
+        self.voice_failed = False
         self.touches = speech.TwoTouch()
         self._disarm_timer: Any = None
         self.reprinter = Reprinter(self.client, mainthread(self._reprint))
@@ -355,12 +358,31 @@ class LobbyKioskApp(App):
         if self.speech_on and text:
             if self.speaker is None:
                 self.speaker = Speaker(Voice(speech.voice_settings(self._office, self.args.voice_engine)),
-                                       KivySoundPlayer("kiosk"))
+                                       KivySoundPlayer("kiosk"), on_error=self._voice_error)
             self.speaker.say(text)
+
+    def _voice_error(self, exc: BaseException) -> None:
+        """The speaker's thread could not speak: see :meth:`_speech_failed`."""
+        Clock.schedule_once(lambda _dt: self._speech_failed(exc))
+
+    def _speech_failed(self, exc: BaseException) -> None:
+        """Nothing can be read aloud: back to one touch, and the citizen is told so.
+
+        Left on, every touch would only arm its button with nothing said."""
+        if not self.speech_on:
+            return
+        log.warning("reading aloud is off: the voice engine failed (%s)", exc)
+        self.voice_failed = True
+        self.speech_on = False
+        self.touches.clear()
+        self._update_armed()
+        self.show_message(_("This kiosk cannot read aloud right now. Please touch your service "
+                            "as usual, or ask the staff for help."), seconds=10)
 
     def toggle_speech(self) -> None:
         """The speaker button."""
         self.speech_on = not self.speech_on
+        self.voice_failed = False  # the citizen asks again: try the engine again
         self.touches.clear()
         self._update_armed()
         if self.speech_on:
@@ -376,7 +398,8 @@ class LobbyKioskApp(App):
         default = (bool(office.get("kiosk_speech_default", False)) if self.args.speech == "server"
                    else self.args.speech == "on")
         if default != self._speech_default:
-            self._speech_default = self.speech_on = default
+            self._speech_default = default
+            self.speech_on = default and not self.voice_failed
 
     def issue(self, priority: str) -> None:
         """Start issuing for the selected service; taps while one is in flight are ignored."""
@@ -518,7 +541,8 @@ class LobbyKioskApp(App):
         if self.speaker is not None:
             self.speaker.hush()
         if self.root is not None:
-            if self.root.current == "ticket" and self._speech_default is not None:
+            if self.root.current == "ticket" and self._speech_default is not None \
+                    and not self.voice_failed:
                 self.speech_on = self._speech_default  # the next citizen starts from the office's choice
             self.root.current = "home" if self.office_open else "closed"
             if self._services_later is not None:

@@ -376,7 +376,31 @@ def scenario_speech(d: Driver) -> None:
     d.result["said_end"] = said()
 
 
-SCENARIOS = {"flow": scenario_flow, "speech": scenario_speech, "printer_fault": scenario_printer_fault,
+def scenario_speech_missing(d: Driver) -> None:
+    """No voice engine on the PC: the speaker button says so on screen and speech goes off,
+    so one touch issues as without the feature; the office's default (turned on later)
+    does not turn it back on for the next citizen."""
+    app = d.app
+    home = lambda: app.root.get_screen("home")
+    d.wait(lambda: app.online and app.services_loaded and app.root.current == "home", what="home")
+    d.tap(lambda: home().ids.speech_button)
+    d.wait(lambda: not app.speech_on and app.message and app.voice_failed, what="voice failed")
+    d.settle()
+    d.shot("home-voice-missing")
+    d.result["message"] = d.ui(lambda: app.message)
+    d.result["hint"] = d.ui(lambda: home().ids.hint.text)
+    d.result["armed"] = d.ui(lambda: d.button(0)().armed)
+    d.step("default-on")
+    d.wait(lambda: app._speech_default is True, what="office default on")
+    d.result["speech_after_default"] = d.ui(lambda: app.speech_on)
+    d.tap(d.button(0))  # one touch: the ticket
+    d.wait(lambda: app.root.current == "ticket" and app.print_state == "printed", what="ticket")
+    d.result["ticket"] = d.ui(lambda: dict(app.ticket))
+    d.ui(app.go_home)
+    d.result["speech_next_citizen"] = d.ui(lambda: app.speech_on)
+
+
+SCENARIOS = {"flow": scenario_flow, "speech": scenario_speech, "speech_missing": scenario_speech_missing, "printer_fault": scenario_printer_fault,
              "home_states": scenario_home_states, "offline_start": scenario_offline_start,
              "bad_token": scenario_bad_token}
 

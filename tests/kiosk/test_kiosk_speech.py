@@ -122,6 +122,35 @@ def test_kiosk_reads_aloud_and_issues_after_the_confirming_touch(
         assert (SHOTS / f"{shot}-{size}.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
+def test_kiosk_without_a_voice_engine_says_so_and_takes_one_touch(
+        live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "no-engine"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no espeak-ng anywhere
+
+    def speech_default_on() -> None:
+        def fn(s: Any, m: Any) -> None:
+            office = s.scalar(select(m.Office))
+            office.settings = {**(office.settings or {}), "kiosk_speech_default": True}
+        _edit(live_server, fn)
+
+    data = run_driver(tmp_path, "speech_missing", [
+        "--server", live_server.url, "--token", live_server.token("kiosk"), "--windowed",
+        "--size", "1024x600", "--printer", "preview", "--preview-dir", str(tmp_path / "tickets"),
+        "--priority-step", "off", "--refresh-seconds", "0.5", "--ticket-seconds", "120",
+        "--voice-engine", "espeak-ng"], steps={"default-on": speech_default_on})
+
+    told = ("Máy này hiện không đọc to được. Xin ông/bà chạm vào lĩnh vực như bình thường, "
+            "hoặc nhờ cán bộ giúp.")
+    assert data["message"] == told and data["hint"] == told
+    assert data["armed"] is False
+    assert data["speech_after_default"] is False
+    assert data["ticket"]["display_number"] == tickets(live_server)[0]["display_number"]
+    assert data["speech_next_citizen"] is False
+    assert (SHOTS / "home-voice-missing-1024x600.png").stat().st_size > 1000
+
+
 # --- the shared speaker: a new sentence replaces the one being said ----------------------
 
 class SlowPlayer:
