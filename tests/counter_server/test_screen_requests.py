@@ -129,8 +129,11 @@ def test_one_citizen_costs_no_snapshot_on_any_screen(live_server: LiveServer) ->
     counter_link.start()
     feed.start()
     try:
+        # ``connected`` is set as the stream is requested: wait for each stream's answer.
         wait_for(lambda: shown and views and feed.connected and link.follower.connected
-                 and counter_link.follower.connected, what="every screen connected")
+                 and counter_link.follower.connected
+                 and all(("GET", "/api/v1/events", 200) in c.sent for c in (kiosk, tablet, display)),
+                 what="every screen connected")
         caught_up(live_server, link.follower, counter_link.follower, feed)
         for c in (kiosk, tablet, display):
             c.reset()
