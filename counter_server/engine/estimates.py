@@ -24,7 +24,7 @@ def average_service_minutes(s: Session, service: Any, samples: int = 20) -> floa
     """Mean length of the service's latest completed cases (fallback: its default)."""
     rows = s.connection().execute(st.RECENT_CASES, {
         "b_office": service.office_id, "b_service": service.id, "b_limit": samples}).all()
-    spans = [(b - a).total_seconds() / 60 for a, b in rows if a and b and b >= a]
+    spans = [(b - a).total_seconds() / 60 for a, b, _n in rows if a and b and b >= a]
     return sum(spans) / len(spans) if spans else float(service.default_service_minutes)
 
 
@@ -61,7 +61,7 @@ def office_queue(conn: Any, office_id: int, now: dt.datetime,
     spans: dict[int, list[float]] = {}
     busy = tuple(r.id for r in rows if r.waiting)  # nobody waiting: nothing to estimate
     if busy:
-        for sid, a, b in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
+        for sid, a, b, _n in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
                                       {"b_office": office_id}):
             if a and b and b >= a:
                 spans.setdefault(sid, []).append((b - a).total_seconds() / 60)
