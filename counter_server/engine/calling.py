@@ -25,7 +25,7 @@ from .. import statements as st
 from ..db import Tx, lock_rows
 from ..defaults import office_settings
 from .errors import DomainError, not_found
-from .events import append_event
+from .events import append_event, staff_brief
 from .hours import utcnow
 from .locks import lock_counter, lock_counters_and_ticket, lock_ticket
 from .queue_order import interleave, lanes
@@ -104,12 +104,17 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
                           409, number=c.in_hand_number)
     weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
     settings = office_settings(c.office_settings)
+    # What the events need: the office for the waiting counts, the officer.
+    office = SimpleNamespace(timezone=c.timezone, settings=c.office_settings,
+                             opening_hours=c.opening_hours)
+    staff = staff_brief(c.staff_id, c.staff_name, c.staff_photo)
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
     prio, normal = lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):
         raise DomainError("queue_empty", "Nobody is waiting for this counter.")
     if in_hand is not None:  # (the counter row is updated once, when it takes the next)
-        _t, c = _complete(tx, c, in_hand, staff_id, now, st.COMPLETE_BRIEF, release=False)
+        _t, c = _complete(tx, c, in_hand, staff_id, now, st.COMPLETE_BRIEF, release=False,
+                          office=office, staff=staff)
     while prio or normal:
         order, cycle = interleave(prio, normal, c.cycle_pos, settings)
         for row in order:
@@ -119,7 +124,7 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
                 c = conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id,
                                                    "b_cycle": cycle}).one()
                 append_event(tx, c.office_id, "ticket.called", ticket=t, counter=c,
-                             staff_id=staff_id, now=now)
+                             staff_id=staff_id, now=now, office=office, staff=staff)
                 return t
         # Every head was claimed by other counters meanwhile (PostgreSQL,
         # READ COMMITTED): read the heads again.
@@ -162,12 +167,14 @@ def complete(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
 
 
 def _complete(tx: Tx, c: Any, ticket_id: int, staff_id: int | None, now: dt.datetime,
-              stmt: Any, release: bool = True) -> tuple[Any, Any]:
+              stmt: Any, release: bool = True, office: Any = None,
+              staff: Any = ...) -> tuple[Any, Any]:
     """Complete ``ticket_id`` at counter row ``c``: one conditional update
     does the check and the change, and only a refusal reads the ticket to say
     why.  Returns the ticket's row as ``stmt`` returns it and the counter as
     it is after the change (``release=False``: the caller stores the
-    counter's next ticket itself; the event shows the counter with none)."""
+    counter's next ticket itself; the event shows the counter with none;
+    ``office`` and ``staff``: see ``append_event``)."""
     conn = tx.connection()
     t = conn.execute(stmt, {"b_id": ticket_id, "b_office": c.office_id,
                             "b_counter": c.id, "b_now": now}).first()
@@ -181,7 +188,7 @@ def _complete(tx: Tx, c: Any, ticket_id: int, staff_id: int | None, now: dt.date
         c = (conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id}).one() if release
              else SimpleNamespace(**{**c._asdict(), "current_ticket_id": None}))
     append_event(tx, t.office_id, "ticket.completed", ticket=t, counter=c, staff_id=staff_id,
-                 now=now)
+                 now=now, office=office, staff=staff)
     return t, c
 
 

@@ -51,9 +51,10 @@ def office_queue(conn: Any, office_id: int, now: dt.datetime,
     """The office row (with ``last_event_id``), its active services' rows and,
     per service, what the kiosk and the display show of its queue: people
     waiting, the expected wait, whether it takes tickets now.  Three
-    statements, whatever the number of services (two when ``office``, a row of
-    ``st.OFFICE_STATE``, is given); the events carry the same
-    list (``services``) as the snapshots."""
+    statements, whatever the number of services (two when ``office`` is given:
+    a row of ``st.OFFICE_STATE``, or for the events any row with the office's
+    timezone, settings and opening hours); the events carry the same list
+    (``services``) as the snapshots."""
     if office is None:
         office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
     rows = conn.execute(st.SERVICES_STATE, {"b_office": office_id,
