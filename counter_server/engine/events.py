@@ -91,8 +91,9 @@ def append_event(tx: Tx, office_id: int, type_: str, *, ticket: Any = None,
     """Emit one event in ``tx``: ``ticket`` and ``counter`` (ORM objects or
     rows, as they are after the change) go into its payload.  When the
     caller has read them: ``office``, a row with the office's timezone,
-    settings and opening hours (the waiting counts need them), and
-    ``staff``, the counter's officer as ``staff_brief`` makes it."""
+    settings and opening hours (the waiting counts need them), ``staff``,
+    the counter's officer as ``staff_brief`` makes it, and the waiting
+    counts themselves as ``payload["services"]``."""
     tx.flush()  # pending ORM changes first: ids and states as they will be stored
     now = now or utcnow()
     body = dict(payload or {})
@@ -101,7 +102,7 @@ def append_event(tx: Tx, office_id: int, type_: str, *, ticket: Any = None,
     if counter is not None:
         body.setdefault("counter", counter_summary(
             counter, _staff_of(tx, counter) if staff is ... else staff))
-    if type_ in QUEUE_TYPES:
+    if type_ in QUEUE_TYPES and "services" not in body:  # (unless the caller counted them)
         body["services"] = office_queue(tx.connection(), office_id, now, office)[2]
     tx.emit(office_id, type_, ticket_id=ticket.id if ticket is not None else None,
             counter_id=counter.id if counter is not None else (
