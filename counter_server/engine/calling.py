@@ -25,7 +25,8 @@ from .. import statements as st
 from ..db import Tx, lock_rows
 from ..defaults import office_settings
 from .errors import DomainError, not_found
-from .events import append_event
+from .estimates import office_queue
+from .events import append_event, staff_brief
 from .hours import utcnow
 from .locks import lock_counter, lock_counters_and_ticket, lock_ticket
 from .queue_order import interleave, lanes
@@ -104,22 +105,33 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
                           409, number=c.in_hand_number)
     weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
     settings = office_settings(c.office_settings)
+    # What the events need: the office for the waiting counts, the officer.
+    office = SimpleNamespace(timezone=c.timezone, settings=c.office_settings,
+                             opening_hours=c.opening_hours)
+    staff = staff_brief(c.staff_id, c.staff_name, c.staff_photo)
     cutoff = now - dt.timedelta(minutes=int(settings["aging_minutes"]))
     prio, normal = lanes(conn, c, weights, cutoff, now)
     if not (prio or normal):
         raise DomainError("queue_empty", "Nobody is waiting for this counter.")
+    done = None
     if in_hand is not None:  # (the counter row is updated once, when it takes the next)
-        _t, c = _complete(tx, c, in_hand, staff_id, now, st.COMPLETE_BRIEF, release=False)
+        done, c = _complete(tx, c, in_hand, now, st.COMPLETE_BRIEF, release=False)
     while prio or normal:
         order, cycle = interleave(prio, normal, c.cycle_pos, settings)
         for row in order:
             t = conn.execute(st.CLAIM, {"b_id": row.id, "b_counter": c.id, "b_staff": staff_id,
                                         "b_now": now}).first()
             if t is not None:
-                c = conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id,
-                                                   "b_cycle": cycle}).one()
-                append_event(tx, c.office_id, "ticket.called", ticket=t, counter=c,
-                             staff_id=staff_id, now=now)
+                taken = conn.execute(st.COUNTER_TAKE, {"b_id": c.id, "b_ticket": t.id,
+                                                       "b_cycle": cycle}).one()
+                # Both events carry the waiting counts as this call leaves them
+                # (they commit together: no screen can see the state between).
+                counts = {"services": office_queue(conn, c.office_id, now, office)[2]}
+                if done is not None:
+                    append_event(tx, c.office_id, "ticket.completed", ticket=done, counter=c,
+                                 staff_id=staff_id, now=now, payload=counts, staff=staff)
+                append_event(tx, c.office_id, "ticket.called", ticket=t, counter=taken,
+                             staff_id=staff_id, now=now, payload=counts, staff=staff)
                 return t
         # Every head was claimed by other counters meanwhile (PostgreSQL,
         # READ COMMITTED): read the heads again.
@@ -157,17 +169,22 @@ def complete(tx: Tx, ticket_id: int, counter_id: int, staff_id: int | None,
     """serving → done; a called ticket completes too (the officer skipped
     Start).  Returns the ticket row as stored."""
     tx.flush()
+    now = now or utcnow()
     c = _counter_row(tx.connection(), counter_id, st.COUNTER_ROW_LOCKED)
-    return _complete(tx, c, ticket_id, staff_id, now or utcnow(), st.COMPLETE)[0]
+    t, c = _complete(tx, c, ticket_id, now, st.COMPLETE)
+    append_event(tx, t.office_id, "ticket.completed", ticket=t, counter=c, staff_id=staff_id,
+                 now=now)
+    return t
 
 
-def _complete(tx: Tx, c: Any, ticket_id: int, staff_id: int | None, now: dt.datetime,
-              stmt: Any, release: bool = True) -> tuple[Any, Any]:
-    """Complete ``ticket_id`` at counter row ``c``: one conditional update
-    does the check and the change, and only a refusal reads the ticket to say
-    why.  Returns the ticket's row as ``stmt`` returns it and the counter as
-    it is after the change (``release=False``: the caller stores the
-    counter's next ticket itself; the event shows the counter with none)."""
+def _complete(tx: Tx, c: Any, ticket_id: int, now: dt.datetime, stmt: Any,
+              release: bool = True) -> tuple[Any, Any]:
+    """Complete ``ticket_id`` at counter row ``c`` (the caller emits the
+    event): one conditional update does the check and the change, and only a
+    refusal reads the ticket to say why.  Returns the ticket's row as
+    ``stmt`` returns it and the counter as it is after the change
+    (``release=False``: the caller stores the counter's next ticket itself;
+    the row returned shows the counter with none)."""
     conn = tx.connection()
     t = conn.execute(stmt, {"b_id": ticket_id, "b_office": c.office_id,
                             "b_counter": c.id, "b_now": now}).first()
@@ -180,8 +197,6 @@ def _complete(tx: Tx, c: Any, ticket_id: int, staff_id: int | None, now: dt.date
     if c.current_ticket_id == t.id:
         c = (conn.execute(st.COUNTER_RELEASE, {"b_id": c.id, "b_ticket": t.id}).one() if release
              else SimpleNamespace(**{**c._asdict(), "current_ticket_id": None}))
-    append_event(tx, t.office_id, "ticket.completed", ticket=t, counter=c, staff_id=staff_id,
-                 now=now)
     return t, c
 
 

@@ -24,7 +24,7 @@ def average_service_minutes(s: Session, service: Any, samples: int = 20) -> floa
     """Mean length of the service's latest completed cases (fallback: its default)."""
     rows = s.connection().execute(st.RECENT_CASES, {
         "b_office": service.office_id, "b_service": service.id, "b_limit": samples}).all()
-    spans = [(b - a).total_seconds() / 60 for a, b in rows if a and b and b >= a]
+    spans = [(b - a).total_seconds() / 60 for a, b, _n in rows if a and b and b >= a]
     return sum(spans) / len(spans) if spans else float(service.default_service_minutes)
 
 
@@ -51,9 +51,10 @@ def office_queue(conn: Any, office_id: int, now: dt.datetime,
     """The office row (with ``last_event_id``), its active services' rows and,
     per service, what the kiosk and the display show of its queue: people
     waiting, the expected wait, whether it takes tickets now.  Three
-    statements, whatever the number of services (two when ``office``, a row of
-    ``st.OFFICE_STATE``, is given); the events carry the same
-    list (``services``) as the snapshots."""
+    statements, whatever the number of services (two when ``office`` is given:
+    a row of ``st.OFFICE_STATE``, or for the events any row with the office's
+    timezone, settings and opening hours); the events carry the same list
+    (``services``) as the snapshots."""
     if office is None:
         office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
     rows = conn.execute(st.SERVICES_STATE, {"b_office": office_id,
@@ -61,7 +62,7 @@ def office_queue(conn: Any, office_id: int, now: dt.datetime,
     spans: dict[int, list[float]] = {}
     busy = tuple(r.id for r in rows if r.waiting)  # nobody waiting: nothing to estimate
     if busy:
-        for sid, a, b in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
+        for sid, a, b, _n in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
                                       {"b_office": office_id}):
             if a and b and b >= a:
                 spans.setdefault(sid, []).append((b - a).total_seconds() / 60)

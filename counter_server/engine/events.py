@@ -86,18 +86,24 @@ def _staff_of(tx: Tx, c: Any) -> dict[str, Any] | None:
 
 def append_event(tx: Tx, office_id: int, type_: str, *, ticket: Any = None,
                  counter: Any = None, staff_id: int | None = None,
-                 payload: dict[str, Any] | None = None, now: dt.datetime | None = None) -> None:
+                 payload: dict[str, Any] | None = None, now: dt.datetime | None = None,
+                 office: Any = None, staff: Any = ...) -> None:
     """Emit one event in ``tx``: ``ticket`` and ``counter`` (ORM objects or
-    rows, as they are after the change) go into its payload."""
+    rows, as they are after the change) go into its payload.  When the
+    caller has read them: ``office``, a row with the office's timezone,
+    settings and opening hours (the waiting counts need them), ``staff``,
+    the counter's officer as ``staff_brief`` makes it, and the waiting
+    counts themselves as ``payload["services"]``."""
     tx.flush()  # pending ORM changes first: ids and states as they will be stored
     now = now or utcnow()
     body = dict(payload or {})
     if ticket is not None:
         body.setdefault("ticket", ticket_summary(tx, ticket, counter))
     if counter is not None:
-        body.setdefault("counter", counter_summary(counter, _staff_of(tx, counter)))
-    if type_ in QUEUE_TYPES:
-        body["services"] = office_queue(tx.connection(), office_id, now)[2]
+        body.setdefault("counter", counter_summary(
+            counter, _staff_of(tx, counter) if staff is ... else staff))
+    if type_ in QUEUE_TYPES and "services" not in body:  # (unless the caller counted them)
+        body["services"] = office_queue(tx.connection(), office_id, now, office)[2]
     tx.emit(office_id, type_, ticket_id=ticket.id if ticket is not None else None,
             counter_id=counter.id if counter is not None else (
                 ticket.counter_id if ticket is not None else None),

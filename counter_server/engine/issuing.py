@@ -86,5 +86,5 @@ def issue_ticket(tx: Tx, office_id: int, service_id: int, *, priority_class: str
         "code": secrets.token_urlsafe(9), "idempotency_key": idempotency_key or None,
         "device_id": device_id,
     }).one()
-    append_event(tx, office_id, "ticket.issued", ticket=ticket, now=now)
+    append_event(tx, office_id, "ticket.issued", ticket=ticket, now=now, office=office)
     return Issued(ticket, True, service)
