@@ -28,12 +28,11 @@ its peak RSS, with the targets beside them.
 ``--pg --workers 1,2,4`` is the province throughput run instead:
 ``motcua serve --workers N`` on a new PostgreSQL database, a closed loop of
 issue and call next from client processes (bench/province_load.py), every
-ticket checked; ``--claim update,skip_locked`` compares call next's two
-claims in the same run.
+ticket checked.
 
     .venv/bin/python bench/office_day.py [--offices 100] [--pg [URL]] [--pace 1|10]
         [--duration 60] [--streams 2000]
-    .venv/bin/python bench/office_day.py --pg --workers 1,2,4 [--claim update,skip_locked]
+    .venv/bin/python bench/office_day.py --pg --workers 1,2,4 [--rounds 2] [--seconds 20]
 """
 from __future__ import annotations
 
@@ -487,7 +486,7 @@ def load_phase(pool: Any, port: int, phase: str, jobs: list[dict], clients: int,
 
 def throughput(args: argparse.Namespace) -> None:
     """Issue and call-next throughput for each ``--workers`` count (and each
-    ``--claim`` variant) on PostgreSQL, a closed loop from client processes:
+    of ``--rounds``) on PostgreSQL, a closed loop from client processes:
     each thread is one counter of one office and its share of the kiosk.
     The queue is first filled to ``--backlog`` tickets per office (a busy
     morning's queue), then every thread issues a ticket and calls the next one
@@ -507,12 +506,12 @@ def throughput(args: argparse.Namespace) -> None:
           f"thread issues and calls next (completing the ticket in hand) in turn for "
           f"{args.seconds:.0f} s")
     for workers in args.workers:
-        for claim in args.claim:
+        for _round in range(args.rounds):
             with tempfile.TemporaryDirectory(prefix="motcua-province-") as tmp, \
                     database(args.pg, Path(tmp)) as db_url:
                 offices = seed_offices(db_url, args.load_offices)
                 server = LiveServer(db_url, Path(tmp) / "instance", {},
-                                    env={"MOTCUA_SSE_KEEPALIVE": "15", "MOTCUA_CLAIM": claim},
+                                    env={"MOTCUA_SSE_KEEPALIVE": "15"},
                                     args=("--workers", str(workers))).start()
                 try:
                     jobs = [{"office": k, "kiosk": o["devices"]["kiosk"], "seed": k * 10 + n,
@@ -544,11 +543,11 @@ def throughput(args: argparse.Namespace) -> None:
             lat_c = [a[1] for a in got if a[0] == "call"]
             empty = sum(1 for a in got if a[0] == "empty")
             ops = len(lat_i) + len(lat_c)
-            row = {"workers": workers, "claim": claim, "issue": len(lat_i) / wall,
+            row = {"workers": workers, "issue": len(lat_i) / wall,
                    "call": len(lat_c) / wall}
             rows.append(row)
             used = (s_cpu + d_cpu + client_cpu) / wall
-            print(f"--workers {workers} ({procs} processes in the server's tree), claim {claim}: "
+            print(f"--workers {workers} ({procs} processes in the server's tree): "
                   f"issue {row['issue']:.1f}/s (p50 {pct(lat_i, 50):.0f} / p95 "
                   f"{pct(lat_i, 95):.0f} ms), call next {row['call']:.1f}/s (p50 "
                   f"{pct(lat_c, 50):.0f} / p95 {pct(lat_c, 95):.0f} ms; {empty} found the "
@@ -561,26 +560,17 @@ def throughput(args: argparse.Namespace) -> None:
             print(f"    checked: {checked}")
     pool.shutdown()
 
-    def mean(workers: int, claim: str) -> float:
-        calls = [r["call"] for r in rows if r["workers"] == workers and r["claim"] == claim]
+    def mean(workers: int) -> float:
+        calls = [r["call"] for r in rows if r["workers"] == workers]
         return sum(calls) / len(calls)
 
-    claims = list(dict.fromkeys(args.claim))
     print("issued and called per second (each thread issues one, then calls one: the two "
           "rates are equal), mean over the rounds, and the ratio to one process "
           "(target: 2 processes >= 1.6x):")
-    for claim in claims:
-        for workers in args.workers:
-            each = [f"{r['call']:.1f}" for r in rows
-                    if r["workers"] == workers and r["claim"] == claim]
-            ratio = (f", {mean(workers, claim) / mean(1, claim):.2f}x one process"
-                     if 1 in args.workers else "")
-            print(f"  claim {claim:<12} --workers {workers}: {mean(workers, claim):.1f}/s "
-                  f"(rounds: {', '.join(each)}){ratio}")
-    if len(claims) > 1:
-        for workers in args.workers:
-            print(f"  --workers {workers}: {claims[1]} / {claims[0]} = "
-                  f"{mean(workers, claims[1]) / mean(workers, claims[0]):.2f}")
+    for workers in args.workers:
+        each = [f"{r['call']:.1f}" for r in rows if r["workers"] == workers]
+        ratio = f", {mean(workers) / mean(1):.2f}x one process" if 1 in args.workers else ""
+        print(f"  --workers {workers}: {mean(workers):.1f}/s (rounds: {', '.join(each)}){ratio}")
 
 
 def main() -> None:
@@ -600,8 +590,8 @@ def main() -> None:
     ap.add_argument("--workers", type=lambda v: [int(x) for x in v.split(",")], default=None,
                     help="throughput run instead of the office day: e.g. 1,2,4 server "
                          "processes (PostgreSQL)")
-    ap.add_argument("--claim", type=lambda v: v.split(","), default=["update"],
-                    help="throughput run: call next's claim, update and/or skip_locked")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="throughput run: rounds per --workers count (the machine drifts)")
     ap.add_argument("--seconds", type=float, default=20.0,
                     help="throughput run: seconds of issuing and calling")
     ap.add_argument("--backlog", type=int, default=30,
