@@ -150,8 +150,14 @@ def lane_heads(office_id: int, service_ids: tuple[int, ...], limit: int) -> Any:
     return stmt
 
 
+# The row is locked first with FOR UPDATE SKIP LOCKED: on PostgreSQL a head
+# another counter is claiming right now is skipped, not waited for (measured:
+# bench/README.md "Offices and processes"); SQLite renders no FOR UPDATE.
 CLAIM = (update(TICKET)
-         .where(TICKET.c.id == bindparam("b_id"), TICKET.c.status == m.WAITING)
+         .where(TICKET.c.id == select(TICKET.c.id).where(
+                    TICKET.c.id == bindparam("b_id"), TICKET.c.status == m.WAITING)
+                .with_for_update(skip_locked=True).scalar_subquery(),
+                TICKET.c.status == m.WAITING)
          .values(status=m.CALLED, counter_id=bindparam("b_counter"),
                  staff_id=bindparam("b_staff"), called_at=bindparam("b_now"),
                  target_counter_id=None)

@@ -9,8 +9,10 @@ the ticket).  Each appends exactly one event per state change.
 Claiming a ticket is a conditional update (``WHERE id = ? AND status =
 'waiting'``) whose returned row is checked, so two counters can never both
 get the same ticket, on SQLite (where BEGIN IMMEDIATE serialises writers
-anyway) or on PostgreSQL under READ COMMITTED (where the second UPDATE
-re-checks the status after the first commits and matches no row).
+anyway) or on PostgreSQL under READ COMMITTED.  There the row is first taken
+with ``FOR UPDATE SKIP LOCKED``: a ticket another counter is claiming at that
+moment matches no row at once, and the counter tries its next head instead
+of waiting for the other's commit.
 """
 from __future__ import annotations
 
