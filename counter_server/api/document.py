@@ -10,11 +10,14 @@ NO_NUL = "^[^\\u0000]*$"
 
 def complete_the_document(spec: dict[str, Any]) -> dict[str, Any]:
     """What APIFlask leaves out of the document: the range of ids in paths,
-    the form of ticket codes, text without NUL, which request bodies are
+    the form of ticket codes, text without NUL (bodies and query strings), which request bodies are
     required."""
     schemas = spec.get("components", {}).get("schemas", {})
     # limits.check_request refuses NUL in any text (no column holds one).
     props = [prop for schema in schemas.values() for prop in schema.get("properties", {}).values()]
+    props += [param["schema"] for ops in spec.get("paths", {}).values() for op in ops.values()
+              if isinstance(op, dict) for param in op.get("parameters", [])
+              if param.get("in") == "query" and isinstance(param.get("schema"), dict)]
     while props:
         prop = props.pop()
         if isinstance(prop.get("items"), dict):

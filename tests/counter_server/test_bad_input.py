@@ -112,6 +112,16 @@ def test_nul_in_paths_and_queries(server):
             "invalid_input", BAD_TEXT)
     refused(requests.get(server.url + "/api/v1/services?x=%00", headers=server.kiosk,
                          timeout=10), 400, "invalid_input", BAD_TEXT)
+    refused(requests.get(server.url + "/api/v1/procedures?q=a%00b", headers=server.kiosk,
+                         timeout=10), 400, "invalid_input", BAD_TEXT)
+    # ... and the document says so for every text in a query string.
+    spec = requests.get(server.url + "/api/v1/openapi.json", timeout=10).json()
+    texts = [(path, p["name"], p["schema"]) for path, ops in spec["paths"].items()
+             for op in ops.values() if isinstance(op, dict) for p in op.get("parameters", [])
+             if p["in"] == "query" and p["schema"].get("type") == "string"]
+    assert ("/api/v1/procedures", "q") in {(path, name) for path, name, _s in texts}
+    for path, name, schema in texts:
+        assert schema.get("pattern") or schema.get("enum") or schema.get("format"), (path, name)
     # Invalid UTF-8 (an encoded surrogate) is read as U+FFFD: no ticket code.
     refused(requests.get(server.url + "/api/v1/tickets/%ED%A0%80abcdefgh", timeout=10), 404,
             "not_found", NOT_FOUND)
