@@ -1,14 +1,19 @@
 """One simulated office day on the real server, over HTTP, with the real clients.
 
-``motcua serve`` runs in its own process (SQLite, and PostgreSQL when available).
-The kiosk and the rating tablet talk through ``counter_server.client.ApiClient``
-(what kiosk/ and the tablet use), officers through API tokens and the web
-console's sign-in form, the citizen's phone through the ticket's page
-(``/t/<code>``, the no-JavaScript form), the admin through the admin pages and
-the leader through the report API.  The officers' steps (moving counters, a
+``motcua serve`` runs in its own process.  :func:`test_an_office_day_with_the_real_clients`
+has the office's own clients take part (``tests/office_clients.py``): the Kivy
+lobby kiosk issues every ticket by touches on its screen and takes ratings at
+its keypad, the Kivy tablets of counters 1-3 show what their counter serves and
+take the faces touched (too early, and on time), the citizen's phone page and
+canbo4's web console run in Chromium.  :func:`test_an_office_day` is the same day
+with those clients' requests sent straight over HTTP, on SQLite and PostgreSQL.
+The other officers work through API tokens, the admin through the admin pages
+and the leader through the report API; the officers' steps (moving counters, a
 released counter and a displaced session, signing out with a ticket in hand, a
 console left alone, no-shows brought back) use ``tests/counter_server/office_support.py``
-as the officer tests do.
+as the officer tests do.  Requests no real client would make (a tablet rating
+another counter's ticket, a press naming no ticket) are forged with the
+devices' tokens.
 
 The day is a list of step functions on :class:`OfficeDay`, each a short piece
 of the day that keeps a model of what should have happened (``expected_*``);
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections import Counter as Tally
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -31,7 +37,9 @@ from sqlalchemy.orm import Session
 
 from counter_server import models as m
 from counter_server.client import ApiClient, ApiError
+from counter_server.defaults import DEMO_STAFF
 from tests.conftest import LiveServer, bearer, seed_database
+from tests.office_clients import FOUND, NOT_FOUND, NOT_SERVED, HttpClients, RealClients
 from tests.counter_server.office_support import (ApiOfficer, WebOfficer, console_gone_for,
                                                  display_counter, ticket_status, wait_for)
 
@@ -39,18 +47,15 @@ pytestmark = pytest.mark.slow
 
 FINAL = {m.DONE: "ticket.completed", m.NO_SHOW: "ticket.no_show",
          m.CANCELLED: "ticket.cancelled"}
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html[:400]
-    return found[1]
+FULL_NAME = dict(DEMO_STAFF.values())
 
 
 class OfficeDay:
-    def __init__(self, live: Any) -> None:
+    def __init__(self, live: Any, clients: HttpClients | RealClients) -> None:
         self.live, self.creds, self.url = live, live.creds, live.url
+        self.clients = clients
+        self.seconds: dict[str, float] = {}            # step -> wall time (printed)
+        # The devices' tokens: reading what the server lists, and forged requests.
         self.kiosk = ApiClient(self.url, live.token("kiosk"))
         self.tablets = {n: ApiClient(self.url, live.token(f"rating{n}")) for n in (1, 2, 3, 4)}
         self.staff: dict[int, ApiClient] = {}          # counter number -> officer's client
@@ -106,9 +111,13 @@ class OfficeDay:
             client.request("POST", path, json_body=body)
         return refused.value
 
+    def officer(self, counter: int) -> str:
+        return FULL_NAME[self.signed_in[counter]]
+
     def issue(self, service: str) -> dict[str, Any]:
-        t = self.kiosk.request("POST", "/tickets", json_body={"service_id": self.services[service]})
+        t = self.clients.issue(service)
         assert {"code", "status_path", "check_code"} <= t.keys()
+        assert t["service_code"] == service, t
         self.tickets[t["id"]] = t
         return t
 
@@ -136,29 +145,18 @@ class OfficeDay:
         self.act(counter, "complete")
         return self.tickets[t["id"]]
 
-    def tablet_offer(self, counter: int) -> dict[str, Any] | None:
-        """What the tablet does on ``ticket.completed``: ask for the ticket to rate."""
-        try:
-            return self.tablets[counter].request("GET", f"/counters/{self.cid(counter)}"
-                                                        "/last-completed")
-        except ApiError as err:
-            assert err.status == 404 and err.code == "nothing_to_rate", err
-            return None
+    def tablet_rate(self, counter: int, ticket: dict[str, Any], level: int,
+                    reasons: tuple[str, ...] = ()) -> None:
+        """The tablet at ``counter`` offers ``ticket`` (just completed there, by the
+        officer signed in) and its holder touches a face: it counts."""
+        self.clients.tablet_rate(counter, ticket, level, self.officer(counter), reasons)
+        self.expected_counted[ticket["id"]] = "tablet"
 
-    def lobby(self, number: str, check: str) -> dict[str, Any] | None:
-        try:
-            return self.kiosk.request("POST", "/tickets/lookup",
-                                      json_body={"display_number": number, "check_code": check})
-        except ApiError as err:
-            assert err.status == 404 and err.code == "ticket_not_found", err
-            return None
-
-    def phone_rate(self, code: str, level: int) -> requests.Response:
-        phone = requests.Session()
-        page = phone.get(f"{self.url}/t/{code}", timeout=10)
-        assert page.status_code == 200
-        return phone.post(f"{self.url}/t/{code}", timeout=10, allow_redirects=False,
-                          data={"csrf_token": csrf_of(page.text), "level": str(level)})
+    def server_offers_nothing(self, counter: int) -> None:
+        """``last-completed`` for the tablet at ``counter``: nothing (left) to rate."""
+        with pytest.raises(ApiError) as nothing:
+            self.tablets[counter].request("GET", f"/counters/{self.cid(counter)}/last-completed")
+        assert (nothing.value.status, nothing.value.code) == (404, "nothing_to_rate")
 
     # ------------------------------------------------------------------ the day
     def morning(self) -> None:
@@ -178,21 +176,19 @@ class OfficeDay:
 
     def tablet_pressed_early_and_on_time(self) -> None:
         """Counter 1 calls a ticket: while it is served the tablet has nothing to rate
-        (no faces), and a press naming no ticket is refused; once completed, the
-        tablet gets that ticket and its rating counts."""
-        t = self.call(1)
+        (no faces: touches change nothing), and a press naming no ticket is refused;
+        once completed, the tablet offers that ticket and its rating counts."""
+        t = self.tickets[self.call(1)["id"]]
         self.act(1, "start")
-        assert self.tablet_offer(1) is None
+        self.clients.tablet_press_early(1, t, self.officer(1))
+        self.server_offers_nothing(1)
         with pytest.raises(ApiError) as refused:
             self.tablets[1].rate(level=4)
         assert refused.value.code == "ticket_code_required"
         self.act(1, "complete")
-        offer = self.tablet_offer(1)
-        assert offer is not None and offer["ticket_id"] == t["id"]
-        out = self.tablets[1].rate(level=4, ticket_code=offer["code"])
-        assert out["misuse"] is False
-        self.expected_counted[t["id"]] = "tablet"
-        assert self.tablet_offer(1) is None  # rated: nothing left to rate
+        self.tablet_rate(1, t, 4)
+        self.server_offers_nothing(1)  # rated: nothing left to rate
+        self.clients.tablet_idle(1)
 
     def pause_and_resume(self) -> None:
         c = self.staff[2].request("POST", f"/counters/{self.cid(2)}/pause",
@@ -250,11 +246,8 @@ class OfficeDay:
         assert ended.code == "session_ended" and "Trần Văn Minh" in ended.message
         assert ticket_status(self.live, self.code_of(t))["status"] == m.WAITING
         assert self.serve(1)["id"] == t["id"]
-        offer = self.tablet_offer(1)
-        assert offer is not None and offer["ticket_id"] == t["id"]
-        assert offer["staff"]["full_name"] == "Trần Văn Minh", offer
-        self.tablets[1].rate(level=4, ticket_code=offer["code"])
-        self.expected_counted[t["id"]] = "tablet"
+        assert self.officer(1) == "Trần Văn Minh"
+        self.tablet_rate(1, self.tickets[t["id"]], 4)
         self.sign_in(2)
         self.sign_in(1)
 
@@ -265,6 +258,8 @@ class OfficeDay:
         canbo2 calls it again and signs out with "finish"."""
         self.issue("CT")
         t = self.call(2)
+        self.clients.phone_open(self.code_of(t))
+        self.clients.phone_shows(self.code_of(t), "called", counter=2)
         asked = self.refused(self.staff[2], "/auth/sign-out", {})
         assert (asked.status, asked.code) == (409, "ticket_in_hand")
         assert t["display_number"] in asked.message
@@ -275,8 +270,7 @@ class OfficeDay:
         assert card["state"] == "closed" and card["current"] is None and card["staff"] is None
         status = ticket_status(self.live, self.code_of(t))
         assert status["status"] == m.WAITING and status["waiting_before"] == 0
-        phone = requests.get(f"{self.url}/t/{self.code_of(t)}", timeout=10).text
-        assert 'data-status="waiting"' in phone
+        self.clients.phone_shows(self.code_of(t), "waiting")  # no longer sent to counter 2
         self.sign_in(2)
         assert self.call(2)["id"] == t["id"]
         self.staff[2].request("POST", "/auth/sign-out", json_body={"ticket": "complete"})
@@ -311,8 +305,7 @@ class OfficeDay:
         assert refused.value.status == 409 and refused.value.code == "served_elsewhere"
         assert "quầy khác" in refused.value.message
         # the citizen rates it on the phone instead
-        r = self.phone_rate(t["code"], 3)
-        assert r.status_code == 303, r.text[:300]
+        assert self.clients.phone_rate(t["code"], 3) == "rated"
         self.expected_counted[t["id"]] = "web"
 
     def transfer(self) -> None:
@@ -323,10 +316,7 @@ class OfficeDay:
         if served["id"] != t["id"]:          # a CT ticket was ahead of it
             served = self.serve(2)
         assert served["id"] == t["id"]
-        offer = self.tablet_offer(2)
-        assert offer is not None and offer["ticket_id"] == t["id"]
-        self.tablets[2].rate(level=1, ticket_code=offer["code"], reasons=["long_wait"])
-        self.expected_counted[t["id"]] = "tablet"
+        self.tablet_rate(2, served, 1, reasons=("long_wait",))
 
     def no_shows_brought_back(self) -> None:
         """Counter 3 calls, recalls and marks a no-show; the lobby keypad says so
@@ -337,8 +327,10 @@ class OfficeDay:
         t = self.call(3)
         self.staff[3].request("POST", f"/counters/{self.cid(3)}/recall")
         self.act(3, "no-show")
-        found = self.lobby(t["display_number"], self.check_code_of(t))
-        assert found is not None and found["status"] == m.NO_SHOW and found["code"] is None
+        assert ticket_status(self.live, self.code_of(t))["status"] == m.NO_SHOW
+        found = self.clients.lobby_find(t["display_number"], self.check_code_of(t))
+        assert found["kind"] == NOT_SERVED, found
+        self.clients.lobby_back()
         listed = self.console_state(3)["no_shows"]
         assert [n["id"] for n in listed if n["here"]] == [t["id"]]
         self.staff[3].request("POST", f"/tickets/{t['id']}/reactivate")
@@ -355,23 +347,25 @@ class OfficeDay:
         assert ticket_status(self.live, self.code_of(gone))["status"] == m.CANCELLED
 
     def lobby_with_and_without_proof(self) -> None:
+        """At the kiosk's keypad: a waiting ticket is "not served yet"; a served one
+        is found only with the check code printed on it, and rated there.  The
+        citizen's phone page, open meanwhile, then cannot rate it again."""
         waiting = self.issue("CU")
-        found = self.lobby(waiting["display_number"], waiting["check_code"])
-        assert found["status"] == m.WAITING and found["code"] is None   # "not served yet"
+        found = self.clients.lobby_find(waiting["display_number"], waiting["check_code"])
+        assert found["kind"] == NOT_SERVED, found
+        self.clients.lobby_back()
         t = self.serve(3)
         assert t["id"] != waiting["id"]
+        self.clients.phone_open(t["code"])
         wrong = f"{(int(t['check_code']) + 1) % 10000:04d}"
-        assert self.lobby(t["display_number"], wrong) is None           # no proof: nothing
-        found = self.lobby(t["display_number"], t["check_code"])
-        assert found["status"] == m.DONE and found["code"] == t["code"]
-        self.kiosk.rate(level=2, ticket_code=found["code"])
+        found = self.clients.lobby_find(t["display_number"], wrong)     # no proof: nothing
+        assert found["kind"] == NOT_FOUND, found
+        self.clients.lobby_back()
+        found = self.clients.lobby_find(t["display_number"], t["check_code"])
+        assert found == {"kind": FOUND, "number": t["display_number"]}, found
+        self.clients.lobby_rate(2, ("long_wait",))
         self.expected_counted[t["id"]] = "kiosk"
-        with pytest.raises(ApiError) as again:                         # one rating per ticket
-            self.phone_rate_api(t["code"])
-        assert again.value.code == "already_rated"
-
-    def phone_rate_api(self, code: str) -> dict[str, Any]:
-        return ApiClient(self.url).rate(level=4, ticket_code=code)
+        assert self.clients.phone_rate(t["code"], 4) == "already_rated"  # one rating per ticket
 
     def admin_changes_a_service(self) -> None:
         """Mid-day the admin adds a prefixed service: off the kiosk and refused until a
@@ -386,8 +380,9 @@ class OfficeDay:
         listed = {s["code"]: s for s in self.kiosk.services()["services"]}
         self.services["KT"] = listed["KT"]["id"]
         assert listed["KT"]["counters"] == []
-        with pytest.raises(ApiError) as refused:
-            self.issue("KT")
+        self.clients.kiosk_offers("KT", sent=True, button=False)
+        with pytest.raises(ApiError) as refused:    # forged: the kiosk has no button for it
+            self.kiosk.request("POST", "/tickets", json_body={"service_id": self.services["KT"]})
         assert refused.value.code == "no_counter_serves"
         fields = {"number": "4", "name": "Quầy 4", "active": "on"}
         for code in ("DD", "KT"):        # and no longer Chứng thực
@@ -395,20 +390,19 @@ class OfficeDay:
             fields[f"weight_{self.services[code]}"] = "1"
         r = admin.form(f"/admin/counters/{self.cid(4)}", fields)
         assert r.status_code == 302, r.text[:500]
+        self.clients.kiosk_offers("KT", sent=True, button=True)
         t = self.issue("KT")
         assert t["display_number"] == "A001"
         self.admin_edits_a_service_in_use(admin)
-        officer = WebOfficer.at(self.live, "canbo4", 4)   # through the console's sign-in
+        self.clients.console_sign_in("canbo4", 4)          # through the console's sign-in
         self.signed_in[4] = "canbo4"
-        self.web4 = officer
-        called = officer.call_next(4).json()
-        assert called["id"] == t["id"] and "status_path" not in called
-        assert t["code"] not in officer.state().text
-        officer.api(f"/tickets/{t['id']}/complete").raise_for_status()
+        called = self.clients.console_call_next(t["code"])
+        assert called["id"] == t["id"]
+        self.clients.console_complete(called)
         self.done_by[t["id"]] = (4, "canbo4")
-        found = self.lobby("1", t["check_code"])            # typed without its letter
-        assert found["code"] == t["code"] and found["display_number"] == "A001"
-        self.kiosk.rate(level=4, ticket_code=found["code"])
+        found = self.clients.lobby_find("1", t["check_code"])   # typed without its letter
+        assert found == {"kind": FOUND, "number": "A001"}, found
+        self.clients.lobby_rate(4)
         self.expected_counted[t["id"]] = "kiosk"
 
     def admin_edits_a_service_in_use(self, admin: WebOfficer) -> None:
@@ -444,15 +438,12 @@ class OfficeDay:
                     self.act(n, "cancel")
                 else:
                     self.act(n, "complete")
-                    offer = self.tablet_offer(n)
-                    if offer and offer["ticket_id"] % 2:
-                        self.tablets[n].rate(level=3, ticket_code=offer["code"])
-                        self.expected_counted[offer["ticket_id"]] = "tablet"
+                    if t["id"] % 2:
+                        self.tablet_rate(n, self.tickets[t["id"]], 3)
 
     def closing(self) -> None:
         """canbo4 signs out of the console: counter 4 closes."""
-        r = self.web4.form("/logout", {})
-        assert r.status_code == 302
+        self.clients.console_sign_out()
         self.signed_in.pop(4)
 
     # ------------------------------------------------------------------ the checks
@@ -572,10 +563,9 @@ DAY: list[Callable[[OfficeDay], None]] = [
 ]
 
 
-@pytest.fixture
-def office_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    """``motcua serve`` on SQLite or PostgreSQL whose idle-counter check runs every
-    half second (the office's idle_close_minutes stays the default 15)."""
+def started_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """``motcua serve`` whose idle-counter check runs every half second (the
+    office's idle_close_minutes stays the default 15)."""
     server = LiveServer(db_url, tmp_path / "instance", seed_database(db_url), threads=8,
                         env={"MOTCUA_IDLE_CHECK_SECONDS": "0.5"}).start()
     try:
@@ -584,8 +574,42 @@ def office_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         server.stop()
 
 
-def test_an_office_day(office_server) -> None:
-    day = OfficeDay(office_server)
-    for step in DAY:
-        step(day)
-    day.check_end_of_day()
+@pytest.fixture
+def office_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """On SQLite and on PostgreSQL."""
+    yield from started_server(db_url, tmp_path)
+
+
+@pytest.fixture
+def sqlite_office_server(sqlite_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """On SQLite: the real clients' day is as long on PostgreSQL (the clients, not
+    the database, set its pace), the same day over HTTP runs on both."""
+    yield from started_server(sqlite_url, tmp_path)
+
+
+def run_day(live: LiveServer, clients: HttpClients | RealClients) -> OfficeDay:
+    clients.start()
+    try:
+        day = OfficeDay(live, clients)
+        for step in DAY:
+            started = time.monotonic()
+            step(day)
+            day.seconds[step.__name__] = round(time.monotonic() - started, 1)
+        day.check_end_of_day()
+        print("seconds per step:", day.seconds)
+        return day
+    finally:
+        clients.close()
+
+
+def test_an_office_day(office_server, tmp_path) -> None:
+    """The clients' requests sent straight over HTTP (SQLite and PostgreSQL)."""
+    run_day(office_server, HttpClients(office_server, tmp_path))
+
+
+def test_an_office_day_with_the_real_clients(sqlite_office_server, tmp_path) -> None:
+    """The Kivy kiosk and tablets, the phone page and a console in Chromium."""
+    clients = RealClients(sqlite_office_server, tmp_path)
+    run_day(sqlite_office_server, clients)
+    for name, shot in clients.shots.items():   # what people saw, kept as artifacts
+        assert Path(shot).stat().st_size > 5000, name
