@@ -525,3 +525,37 @@ def test_processes_on_one_postgresql_reach_each_others_streams(pg_url: str, tmp_
         raw_b.close()
         a.stop()
         b.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_closing_reaches_the_streams_of_every_process(pg_url: str, tmp_path: Path):
+    """Streams held by one server (two workers) close when the change is made
+    through another: a device revoked on the admin page, an officer displaced
+    by signing in at another counter, a leader's token signed out."""
+    creds = seed_database(pg_url)
+    a = LiveServer(pg_url, tmp_path / "a", creds, args=("--workers", "2")).start()
+    b = LiveServer(pg_url, tmp_path / "b", creds).start()
+    try:
+        display = [stream(a, bearer(creds["devices"]["display"]["token"])) for _ in range(4)]
+        officer = ApiOfficer.at(b, "canbo1", 1)
+        leader = b.login("lanhdao")
+        held = [stream(a, bearer(officer.token)) for _ in range(2)]
+        held += [stream(a, bearer(leader)) for _ in range(2)]
+        kiosk = stream(a, bearer(creds["devices"]["kiosk"]["token"]))
+        assert all(r.head() for r in display + held + [kiosk])
+        r = admin_page(b).form(f"/admin/devices/{creds['devices']['display']['id']}/revoke", {})
+        assert r.status_code == 302
+        for r in display:
+            print(f"revoked on b: display stream on a closed after {r.closes():.2f} s")
+        ApiOfficer.at(b, "canbo1", 2)  # counter 1 closes: the first token is displaced
+        requests.post(b.url + "/api/v1/auth/sign-out", headers=bearer(leader), json={},
+                      timeout=10).raise_for_status()
+        for r in held:
+            print(f"displaced / signed out on b: stream on a closed after {r.closes():.2f} s")
+        issue(b)  # the kiosk's stream on a goes on
+        assert _until(kiosk, "ticket.issued")[-1][1] == "ticket.issued"
+        kiosk.close()
+    finally:
+        a.stop()
+        b.stop()
