@@ -4,11 +4,16 @@ loop, everything else the Flask app through a2wsgi.
 ``GET /api/v1/events`` and ``GET /api/v1/tickets/{code}/events`` are opened
 by the Flask app's own views (``api/live.py``: authentication, roles, input,
 errors), run in a thread; once a view admits the stream it is served here
-without a thread: it follows its office's reader (``events.py``).  Every
-``SSE_RECHECK_SECONDS`` the credentials of the open office streams are
-checked again the same way (once per distinct credential), and the streams
-of credentials that no longer pass (a revoked device, a signed-out or
-displaced user) end.
+without a thread: it follows its office's reader (``events.py``).
+
+The credentials of the open office streams are checked again the same way
+(once per distinct credential, in a thread) when an event that may end
+someone's access reaches the office's streams (``event_types.ends_access``:
+an admin action, a counter's officer changing, ``session.ended``), and all
+of them every ``SSE_RECHECK_SECONDS`` (for what no event announces: a token
+or session that expired, a direct database edit).  The streams of
+credentials that no longer pass (a revoked device, a signed-out, reset,
+deactivated or displaced user) end.
 
 The HTTP server (uvicorn, ``serve()``) refuses on its own what it cannot pass
 on (a malformed request, a header with NUL); those answers and a body
@@ -108,11 +113,15 @@ class MotcuaAsgi:
         self.db = app.extensions["motcua_db"]
         self.keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
         self.poll = float(app.config["SSE_POLL_SECONDS"])
-        self.recheck = float(app.config.get("SSE_RECHECK_SECONDS", 1.0))
+        self.recheck = float(app.config["SSE_RECHECK_SECONDS"])
         self.hub: Hub | None = None
         #: credential (Authorization, Cookie) -> its open office streams
         self.open: dict[tuple[bytes, bytes], set[Subscriber]] = {}
-        self._scopes: dict[tuple[bytes, bytes], dict] = {}
+        #: credential -> (the request that opened its first stream, its office)
+        self._scopes: dict[tuple[bytes, bytes], tuple[dict, int]] = {}
+        #: offices whose streams' credentials are to be checked again
+        self._due: set[int] = set()
+        self._due_set: asyncio.Event | None = None
         self._tasks: set[asyncio.Task] = set()
         _APPS.add(self)
 
@@ -154,6 +163,7 @@ class MotcuaAsgi:
     def _hub(self) -> Hub:
         if self.hub is None:
             self.hub = Hub(self.db, self.poll)
+            self._due_set = asyncio.Event()
             self._spawn(self._recheck_loop())
         return self.hub
 
@@ -191,7 +201,7 @@ class MotcuaAsgi:
                                        if k.lower() != "content-length"], head, more=True)
             if admitted["kind"] == "office":
                 self.open.setdefault(key, set()).add(sub)
-                self._scopes[key] = scope
+                self._scopes.setdefault(key, (scope, admitted["office_id"]))
                 await self._office_stream(send, sub, admitted, position)
             else:
                 await self._ticket_stream(scope, send, sub, admitted, position)
@@ -218,9 +228,10 @@ class MotcuaAsgi:
     async def _next(self, sub: Subscriber, send: Callable) -> list[Item] | None:
         """The next batch for ``sub``; keep-alive comments while there is none."""
         while True:
-            try:
-                return await asyncio.wait_for(sub.queue.get(), self.keepalive)
-            except asyncio.TimeoutError:
+            try:  # (asyncio.timeout: no task per wait, as wait_for makes; measured)
+                async with asyncio.timeout(self.keepalive):
+                    return await sub.queue.get()
+            except TimeoutError:
                 if sub.closed:
                     return None
                 await send({"type": "http.response.body", "body": b": keep-alive\n\n",
@@ -235,15 +246,20 @@ class MotcuaAsgi:
                      if i.id <= position]
             if not batch:
                 break
-            last = await self._send_items(send, batch, role, last)
+            last = await self._send_items(send, batch, role, office, last)
         while not sub.closed:
             batch = await self._next(sub, send)
             if batch is None:
                 return
-            last = await self._send_items(send, batch, role, last)
+            last = await self._send_items(send, batch, role, office, last)
 
-    @staticmethod
-    async def _send_items(send: Callable, batch: list[Item], role: str, last: int) -> int:
+    async def _send_items(self, send: Callable, batch: list[Item], role: str, office: int,
+                          last: int) -> int:
+        """Send what ``role`` sees of the batch; an event that may end someone's
+        access has the office's credentials checked again (every stream asks;
+        one check follows)."""
+        if any(i.access and i.id > last for i in batch):
+            self.check_soon(office)
         text = "".join(i.text for i in batch if i.id > last and visible_to(role, i.type))
         if text:
             await send({"type": "http.response.body", "body": text.encode("utf-8"),
@@ -277,12 +293,32 @@ class MotcuaAsgi:
             batch = await self._next(sub, send)
 
     # ---------------------------------------------------------------- recheck
+    def check_soon(self, office: int) -> None:
+        """Have the credentials of the office's open streams checked again."""
+        self._due.add(office)
+        if self._due_set is not None:
+            self._due_set.set()
+
     async def _recheck_loop(self) -> None:
+        """Check the credentials of the offices asked for as soon as asked,
+        and of every open stream every ``self.recheck`` seconds."""
+        assert self._due_set is not None
+        loop = asyncio.get_running_loop()
+        every_at = loop.time() + self.recheck
         while True:
-            await asyncio.sleep(self.recheck)
-            if not self.open:
+            try:
+                await asyncio.wait_for(self._due_set.wait(), max(0.0, every_at - loop.time()))
+            except asyncio.TimeoutError:
+                pass
+            self._due_set.clear()
+            offices: set[int] | None = self._due
+            self._due = set()
+            if loop.time() >= every_at:
+                offices, every_at = None, loop.time() + self.recheck
+            keys = [(key, scope) for key, (scope, office) in self._scopes.items()
+                    if offices is None or office in offices]
+            if not keys:
                 continue
-            keys = list(self._scopes.items())
             try:
                 refused = await asyncio.to_thread(self._refused, keys)
             except Exception:  # noqa: BLE001 - the database is away: next round

@@ -30,9 +30,14 @@ DEVICE_TYPES = ("device.status",)
 #: the payload (``device_id``) fetches the ticket and prints it.
 PRINT_TYPES = ("ticket.reprint",)
 ADMIN_PREFIX = "admin."
+#: Stored, never carried by a stream (not even an admin's): a sign-in ended
+#: where nothing else says so (a token signed out, one's own password
+#: changed).  The payload's ``reason`` says which.
+INTERNAL_TYPES = ("session.ended",)
 
 _QUEUE = frozenset(QUEUE_TYPES)
-#: Role -> the event types its streams carry (admin: every event).
+#: Role -> the event types its streams carry (admin: every event but the
+#: internal ones).
 AUDIENCE: dict[str, frozenset[str]] = {
     "display": _QUEUE,
     "kiosk": _QUEUE | frozenset(PRINT_TYPES),
@@ -65,6 +70,7 @@ PAYLOADS: dict[str, tuple[str, ...]] = {
     "counter.updated": ("counter", "services", "action"),
     "rating.created": ("ticket", "counter", "rating"),
     "device.status": ("device",),
+    "session.ended": ("reason",),
 }
 
 
@@ -78,6 +84,17 @@ def for_web() -> dict[str, object]:
 
 def visible_to(role: str, type_: str) -> bool:
     """Whether a stream opened with ``role`` carries an event of ``type_``."""
+    if type_ in INTERNAL_TYPES:
+        return False
     if role == "admin":
         return True
     return type_ in AUDIENCE.get(role, frozenset())
+
+
+def ends_access(type_: str) -> bool:
+    """Whether an event of ``type_`` may end someone's access, so the
+    office's open streams check their credentials again: an admin action (a
+    device revoked, an account reset, deactivated or changed), a counter's
+    officer changing (signed out, moved, released, timed out: the old
+    session is displaced), or an internal ``session.ended``."""
+    return type_.startswith(ADMIN_PREFIX) or type_ in COUNTER_TYPES or type_ in INTERNAL_TYPES

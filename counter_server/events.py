@@ -5,11 +5,13 @@ process reads the rows after the newest it has seen, once per wake-up, and
 hands the batch to every open stream of that office (:class:`Subscriber`
 queues).  It wakes when this process commits events of that office (the
 database's :class:`~counter_server.db.Notifier`), on PostgreSQL when any
-process does (LISTEN on ``db.EVENT_CHANNEL``, :class:`PgListener`), and on
-SQLite also every ``poll`` seconds (another process on the same file: the
-command line).  A stream that resumes from an older id reads the rows
-between its id and the reader's position itself, once, then follows the
-reader.  Nothing here polls per stream.
+process does (LISTEN on ``db.EVENT_CHANNEL``, :class:`PgListener`).  On
+SQLite another process on the same file (the command line) sends no signal:
+every ``poll`` seconds one ``PRAGMA data_version`` on a held connection
+(:class:`FileWatch`) tells whether any other connection committed since, and
+only then are the readers woken.  A stream that resumes from an older id
+reads the rows between its id and the reader's position itself, once, then
+follows the reader.  Nothing here polls per stream or per office.
 """
 from __future__ import annotations
 
@@ -25,10 +27,13 @@ from sqlalchemy import Text, bindparam, cast, func, select
 from . import models as m
 from .db import EVENT_CHANNEL, Database
 from .engine import iso
+from .event_types import ends_access
 
 log = logging.getLogger("motcua.events")
 
 BATCH = 500
+#: Seconds before a reader tries again after the database failed.
+RETRY_SECONDS = 1.0
 #: A stream this far behind (a client that stopped reading) is closed; the
 #: client reconnects with Last-Event-ID and reads the rest from the table.
 MAX_BACKLOG = 200
@@ -52,6 +57,8 @@ class Item:
     ticket_id: int | None
     service_id: int | None
     text: str
+    #: It may end someone's access: the streams check their credentials again.
+    access: bool = False
 
 
 def format_event(ev: Any) -> str:
@@ -71,7 +78,7 @@ def _item(ev: Any) -> Item:
             service_id = (json.loads(ev.payload_json or "{}").get("ticket") or {}).get("service_id")
         except (ValueError, AttributeError):
             service_id = None
-    return Item(ev.id, ev.type, ev.ticket_id, service_id, format_event(ev))
+    return Item(ev.id, ev.type, ev.ticket_id, service_id, format_event(ev), ends_access(ev.type))
 
 
 def read_after(db: Database, office_id: int, after: int) -> list[Item]:
@@ -124,14 +131,8 @@ class Feed:
         db = self.hub.db
         self.last_id = await asyncio.to_thread(newest_id, db, self.office_id)
         self.ready.set()
-        # PostgreSQL: every process's commits arrive by NOTIFY; SQLite: other
-        # processes (the command line) by the poll.
-        poll = self.hub.poll if db.is_sqlite else None
         while not self.stopped:
-            try:
-                await asyncio.wait_for(self.wake.wait(), poll)
-            except asyncio.TimeoutError:
-                pass
+            await self.wake.wait()
             self.wake.clear()
             try:
                 while True:
@@ -145,7 +146,8 @@ class Feed:
                         break
             except Exception:  # noqa: BLE001 - the database is away: retry on the next wake
                 log.exception("reading the events of office %s", self.office_id)
-                await asyncio.sleep(self.hub.poll)
+                await asyncio.sleep(RETRY_SECONDS)
+                self.wake.set()
 
 
 class Hub:
@@ -156,8 +158,11 @@ class Hub:
         self.loop = asyncio.get_running_loop()
         self.feeds: dict[int, Feed] = {}
         self._listener: PgListener | None = None
+        self._file: FileWatch | None = None
         db.notifier.listen(self._notified)
-        if not db.is_sqlite:
+        if db.is_sqlite:
+            self._file = FileWatch(self)
+        else:
             self._listener = PgListener(db)
 
     def _notified(self, offices: set[int]) -> None:
@@ -167,7 +172,7 @@ class Hub:
         except RuntimeError:  # the loop has closed (shutting down)
             pass
 
-    def _wake(self, offices: set[int]) -> None:
+    def _wake(self, offices: Any) -> None:
         for office in offices:
             feed = self.feeds.get(office)
             if feed is not None:
@@ -200,6 +205,61 @@ class Hub:
         self.db.notifier.unlisten(self._notified)
         if self._listener is not None:
             self._listener.stop()
+        if self._file is not None:
+            self._file.stop()
+
+
+class FileWatch:
+    """SQLite: whether another connection to the file committed, every
+    ``hub.poll`` seconds while a reader runs; if so every reader reads.
+
+    ``PRAGMA data_version`` changes, on the connection that asks, after any
+    other connection's commit (this process's own too: then the readers
+    already woke on the commit signal and find nothing new, one query per
+    office and poll at most).  It reads the file's header, no table."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._conn: Any = None
+        self.task = hub.loop.create_task(self._run())
+
+    def _version(self) -> int:
+        if self._conn is None:
+            self._conn = self.hub.db.read_engine.raw_connection()
+        cur = self._conn.cursor()
+        try:
+            cur.execute("PRAGMA data_version")
+            return int(cur.fetchone()[0])
+        finally:
+            cur.close()
+
+    async def _run(self) -> None:
+        seen = None
+        while True:
+            await asyncio.sleep(self.hub.poll)
+            if not self.hub.feeds:
+                continue
+            try:
+                version = await asyncio.to_thread(self._version)
+            except Exception:  # noqa: BLE001 - the file is away: next round, a new connection
+                log.exception("checking the database file for other processes' writes")
+                self._drop()
+                continue
+            if version != seen:  # (the first round too: a write since a reader started)
+                seen = version
+                self.hub._wake(list(self.hub.feeds))
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+
+    def stop(self) -> None:
+        self.task.cancel()
+        self._drop()
 
 
 class PgListener:

@@ -61,6 +61,10 @@ ADMIN_SENTENCES = {
     "procedures_imported": "Procedures imported from a spreadsheet: {created} new, {updated} "
                            "updated, {refused} rows refused.",
 }
+SESSION_SENTENCES = {
+    "signed_out": "Signed out: the sign-in token no longer works.",
+    "password_changed": "Own password changed: the account's other sessions ended.",
+}
 STATES = {"open": "Open", "paused": "Paused", "closed": "Closed"}
 
 
@@ -99,6 +103,10 @@ def describe(ev: m.Event) -> str:
                              "ok", "error", "unknown", "warning") else status))
         if d.get("message"):
             bits.append(str(d["message"]))
+    elif ev.type == "session.ended":
+        reason = str(p.get("reason") or "")
+        if reason in SESSION_SENTENCES:
+            bits.append(t(SESSION_SENTENCES[reason]))
     elif ev.type.startswith("admin."):
         bits.append(_admin_sentence(ev.type.split(".", 1)[1], p.get("admin") or {}))
     elif number or counter:

@@ -60,6 +60,9 @@ def sign_out(json_data):
             token = request.headers.get("Authorization", "").partition(" ")[2].strip()
             s.execute(update(m.ApiToken).where(m.ApiToken.token_hash == hash_token(token))
                       .values(revoked=True))
+            # its open streams end (event_types.INTERNAL_TYPES: no screen sees it)
+            e.append_event(s, p.office_id, "session.ended", staff_id=p.user_id,
+                           payload={"reason": "signed_out"})
         return closed
 
     closed = run_write(do)

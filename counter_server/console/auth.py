@@ -216,6 +216,9 @@ def account():
                     return None
                 u.password_hash = hash_password(new)
                 u.session_version += 1
+                # the other sessions' open streams end (no screen sees this event)
+                e.append_event(s, u.office_id, "session.ended", staff_id=u.id,
+                               payload={"reason": "password_changed"})
                 return u.session_version
             sv = run_write(do)
             if sv is None:

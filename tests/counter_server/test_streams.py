@@ -1,14 +1,22 @@
 """Event streams on the event loop, over real HTTP to ``motcua serve``: role
-scoping, streams closed when their credentials end, ``Last-Event-ID``
-validation and ``stream.reset``, the ticket stream of the phone page, 1,000
-open streams on one process, and several processes on one PostgreSQL."""
+scoping, streams closed when their credentials end (device revoked, signed
+out, password reset or changed, account deactivated, officer displaced; on
+the event that says so, in this process, from the command line and from
+another process on PostgreSQL; the rest by the periodic recheck), the
+internal ``session.ended`` event on no stream, ``Last-Event-ID`` validation
+and ``stream.reset``, the ticket stream of the phone page, 1,000 open streams
+on one process, and several processes on one PostgreSQL."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import datetime as dt
 import json
 import re
+import os
 import selectors
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +29,7 @@ from sqlalchemy import select, update
 from counter_server import engine as e, models as m
 from counter_server.db import Database
 from tests.conftest import LiveServer, bearer, seed_database
+from tests.counter_server.office_support import ApiOfficer, WebOfficer
 
 LAST_ID_MESSAGE = "Last-Event-ID phải là số nguyên từ 0 đến 9223372036854775807."
 
@@ -62,11 +71,13 @@ class Stream:
             elif name == "data":
                 data.append(value)
 
-    def closes(self) -> float:
-        """Read to the end (a read timeout fails the test); the time taken."""
+    def closes(self, within: float = 15) -> float:
+        """Read to the end (a read timeout fails the test); the time taken.
+        ``within`` bounds a hang: the periodic recheck (every 60 s) would
+        close a stream the event did not."""
         t0 = time.monotonic()
         for _ in self.lines:  # keep-alive comments come every second: bound the wait
-            if time.monotonic() - t0 > 15:
+            if time.monotonic() - t0 > within:
                 raise AssertionError("the stream stayed open")
         return time.monotonic() - t0
 
@@ -88,13 +99,30 @@ def issue(server: LiveServer, service: str = "CT") -> dict:
 
 
 def write(server: LiveServer, fn: Any) -> None:
-    """A change made by another process on the same database (the command line)."""
+    """A change made by another process on the same database, with no event
+    (a direct edit)."""
     db = Database(server.db_url, pool_size=1)
     try:
         with db.write() as s:
             fn(s)
     finally:
         db.dispose()
+
+
+def cli(server: LiveServer, *args: str, stdin: str | None = None) -> None:
+    """``motcua ...`` (the command line: another process on the server's database)."""
+    r = subprocess.run([sys.executable, "-m", "counter_server.cli", *args], input=stdin,
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "MOTCUA_DATABASE_URL": server.db_url})
+    assert r.returncode == 0, r.stderr
+
+
+def admin_page(server: LiveServer) -> WebOfficer:
+    return WebOfficer.at(server, "quantri", None)
+
+
+def user_id(server: LiveServer, username: str) -> int:
+    return server.creds["users"][username]["id"]
 
 
 def test_device_streams_carry_no_admin_events(live_server: LiveServer):
@@ -120,14 +148,19 @@ def test_device_streams_carry_no_admin_events(live_server: LiveServer):
             assert types == ["ticket.issued"], (who, types)
 
 
-def test_revoking_a_device_closes_its_open_stream(live_server: LiveServer):
+@pytest.mark.parametrize("where", ["admin page", "command line"])
+def test_revoking_a_device_closes_its_open_stream(live_server: LiveServer, where: str):
     kiosk_stream = stream(live_server, bearer(live_server.token("kiosk")))
     display_stream = stream(live_server, bearer(live_server.token("display")))
     assert kiosk_stream.head() and display_stream.head()
-    write(live_server, lambda s: s.execute(update(m.Device).where(m.Device.name == s.scalar(
-        select(m.Device.name).where(m.Device.kind == "display"))).values(revoked=True)))
+    display = live_server.creds["devices"]["display"]
+    if where == "admin page":
+        r = admin_page(live_server).form(f"/admin/devices/{display['id']}/revoke", {})
+        assert r.status_code == 302
+    else:
+        cli(live_server, "device", "revoke", str(display["id"]))
     took = display_stream.closes()
-    print(f"revoked display's stream closed after {took:.2f} s")
+    print(f"revoked display's stream ({where}) closed after {took:.2f} s")
     # The kiosk's stream goes on and still gets the office's events.
     issue(live_server)
     assert any(kind == "ticket.issued" for _i, kind, _d in _until(kiosk_stream,
@@ -147,14 +180,124 @@ def _until(events: Iterator, kind: str) -> list:
     return out
 
 
-def test_signing_out_closes_the_stream(live_server: LiveServer):
-    token = live_server.staff_token(1)
+@pytest.mark.parametrize("who", ["canbo1", "lanhdao"])
+def test_signing_out_closes_the_stream(live_server: LiveServer, who: str):
+    """A staff token (its counter closes) and a leader's (no counter:
+    ``session.ended`` says so)."""
+    token = live_server.staff_token(1) if who == "canbo1" else live_server.login(who)
     mine = stream(live_server, bearer(token))
     assert mine.head()
     requests.post(live_server.url + "/api/v1/auth/sign-out", headers=bearer(token), json={},
                   timeout=10).raise_for_status()
-    print(f"signed-out staff stream closed after {mine.closes():.2f} s")
+    print(f"signed-out {who} stream closed after {mine.closes():.2f} s")
+    r = requests.get(live_server.url + "/api/v1/events", headers=bearer(token), timeout=10)
+    assert r.status_code == 401
 
+
+def test_a_displaced_officers_stream_closes(live_server: LiveServer):
+    """The token and the web console of counter 1 are displaced when their
+    officer signs in at counter 2, and when an admin releases the counter."""
+    at1 = ApiOfficer.at(live_server, "canbo1", 1)
+    web1 = WebOfficer.at(live_server, "canbo2", 2)
+    by_token = stream(live_server, bearer(at1.token))
+    by_cookie = stream(live_server, {}, cookies=web1.http.cookies.get_dict())
+    assert by_token.head() and by_cookie.head()
+    at3 = ApiOfficer.at(live_server, "canbo1", 3)  # counter 1 closes ("moved")
+    print(f"displaced token's stream closed after {by_token.closes():.2f} s")
+    assert admin_page(live_server).release(2).status_code == 302
+    print(f"released counter's console stream closed after {by_cookie.closes():.2f} s")
+    r = requests.get(live_server.url + "/api/v1/events", headers=bearer(at1.token), timeout=10)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "session_ended"
+    later = stream(live_server, bearer(at3.token))  # the token at counter 3 goes on
+    assert later.head()
+    later.close()
+
+
+@pytest.mark.parametrize("where, action", [("admin page", "password"),
+                                           ("admin page", "deactivate"),
+                                           ("command line", "passwd"),
+                                           ("command line", "deactivate")])
+def test_resetting_or_deactivating_an_account_closes_its_streams(
+        live_server: LiveServer, where: str, action: str):
+    """The account's token and its web session both lose their streams."""
+    token = live_server.login("lanhdao")
+    web = WebOfficer.at(live_server, "lanhdao", None)
+    streams = [stream(live_server, bearer(token)),
+               stream(live_server, {}, cookies=web.http.cookies.get_dict())]
+    assert all(r.head() for r in streams)
+    other = stream(live_server, bearer(live_server.token("display")))
+    assert other.head()
+    if where == "admin page":
+        form = {"action": action, "password": "mat-khau-moi-1"}
+        r = admin_page(live_server).form(f"/admin/users/{user_id(live_server, 'lanhdao')}", form)
+        assert r.status_code == 302
+    else:
+        cli(live_server, "user", action, "lanhdao", *(("--password-stdin",) * (action == "passwd")),
+            stdin="mat-khau-moi-1\n" if action == "passwd" else None)
+    for r in streams:
+        print(f"{action} ({where}): the account's stream closed after {r.closes():.2f} s")
+    issue(live_server)  # the display's stream goes on
+    assert _until(other, "ticket.issued")[-1][1] == "ticket.issued"
+    other.close()
+
+
+def test_changing_ones_own_password_closes_the_other_sessions_streams(live_server: LiveServer):
+    elsewhere = WebOfficer.at(live_server, "lanhdao", None)
+    here = WebOfficer.at(live_server, "lanhdao", None)
+    theirs = stream(live_server, {}, cookies=elsewhere.http.cookies.get_dict())
+    assert theirs.head()
+    old = live_server.creds["users"]["lanhdao"]["password"]
+    r = here.form("/account", {"old_password": old, "new_password": "mat-khau-moi-2",
+                               "confirm_password": "mat-khau-moi-2"})
+    assert r.status_code == 302
+    print(f"the other session's stream closed after {theirs.closes():.2f} s")
+    mine = stream(live_server, {}, cookies=here.http.cookies.get_dict())  # this one goes on
+    assert mine.head()
+    mine.close()
+
+
+def test_session_ended_reaches_no_stream(live_server: LiveServer):
+    """The internal event is stored (the audit page shows it) and carried by
+    no stream, not even an admin's."""
+    office = live_server.creds["office_id"]
+    streams = {who: stream(live_server, bearer(token)) for who, token in (
+        ("kiosk", live_server.token("kiosk")), ("display", live_server.token("display")),
+        ("rating", live_server.token("rating1")), ("staff", live_server.staff_token(2)),
+        ("leader", live_server.login("lanhdao")), ("admin", live_server.login("quantri")))}
+    assert all(r.head() for r in streams.values())
+    leaving = live_server.login("lanhdao")
+    requests.post(live_server.url + "/api/v1/auth/sign-out", headers=bearer(leaving), json={},
+                  timeout=10).raise_for_status()
+    db = Database(live_server.db_url, pool_size=1)
+    with db.read() as s:
+        ended = s.scalars(select(m.Event).where(m.Event.office_id == office,
+                                                m.Event.type == "session.ended")).all()
+    db.dispose()
+    assert [(ev.staff_id, ev.payload) for ev in ended] == [
+        (user_id(live_server, "lanhdao"), {"reason": "signed_out"})]
+    issue(live_server)
+    for who, r in streams.items():
+        types = [kind for _i, kind, _d in _until(r, "ticket.issued")]
+        r.close()
+        assert types == ["ticket.issued"], (who, types)
+    audit = admin_page(live_server).http.get(live_server.url + "/admin/audit", timeout=10).text
+    assert "Đã đăng xuất: mã đăng nhập không còn dùng được." in audit
+
+
+@pytest.mark.slow
+def test_the_periodic_recheck_ends_what_no_event_announces(live_server: LiveServer):
+    """A token that expired and a device revoked by a direct database edit:
+    no event, so the recheck of every open stream (every 60 s) ends them."""
+    token = live_server.staff_token(1)
+    mine = stream(live_server, bearer(token))
+    kiosk = stream(live_server, bearer(live_server.token("kiosk")))
+    assert mine.head() and kiosk.head()
+    write(live_server, lambda s: s.execute(update(m.ApiToken).values(
+        expires_at=m.utcnow() - dt.timedelta(minutes=1))))
+    write(live_server, lambda s: s.execute(update(m.Device).where(
+        m.Device.id == live_server.creds["devices"]["kiosk"]["id"]).values(revoked=True)))
+    for r in (mine, kiosk):
+        print(f"closed by the periodic recheck after {r.closes(within=75):.2f} s")
 
 
 @pytest.mark.parametrize("value", ["abc", "-5", "1" * 23, str(2**63), "1.5", "0x10"])
@@ -380,5 +523,39 @@ def test_processes_on_one_postgresql_reach_each_others_streams(pg_url: str, tmp_
     finally:
         raw_a.close()
         raw_b.close()
+        a.stop()
+        b.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_closing_reaches_the_streams_of_every_process(pg_url: str, tmp_path: Path):
+    """Streams held by one server (two workers) close when the change is made
+    through another: a device revoked on the admin page, an officer displaced
+    by signing in at another counter, a leader's token signed out."""
+    creds = seed_database(pg_url)
+    a = LiveServer(pg_url, tmp_path / "a", creds, args=("--workers", "2")).start()
+    b = LiveServer(pg_url, tmp_path / "b", creds).start()
+    try:
+        display = [stream(a, bearer(creds["devices"]["display"]["token"])) for _ in range(4)]
+        officer = ApiOfficer.at(b, "canbo1", 1)
+        leader = b.login("lanhdao")
+        held = [stream(a, bearer(officer.token)) for _ in range(2)]
+        held += [stream(a, bearer(leader)) for _ in range(2)]
+        kiosk = stream(a, bearer(creds["devices"]["kiosk"]["token"]))
+        assert all(r.head() for r in display + held + [kiosk])
+        r = admin_page(b).form(f"/admin/devices/{creds['devices']['display']['id']}/revoke", {})
+        assert r.status_code == 302
+        for r in display:
+            print(f"revoked on b: display stream on a closed after {r.closes():.2f} s")
+        ApiOfficer.at(b, "canbo1", 2)  # counter 1 closes: the first token is displaced
+        requests.post(b.url + "/api/v1/auth/sign-out", headers=bearer(leader), json={},
+                      timeout=10).raise_for_status()
+        for r in held:
+            print(f"displaced / signed out on b: stream on a closed after {r.closes():.2f} s")
+        issue(b)  # the kiosk's stream on a goes on
+        assert _until(kiosk, "ticket.issued")[-1][1] == "ticket.issued"
+        kiosk.close()
+    finally:
         a.stop()
         b.stop()
