@@ -183,6 +183,10 @@ class Day:
         self.refused: dict[str, int] = {}  # ratings refused, by status
         self.codes: dict[int, str] = {}  # ticket id -> code (the tablet learns it from its counter)
         self.lock = threading.Lock()
+        # What a console shows from the events: someone is waiting. An officer calls
+        # only then (``taken`` counts the calls made for the tickets issued so far).
+        self.someone_waiting = threading.Condition(self.lock)
+        self.taken = 0
 
     def kiosk(self) -> None:
         http = requests.Session()
@@ -198,6 +202,7 @@ class Day:
                     continue
                 self.issued += 1
                 self.codes[r.json()["id"]] = r.json()["code"]
+                self.someone_waiting.notify()
                 follow = self.issued % self.phone_every == 0
             if follow:
                 self.streams.open(f"/api/v1/tickets/{r.json()['code']}/events", "phone")
@@ -210,6 +215,10 @@ class Day:
         rng = random.Random(number)
         serving = 0
         while not self.stop.is_set():
+            with self.someone_waiting:
+                if not self.someone_waiting.wait_for(lambda: self.issued > self.taken, 0.5):
+                    continue
+                self.taken += 1
             r = http.post(f"{self.url}/api/v1/counters/{cid}/call-next",
                           json={"complete_current": True}, headers=staff, timeout=30)
             if r.status_code == 200:
@@ -221,7 +230,10 @@ class Day:
                     self._rate(http, tablet, self.codes.get(serving), rng)
                 serving = ticket
                 self.stop.wait(rng.expovariate(self.pace / SERVICE_SECONDS))
-            elif r.status_code == 409:  # queue empty: the staff looks again a moment later
+            elif r.status_code == 409:  # not expected: every call is for a waiting ticket
+                with self.lock:
+                    self.refused["call-next 409"] = self.refused.get("call-next 409", 0) + 1
+                    self.taken -= 1
                 self.stop.wait(2.0 / self.pace)
             else:
                 with self.lock:
@@ -238,7 +250,7 @@ class Day:
             if r.status_code in (200, 201):
                 self.rated += 1
             else:
-                key = f"{r.status_code} {r.json().get('code', '')}"
+                key = f"{r.status_code} {r.json().get('error', {}).get('code', '')}"
                 self.refused[key] = self.refused.get(key, 0) + 1
 
     def threads(self) -> list[threading.Thread]:
