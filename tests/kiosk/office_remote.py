@@ -37,6 +37,8 @@ WAIT = 40.0
 class Remote(Driver):
     """What both apps do: draw, touch, look, take screenshots."""
 
+    poll_seconds = 0.02  # the office day waits on many small steps
+
     def __init__(self, app: Any, shots: Path, prefix: str) -> None:
         super().__init__(app, shots / "unused.json", shots, prefix)
         self.frames = 0
@@ -54,18 +56,6 @@ class Remote(Driver):
 
     def _flipped(self, *_args: Any) -> None:
         self.frames += 1
-
-    def wait(self, cond: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-        """Poll ``cond`` on the Kivy thread until it holds (every 20 ms)."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.ui(cond)
-            if value:
-                return value
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
 
     def drawn(self, cond: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
         """Wait for ``cond``, then for a frame drawn after it held: what the

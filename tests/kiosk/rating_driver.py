@@ -48,13 +48,17 @@ class Driver:
             raise box["error"]
         return box.get("value")
 
+    #: How often :meth:`wait` asks the Kivy thread.
+    poll_seconds = 0.1
+
     def wait(self, cond: Callable[[], Any], what: str, timeout: float = 40) -> Any:
+        """Poll ``cond`` on the Kivy thread until it holds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = self.ui(cond)
             if value:
                 return value
-            time.sleep(0.1)
+            time.sleep(self.poll_seconds)
         raise AssertionError(f"timed out waiting for {what}")
 
     def current(self) -> str:
