@@ -13,7 +13,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, union_all, update
+from sqlalchemy import (Float, and_, bindparam, case, func, insert, literal_column, or_, select,
+                        union_all, update)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from . import models as m
 from .event_types import CALL_TYPES
@@ -192,19 +195,6 @@ WAITING_BEFORE = select(func.count()).select_from(TICKET).where(
     TICKET.c.office_id == bindparam("b_office"), _WAITING,
     TICKET.c.service_id == bindparam("b_service"), TICKET.c.issued_at <= bindparam("b_at"),
     or_(TICKET.c.issued_at < bindparam("b_at"), TICKET.c.id < bindparam("b_id")))
-# The service's latest completed cases (its recent pace), newest first: a
-# range of the queue index read backwards, stopping after a few rows.
-# ``number`` is selected (and unused) so that the report index does not cover
-# the query: SQLite prefers a covering index, and that one is ordered by
-# issue time for the whole office, so it walked every newer ticket (the whole
-# waiting queue) to find the service's done ones.
-_NOT_COVERED = TICKET.c.number
-RECENT_CASES = (select(TICKET.c.started_at, TICKET.c.finished_at, _NOT_COVERED)
-                .where(TICKET.c.office_id == bindparam("b_office"),
-                       TICKET.c.status == literal_column(f"'{m.DONE}'"),
-                       TICKET.c.service_id == bindparam("b_service"),
-                       TICKET.c.started_at.is_not(None))
-                .order_by(TICKET.c.issued_at.desc()).limit(bindparam("b_limit")))
 OPEN_COUNTERS = (select(func.count()).select_from(COUNTER)
                  .join(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id)
                  .where(COUNTER_SERVICE.c.service_id == bindparam("b_service"),
@@ -297,24 +287,56 @@ RECENT_CALLS = (select(EVENT.c.id, EVENT.c.type, EVENT.c.created_at,
                        EVENT.c.type.in_([literal_column(f"'{t}'") for t in CALL_TYPES]))
                 .order_by(EVENT.c.id.desc()).limit(bindparam("b_limit")))
 
+class minutes_between(FunctionElement):
+    """Minutes from the first datetime argument to the second, as a float,
+    in the database's own date arithmetic."""
+
+    type = Float()
+    inherit_cache = True
+    name = "minutes_between"
+
+
+@compiles(minutes_between, "sqlite")
+def _minutes_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 1440.0)"
+
+
+@compiles(minutes_between, "postgresql")
+def _minutes_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION) / 60.0)"
+
+
+# ``number`` is selected (and unused) in each service's part of ``pace`` so
+# that the report index does not cover it: SQLite prefers a covering index,
+# and that one is ordered by issue time for the whole office, so it walked
+# every newer ticket (the whole waiting queue) to find the service's done ones.
+_NOT_COVERED = TICKET.c.number
+
+
 @functools.lru_cache(maxsize=1024)  # built once per office's set of services
-def recent_cases(service_ids: tuple[int, ...], samples: int) -> Any:
-    """One statement for the pace of several services: each one's latest
-    ``samples`` completed cases (``RECENT_CASES`` per service, joined by
-    UNION ALL), with parameter ``b_office``.  Rows ``(service_id,
-    started_at, finished_at, number)``.  (Summing them in SQL measured slower:
-    the aggregate over each limited subquery costs more than the rows.)"""
+def pace(service_ids: tuple[int, ...], samples: int) -> Any:
+    """One statement for the pace of several services: the mean length in
+    minutes of each one's latest ``samples`` completed cases (each service's
+    part a range of the queue index read backwards, stopping after
+    ``samples`` rows), with parameter ``b_office``.  Rows ``(service_id,
+    minutes)``; a service without a completed case has no row, one whose
+    cases all end before they start has ``minutes`` null."""
     parts = []
     for sid in service_ids:
         sub = (select(literal_column(str(int(sid))).label("service_id"),
-                      TICKET.c.started_at, TICKET.c.finished_at, _NOT_COVERED)  # (as RECENT_CASES)
+                      TICKET.c.started_at, TICKET.c.finished_at, _NOT_COVERED)
                .where(TICKET.c.office_id == bindparam("b_office"),
                       TICKET.c.status == literal_column(f"'{m.DONE}'"),
                       TICKET.c.service_id == _int(sid), TICKET.c.started_at.is_not(None))
                .order_by(TICKET.c.issued_at.desc()).limit(_int(samples))
                .offset(literal_column("0")).subquery())
         parts.append(select(*sub.c).select_from(sub))
-    return union_all(*parts) if len(parts) > 1 else parts[0]
+    cases = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    span = minutes_between(cases.c.started_at, cases.c.finished_at)
+    return (select(cases.c.service_id, func.avg(case((span >= 0, span))).label("minutes"))
+            .group_by(cases.c.service_id))
 
 
 # Opening hours of the office's active services (the snapshots' ETag).

@@ -13,6 +13,9 @@ from ..defaults import office_settings
 from .hours import service_day, service_open_state
 
 
+PACE_SAMPLES = 20  # completed cases a service's pace is the mean of
+
+
 def waiting_before(s: Session, t: Any) -> int:
     """Tickets ahead of ``t`` in its service's queue."""
     return s.connection().execute(st.WAITING_BEFORE, {
@@ -20,12 +23,17 @@ def waiting_before(s: Session, t: Any) -> int:
         "b_id": t.id}).scalar() or 0
 
 
-def average_service_minutes(s: Session, service: Any, samples: int = 20) -> float:
+def pace(conn: Any, office_id: int, service_ids: tuple[int, ...]) -> dict[int, float]:
+    """Mean length in minutes of each service's latest PACE_SAMPLES completed
+    cases; services with none are left out."""
+    rows = conn.execute(st.pace(service_ids, PACE_SAMPLES), {"b_office": office_id})
+    return {sid: round(float(minutes), 6) for sid, minutes in rows if minutes is not None}
+
+
+def average_service_minutes(s: Session, service: Any) -> float:
     """Mean length of the service's latest completed cases (fallback: its default)."""
-    rows = s.connection().execute(st.RECENT_CASES, {
-        "b_office": service.office_id, "b_service": service.id, "b_limit": samples}).all()
-    spans = [(b - a).total_seconds() / 60 for a, b, _n in rows if a and b and b >= a]
-    return sum(spans) / len(spans) if spans else float(service.default_service_minutes)
+    return pace(s.connection(), service.office_id, (service.id,)).get(
+        service.id, float(service.default_service_minutes))
 
 
 def open_counters_for(s: Session, service_id: int) -> int:
@@ -43,9 +51,6 @@ def estimate_wait_minutes(s: Session, service: Any, ahead: int,
     return int(math.ceil(ahead * avg / counters))
 
 
-PACE_SAMPLES = 20
-
-
 def office_queue(conn: Any, office_id: int, now: dt.datetime,
                  office: Any = None) -> tuple[Any, list[Any], list[dict[str, Any]]]:
     """The office row (with ``last_event_id``), its active services' rows and,
@@ -59,20 +64,14 @@ def office_queue(conn: Any, office_id: int, now: dt.datetime,
         office = conn.execute(st.OFFICE_STATE, {"b_office": office_id}).one()
     rows = conn.execute(st.SERVICES_STATE, {"b_office": office_id,
                                             "b_day": service_day(office, now)}).all()
-    spans: dict[int, list[float]] = {}
     busy = tuple(r.id for r in rows if r.waiting)  # nobody waiting: nothing to estimate
-    if busy:
-        for sid, a, b, _n in conn.execute(st.recent_cases(busy, PACE_SAMPLES),
-                                      {"b_office": office_id}):
-            if a and b and b >= a:
-                spans.setdefault(sid, []).append((b - a).total_seconds() / 60)
-    pace = {sid: sum(x) / len(x) for sid, x in spans.items()}
+    paces = pace(conn, office_id, busy) if busy else {}
     enforce = bool(office_settings(office.settings)["enforce_hours"])
     queue = []
     for r in rows:
         issued = r.issued_today or 0
         is_open, reason = service_open_state(office, r, now, issued, enforce_hours=enforce)
-        avg = pace.get(r.id, float(r.default_service_minutes))
+        avg = paces.get(r.id, float(r.default_service_minutes))
         queue.append({"id": r.id, "waiting": r.waiting,
                       "estimated_wait_minutes": int(math.ceil(r.waiting * avg
                                                               / max(1, r.open_counters or 0))),
