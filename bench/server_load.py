@@ -14,7 +14,7 @@ first measures the server of git revision REV (``git archive``) the same way;
 patched copy), both in the same run.
 
     .venv/bin/python bench/server_load.py [--tickets 2000] [--clients 8] [--streams 1000]
-        [--reference REV] [--group-commit-off]
+        [--idle-seconds 0] [--reference REV] [--group-commit-off]
 """
 from __future__ import annotations
 
@@ -399,6 +399,7 @@ def hold_streams(args: argparse.Namespace, url: str, creds: dict, kiosk: dict,
     opened = sum(b": connected" in b for b in bufs.values())
     rss = rss_mb(pid)
     answered: dict[bytes, float] = {}
+    asked: dict[bytes, float] = {}
     lat = []
     s = Session()
     cpu0 = cpu_seconds(pid)
@@ -409,23 +410,36 @@ def hold_streams(args: argparse.Namespace, url: str, creds: dict, kiosk: dict,
         t1 = time.perf_counter()
         lat.append((t1 - t0) * 1000)
         answered[str(r["id"]).encode()] = t1
+        asked[str(r["id"]).encode()] = t0
         time.sleep(0.05)  # a busy office's pace, not a flood: the streams' delivery is measured
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not all(len(seen.get(t, [])) >= opened for t in answered):
         time.sleep(0.1)
     cpu = (cpu_seconds(pid) - cpu0) / len(lat) * 1000
+    idle_cpu = float("nan")
+    if args.idle_seconds:  # the streams open, nothing happening (keep-alives included)
+        cpu0 = cpu_seconds(pid)
+        time.sleep(args.idle_seconds)
+        idle_cpu = (cpu_seconds(pid) - cpu0) / args.idle_seconds * 1000
     stop.set()
     reader.join(5)
     delivery = [(max(seen[t]) - answered[t]) * 1000 for t in answered
                 if len(seen.get(t, [])) >= opened]
+    from_request = [(max(seen[t]) - asked[t]) * 1000 for t in asked
+                    if len(seen.get(t, [])) >= opened]
     complete = len(delivery)
     out = summary(f"issue, {opened} streams open", lat, sum(lat) / 1000,
-                  f"server CPU {cpu:.2f} ms/ticket (fan-out included), RSS {rss:.0f} MB")
+                  f"server CPU {cpu:.2f} ms/ticket (fan-out included, "
+                  f"{cpu * 1000 / max(1, opened):.1f} µs/stream), RSS {rss:.0f} MB")
     summary(f"delivery to all {opened} streams", [max(0.0, d) for d in delivery], 1.0,
             f"tickets every stream got: {complete}/{len(answered)}")
+    summary("  same, from the request", [max(0.0, d) for d in from_request], 1.0)
+    if args.idle_seconds:
+        print(f"{opened} streams idle {args.idle_seconds:.0f} s: server CPU {idle_cpu:.1f} ms/s")
     for sock in bufs:
         sock.close()
-    return {**out, "opened": opened, "delivery_p95": pct(delivery, 95), "complete": complete}
+    return {**out, "opened": opened, "delivery_p95": pct(delivery, 95), "complete": complete,
+            "idle_cpu": idle_cpu}
 
 
 
@@ -440,6 +454,8 @@ def main() -> None:
     ap.add_argument("--streams", type=int, default=1000,
                     help="event streams held open while issuing (0: skip)")
     ap.add_argument("--held-tickets", type=int, default=100)
+    ap.add_argument("--idle-seconds", type=float, default=0,
+                    help="then the server's CPU with the streams open and nothing happening")
     ap.add_argument("--group-commit-off", action="store_true",
                     help="also measure this tree with group commit disabled, same run")
     ap.add_argument("--client", choices=sorted(CLIENTS), default="light",

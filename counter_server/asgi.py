@@ -38,7 +38,7 @@ from . import i18n
 from .api.live import STREAM_KEY
 from .errors import HTTP_CODES, OTHER
 from .event_types import visible_to
-from .events import Hub, Item, Subscriber, read_after
+from .events import Batch, Hub, Item, Subscriber, read_after
 from .limits import WEB_MAX_BODY
 
 log = logging.getLogger("motcua.asgi")
@@ -162,9 +162,10 @@ class MotcuaAsgi:
 
     def _hub(self) -> Hub:
         if self.hub is None:
-            self.hub = Hub(self.db, self.poll)
+            self.hub = Hub(self.db, self.poll, on_access=self.check_soon)
             self._due_set = asyncio.Event()
             self._spawn(self._recheck_loop())
+            self._spawn(self._keepalive_loop())
         return self.hub
 
     def _spawn(self, coro: Any) -> None:
@@ -225,17 +226,27 @@ class MotcuaAsgi:
                 sub.close()
                 return
 
-    async def _next(self, sub: Subscriber, send: Callable) -> list[Item] | None:
-        """The next batch for ``sub``; keep-alive comments while there is none."""
+    async def _next(self, sub: Subscriber, send: Callable) -> list[Batch] | None:
+        """The next batches for ``sub``; the keep-alive comments the tick asks for
+        while there are none."""
         while True:
-            try:  # (asyncio.timeout: no task per wait, as wait_for makes; measured)
-                async with asyncio.timeout(self.keepalive):
-                    return await sub.queue.get()
-            except TimeoutError:
-                if sub.closed:
-                    return None
-                await send({"type": "http.response.body", "body": b": keep-alive\n\n",
-                            "more_body": True})
+            batches = await sub.wait()
+            if batches is None or batches:
+                return batches
+            await send({"type": "http.response.body", "body": b": keep-alive\n\n",
+                        "more_body": True})
+
+    async def _keepalive_loop(self) -> None:
+        """One tick for every stream of the process: every ``self.keepalive``
+        seconds each stream that sent nothing since the previous tick sends a
+        keep-alive comment (so no stream is silent for two periods)."""
+        assert self.hub is not None
+        while True:
+            await asyncio.sleep(self.keepalive)
+            for sub in self.hub.subscribers():
+                if sub.idle:
+                    sub.keepalive()
+                sub.idle = True
 
     async def _office_stream(self, send: Callable, sub: Subscriber, admitted: dict,
                              position: int) -> None:
@@ -246,35 +257,31 @@ class MotcuaAsgi:
                      if i.id <= position]
             if not batch:
                 break
-            last = await self._send_items(send, batch, role, office, last)
+            if any(i.access and i.id > last for i in batch):
+                self.check_soon(office)
+            last = await self._send(send, sub, _body(batch, role, last), max(last, batch[-1].id))
         while not sub.closed:
-            batch = await self._next(sub, send)
-            if batch is None:
+            batches = await self._next(sub, send)
+            if batches is None:
                 return
-            last = await self._send_items(send, batch, role, office, last)
+            body = b"".join(b.body(role) if b.first > last else _body(b.items, role, last)
+                            for b in batches)
+            last = await self._send(send, sub, body, max(last, batches[-1].last))
 
-    async def _send_items(self, send: Callable, batch: list[Item], role: str, office: int,
-                          last: int) -> int:
-        """Send what ``role`` sees of the batch; an event that may end someone's
-        access has the office's credentials checked again (every stream asks;
-        one check follows)."""
-        if any(i.access and i.id > last for i in batch):
-            self.check_soon(office)
-        text = "".join(i.text for i in batch if i.id > last and visible_to(role, i.type))
-        if text:
-            await send({"type": "http.response.body", "body": text.encode("utf-8"),
-                        "more_body": True})
-        return max(last, batch[-1].id)
+    @staticmethod
+    async def _send(send: Callable, sub: Subscriber, body: bytes, last: int) -> int:
+        if body:
+            sub.idle = False
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        return last
 
     async def _ticket_stream(self, scope: dict, send: Callable, sub: Subscriber,
                              admitted: dict, position: int) -> None:
         status_path = scope["path"][: -len("/events")]
         ticket_id, service_id = admitted["ticket_id"], admitted["service_id"]
         sent = b""
-        batch: list[Item] | None = []
+        batch: list[Item] = []
         while True:
-            if batch is None:
-                return
             if not batch or any(_concerns(i, ticket_id, service_id) for i in batch):
                 if batch:
                     position = max(position, batch[-1].id)
@@ -284,13 +291,17 @@ class MotcuaAsgi:
                     return
                 if body != sent:
                     sent = body
+                    sub.idle = False
                     await send({"type": "http.response.body", "more_body": True,
                                 "body": sse("ticket.status", position, body)})
                 status = json.loads(body)
                 service_id = status.get("service_id", service_id)
                 if status.get("status") in TICKET_FINAL:
                     return
-            batch = await self._next(sub, send)
+            batches = await self._next(sub, send)
+            if batches is None:
+                return
+            batch = [i for b in batches for i in b.items]
 
     # ---------------------------------------------------------------- recheck
     def check_soon(self, office: int) -> None:
@@ -339,6 +350,12 @@ class MotcuaAsgi:
                 log.info("stream credentials refused (%s): %s", status, body[:200])
                 out.append(key)
         return out
+
+
+def _body(items: list[Item], role: str, last: int) -> bytes:
+    """What a stream of ``role`` that has sent up to id ``last`` is sent of ``items``."""
+    return "".join(i.text for i in items
+                   if i.id > last and visible_to(role, i.type)).encode("utf-8")
 
 
 def _header(scope: dict, name: bytes) -> bytes:

@@ -2,8 +2,9 @@
 
 The event table is the stream: a reader (:class:`Feed`) per office and
 process reads the rows after the newest it has seen, once per wake-up, and
-hands the batch to every open stream of that office (:class:`Subscriber`
-queues).  It wakes when this process commits events of that office (the
+hands the batch to every open stream of that office (:class:`Batch`,
+appended to each :class:`Subscriber`'s pending list, which wakes the stream
+through a future).  It wakes when this process commits events of that office (the
 database's :class:`~counter_server.db.Notifier`), on PostgreSQL when any
 process does (LISTEN on ``db.EVENT_CHANNEL``, :class:`PgListener`).  On
 SQLite another process on the same file (the command line) sends no signal:
@@ -19,15 +20,15 @@ import asyncio
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from sqlalchemy import Text, bindparam, cast, func, select
 
 from . import models as m
 from .db import EVENT_CHANNEL, Database
 from .engine import iso
-from .event_types import ends_access
+from .event_types import ends_access, visible_to
 
 log = logging.getLogger("motcua.events")
 
@@ -93,26 +94,81 @@ def newest_id(db: Database, office_id: int) -> int:
         return conn.execute(_NEWEST, {"b_office": office_id}).scalar() or 0
 
 
-@dataclass(eq=False)
-class Subscriber:
-    """One open stream: the batches its office's reader hands it, and why it ended."""
-    office_id: int
-    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
-    closed: bool = False
+class Batch:
+    """New events of one office, read once and handed to every stream of it."""
+    __slots__ = ("items", "first", "last", "access", "_bodies")
 
-    def put(self, batch: list[Item]) -> None:
+    def __init__(self, items: list[Item]) -> None:
+        self.items = items
+        self.first, self.last = items[0].id, items[-1].id
+        #: One of them may end someone's access (checked once per batch).
+        self.access = any(i.access for i in items)
+        self._bodies: dict[str, bytes] = {}
+
+    def body(self, role: str) -> bytes:
+        """What a stream opened with ``role`` is sent of it, filtered and
+        encoded once per role."""
+        out = self._bodies.get(role)
+        if out is None:
+            out = self._bodies[role] = "".join(
+                i.text for i in self.items if visible_to(role, i.type)).encode("utf-8")
+        return out
+
+
+class Subscriber:
+    """One open stream: the batches its office's reader handed it since it
+    last looked, and a future it waits on while there are none."""
+    __slots__ = ("office_id", "pending", "closed", "idle", "ping", "_waiter", "_loop")
+
+    def __init__(self, office_id: int) -> None:
+        self.office_id = office_id
+        self.pending: list[Batch] = []
+        self.closed = False
+        #: Nothing sent since the last keep-alive tick.
+        self.idle = False
+        #: A keep-alive comment is due.
+        self.ping = False
+        self._waiter: asyncio.Future | None = None
+        self._loop = asyncio.get_running_loop()
+
+    def put(self, batch: Batch) -> None:
         if self.closed:
             return
-        if self.queue.qsize() >= MAX_BACKLOG:
+        if len(self.pending) >= MAX_BACKLOG:
             self.close()
             return
-        self.queue.put_nowait(batch)
+        self.pending.append(batch)
+        self._wake()
+
+    def keepalive(self) -> None:
+        """Ask for a keep-alive comment."""
+        self.ping = True
+        self._wake()
 
     def close(self) -> None:
         """End the stream (the principal lost access, or it fell behind)."""
-        if not self.closed:
-            self.closed = True
-            self.queue.put_nowait(None)
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> list[Batch] | None:
+        """The batches handed over since the last call (empty: a keep-alive
+        is due); None once the stream is closed."""
+        while not (self.pending or self.closed or self.ping):
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self.closed:
+            return None
+        self.ping = False
+        batches, self.pending = self.pending, []
+        return batches
 
 
 class Feed:
@@ -120,7 +176,7 @@ class Feed:
 
     def __init__(self, hub: "Hub", office_id: int) -> None:
         self.hub, self.office_id = hub, office_id
-        self.subscribers: set[Subscriber] = set()
+        self.subscribers: list[Subscriber] = []
         self.last_id = 0
         self.ready = asyncio.Event()
         self.wake = asyncio.Event()
@@ -136,13 +192,16 @@ class Feed:
             self.wake.clear()
             try:
                 while True:
-                    batch = await asyncio.to_thread(read_after, db, self.office_id, self.last_id)
-                    if not batch:
+                    items = await asyncio.to_thread(read_after, db, self.office_id, self.last_id)
+                    if not items:
                         break
-                    self.last_id = batch[-1].id
-                    for sub in list(self.subscribers):
+                    batch = Batch(items)
+                    self.last_id = batch.last
+                    if batch.access and self.hub.on_access is not None:
+                        self.hub.on_access(self.office_id)
+                    for sub in self.subscribers:
                         sub.put(batch)
-                    if len(batch) < BATCH:
+                    if len(items) < BATCH:
                         break
             except Exception:  # noqa: BLE001 - the database is away: retry on the next wake
                 log.exception("reading the events of office %s", self.office_id)
@@ -153,8 +212,12 @@ class Feed:
 class Hub:
     """The readers of this process (one per office with open streams)."""
 
-    def __init__(self, db: Database, poll: float) -> None:
+    def __init__(self, db: Database, poll: float,
+                 on_access: Callable[[int], None] | None = None) -> None:
         self.db, self.poll = db, poll
+        #: Called with the office once per batch holding an event that may
+        #: end someone's access.
+        self.on_access = on_access
         self.loop = asyncio.get_running_loop()
         self.feeds: dict[int, Feed] = {}
         self._listener: PgListener | None = None
@@ -180,19 +243,22 @@ class Hub:
 
     async def subscribe(self, office_id: int) -> tuple[Subscriber, int]:
         """A new stream of the office, and the id up to which its reader has
-        read: every later event reaches the subscriber's queue."""
+        read: every later event reaches the subscriber."""
         feed = self.feeds.get(office_id)
         if feed is None or feed.task.done():
             feed = self.feeds[office_id] = Feed(self, office_id)
         await feed.ready.wait()
         sub = Subscriber(office_id)
-        feed.subscribers.add(sub)
+        feed.subscribers.append(sub)
         return sub, feed.last_id
 
     def unsubscribe(self, sub: Subscriber) -> None:
         feed = self.feeds.get(sub.office_id)
         if feed is not None:
-            feed.subscribers.discard(sub)
+            try:
+                feed.subscribers.remove(sub)
+            except ValueError:
+                pass
             if not feed.subscribers:  # its reader stops; the next stream starts another
                 feed.stopped = True
                 feed.wake.set()
