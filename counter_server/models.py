@@ -180,16 +180,18 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("office_id", "issued_service_id", "service_day", "number"),
         UniqueConstraint("office_id", "idempotency_key"),
-        Index("ix_ticket_queue", "office_id", "status", "service_id", "issued_at"),
+        # Queues in arrival order, ties by id (migration 0014_queue_order).
+        Index("ix_ticket_queue", "office_id", "status", "service_id", "issued_at", "id"),
         Index("ix_ticket_office_day", "office_id", "service_day"),
         # Reports scan a period of one office (migration 0004_reports): covering.
         Index("ix_ticket_report", "office_id", "issued_at", "status", "service_id", "counter_id",
               "staff_id", "called_at", "started_at", "finished_at"),
         # Heads of the queue for call next (migration 0006_queue_heads).
         Index("ix_ticket_waiting_priority", "office_id", "status", "service_id",
-              "target_counter_id", "issued_at",
+              "target_counter_id", "issued_at", "id",
               sqlite_where=text(WAITING_PRIORITY), postgresql_where=text(WAITING_PRIORITY)),
         Index("ix_ticket_waiting_targeted", "office_id", "status", "target_counter_id", "issued_at",
+              "id",
               sqlite_where=text(WAITING_TARGETED), postgresql_where=text(WAITING_TARGETED)),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

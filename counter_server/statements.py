@@ -122,13 +122,11 @@ def _service_heads(office: Any, service: Any, limit: Any) -> list[Any]:
                   TICKET.c.issued_at > bindparam("b_cutoff"))]
 
 
-_lane_heads: dict[tuple[int, tuple[int, ...], int], Any] = {}
-
-
 def _int(value: int) -> Any:
     return literal_column(str(int(value)))
 
 
+@functools.lru_cache(maxsize=1024)  # built once per counter set-up
 def lane_heads(office_id: int, service_ids: tuple[int, ...], limit: int) -> Any:
     """One statement for call next: the tickets transferred to the counter
     (parameter ``b_counter``) and the heads of its services' queues, each part
@@ -138,19 +136,13 @@ def lane_heads(office_id: int, service_ids: tuple[int, ...], limit: int) -> Any:
     (integers, one statement per counter set-up): bound, they made SQLAlchemy
     bind and convert some seventy parameters per call, several times the cost
     of running the query."""
-    key = (office_id, service_ids, limit)
-    stmt = _lane_heads.get(key)
-    if stmt is None:
-        office, rows = _int(office_id), _int(limit)
-        parts = [_head(rows, TICKET.c.office_id == office, _WAITING,  # transferred here: both lanes
-                       TICKET.c.target_counter_id == bindparam("b_counter"))]
-        for sid in service_ids:
-            parts += _service_heads(office, _int(sid), rows)
-        wrapped = [select(*sub.c).select_from(sub) for sub in (p.subquery() for p in parts)]
-        if len(_lane_heads) > 1024:
-            _lane_heads.clear()
-        stmt = _lane_heads[key] = union_all(*wrapped)
-    return stmt
+    office, rows = _int(office_id), _int(limit)
+    parts = [_head(rows, TICKET.c.office_id == office, _WAITING,  # transferred here: both lanes
+                   TICKET.c.target_counter_id == bindparam("b_counter"))]
+    for sid in service_ids:
+        parts += _service_heads(office, _int(sid), rows)
+    wrapped = [select(*sub.c).select_from(sub) for sub in (p.subquery() for p in parts)]
+    return union_all(*wrapped)
 
 
 # The row is locked first with FOR UPDATE SKIP LOCKED: on PostgreSQL a head

@@ -47,13 +47,17 @@ def _serves(c: m.Counter, t: m.Ticket) -> bool:
 
 
 def _ensure_at_counter(c: Any, t: Any) -> None:
-    if t.office_id != c.office_id or t.counter_id != c.id:
+    if t.office_id != c.office_id:  # another office's ticket: as if it did not exist
+        raise not_found("ticket")
+    if t.counter_id != c.id:
         raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
 
 
 def _ensure_may_move(c: m.Counter, t: m.Ticket) -> None:
     """Transfer, cancel and reactivate: the ticket is at this counter or in its queue."""
-    if t.office_id != c.office_id or not (t.counter_id == c.id or _serves(c, t)):
+    if t.office_id != c.office_id:  # another office's ticket: as if it did not exist
+        raise not_found("ticket")
+    if not (t.counter_id == c.id or _serves(c, t)):
         raise DomainError("not_your_ticket", "This ticket is not at your counter.", 403)
 
 

@@ -268,3 +268,22 @@ def test_sign_out_closes_counter(env):
     with pytest.raises(DomainError) as err:
         call(db, creds, 1)
     assert err.value.code == "counter_closed"
+
+
+def test_another_offices_ticket_is_not_found(env):
+    """An officer of one office acting on a ticket id of another office gets
+    404 ``ticket_not_found``, as for an id that does not exist: nothing says
+    the ticket is there."""
+    from tests.counter_server.test_province import add_office
+
+    db, creds = env
+    with db.write() as s:
+        other = add_office(s, 7)
+    with db.write() as s:
+        theirs = e.issue_ticket(s, other["office_id"], other["services"][0], now=T0).ticket
+    for act in (lambda s: e.start(s, theirs.id, ctr(creds, 1), None),
+                lambda s: e.complete(s, theirs.id, ctr(creds, 1), None),
+                lambda s: e.cancel(s, theirs.id, ctr(creds, 1), None)):
+        with pytest.raises(DomainError) as err, db.write() as s:
+            act(s)
+        assert (err.value.code, err.value.status) == ("ticket_not_found", 404)
