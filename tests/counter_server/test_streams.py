@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 
 from counter_server import engine as e, models as m
 from counter_server.db import Database
-from tests.conftest import LiveServer, bearer, seed_database
+from tests.conftest import LiveServer, _live, bearer, seed_database
 from tests.counter_server.office_support import ApiOfficer, WebOfficer
 
 LAST_ID_MESSAGE = "Last-Event-ID phải là số nguyên từ 0 đến 9223372036854775807."
@@ -284,19 +284,17 @@ def test_session_ended_reaches_no_stream(live_server: LiveServer):
     assert "Đã đăng xuất: mã đăng nhập không còn dùng được." in audit
 
 
-def test_the_periodic_recheck_ends_what_no_event_announces(sqlite_url: str, tmp_path: Path):
+@pytest.fixture
+def quick_recheck_server(sqlite_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server that rechecks its open streams every 2 s (60 s in an office)."""
+    yield from _live(sqlite_url, tmp_path, env={"MOTCUA_SSE_RECHECK": "2"})
+
+
+def test_the_periodic_recheck_ends_what_no_event_announces(quick_recheck_server: LiveServer):
     """A token that expired and a device revoked by a direct database edit:
-    no event, so the recheck of every open stream (every 60 s in an office,
-    ``MOTCUA_SSE_RECHECK`` seconds) ends them."""
-    server = LiveServer(sqlite_url, tmp_path / "instance", seed_database(sqlite_url),
-                        env={"MOTCUA_SSE_RECHECK": "2"}).start()
-    try:
-        _expire_and_revoke(server)
-    finally:
-        server.stop()
-
-
-def _expire_and_revoke(live_server: LiveServer) -> None:
+    no event, so the recheck of every open stream (``MOTCUA_SSE_RECHECK``)
+    ends them."""
+    live_server = quick_recheck_server
     token = live_server.staff_token(1)
     mine = stream(live_server, bearer(token))
     kiosk = stream(live_server, bearer(live_server.token("kiosk")))
