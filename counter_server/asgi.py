@@ -280,9 +280,10 @@ class MotcuaAsgi:
         status_path = scope["path"][: -len("/events")]
         ticket_id, service_id = admitted["ticket_id"], admitted["service_id"]
         sent = b""
+        waiting = True
         batch: list[Item] = []
         while True:
-            if not batch or any(_concerns(i, ticket_id, service_id) for i in batch):
+            if not batch or any(_concerns(i, ticket_id, service_id, waiting) for i in batch):
                 if batch:
                     position = max(position, batch[-1].id)
                 code, _h, body = await asyncio.to_thread(
@@ -296,6 +297,7 @@ class MotcuaAsgi:
                                 "body": sse("ticket.status", position, body)})
                 status = json.loads(body)
                 service_id = status.get("service_id", service_id)
+                waiting = status.get("status") == "waiting"
                 if status.get("status") in TICKET_FINAL:
                     return
             batches = await self._next(sub, send)
@@ -362,12 +364,15 @@ def _header(scope: dict, name: bytes) -> bytes:
     return next((v for k, v in scope["headers"] if k == name), b"")
 
 
-def _concerns(item: Item, ticket_id: int, service_id: int | None) -> bool:
-    """Whether an event may change what a ticket's holder sees."""
-    if item.type == "counter.updated":
+def _concerns(item: Item, ticket_id: int, service_id: int | None, waiting: bool) -> bool:
+    """Whether an event may change what a ticket's holder sees: its own, a
+    counter's (the service's open counters); while it waits, another ticket
+    of its service leaving the queue or completing (the count ahead, the
+    pace).  A ticket issued after it never goes ahead of it."""
+    if item.type == "counter.updated" or item.ticket_id == ticket_id:
         return True
-    return item.type.startswith("ticket.") and (item.ticket_id == ticket_id
-                                                 or item.service_id == service_id)
+    return (waiting and item.service_id == service_id and item.type.startswith("ticket.")
+            and item.type != "ticket.issued")
 
 
 def close_all_streams() -> None:

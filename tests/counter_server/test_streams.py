@@ -405,6 +405,26 @@ def test_ticket_stream_sends_the_status_until_done(live_server: LiveServer):
     assert rest[-1]["status"] == "done" and rest[-1] == requests.get(status_url, timeout=10).json()
 
 
+def test_a_ticket_stream_recomputes_only_on_events_that_can_change_it():
+    from counter_server.asgi import _concerns
+    from counter_server.events import Item
+
+    def item(kind: str, ticket: int | None, service: int | None = 1) -> Item:
+        return Item(1, kind, ticket, service, "")
+
+    mine, svc = 7, 1
+    assert _concerns(item("ticket.called", mine), mine, svc, waiting=False)
+    assert _concerns(item("counter.updated", None, None), mine, svc, waiting=False)
+    # another ticket of the service leaving the queue moves it, while it waits
+    assert _concerns(item("ticket.called", 8), mine, svc, waiting=True)
+    assert _concerns(item("ticket.completed", 8), mine, svc, waiting=True)  # the pace
+    assert not _concerns(item("ticket.called", 8), mine, svc, waiting=False)
+    # a ticket issued after it, or of another service, never changes it
+    assert not _concerns(item("ticket.issued", 8), mine, svc, waiting=True)
+    assert not _concerns(item("ticket.called", 8, 2), mine, svc, waiting=True)
+    assert not _concerns(item("rating.created", 8), mine, svc, waiting=True)
+
+
 def test_ticket_stream_of_an_unknown_code_is_404(live_server: LiveServer):
     r = requests.get(live_server.url + "/api/v1/tickets/khongcove/events", timeout=10)
     assert r.status_code == 404 and r.json()["error"]["code"] == "ticket_not_found"
