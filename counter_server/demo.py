@@ -8,6 +8,7 @@ quiet stop instead of a traceback from each.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -50,6 +51,17 @@ def _own_group() -> dict[str, Any]:
     return {"start_new_session": True}
 
 
+def _prepare_kivy_home() -> None:
+    """Let Kivy create its settings folder once, before two windows start.
+
+    On a fresh PC the kiosk and the display would both create it at the same
+    moment, and the slower one stops with "File exists".
+    """
+    env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"}
+    subprocess.run([sys.executable, "-c", "import kivy"], env=env, check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def run_demo(port: int = 8080, windows: bool = True, fresh: bool = False,
              verbose: bool = False) -> None:
     from .cli.accounts import print_credentials
@@ -77,6 +89,7 @@ def run_demo(port: int = 8080, windows: bool = True, fresh: bool = False,
         print_credentials(creds)
         click.echo(_("(also kept in {file})").format(file=creds_file))
         if windows:
+            _prepare_kivy_home()
             preview = folder / "tickets"
             for command in (
                     ["kiosk", "--server", url, "--token", creds["devices"]["kiosk"]["token"],
