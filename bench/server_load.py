@@ -133,8 +133,8 @@ def issue():
     c.execute("INSERT INTO t(n, code) VALUES (?, ?)", (n, "x"))
     c.execute("COMMIT")
     return jsonify(number=n)
-# The server's stack: uvicorn (h11), the app through a2wsgi, 16 threads (serve's default).
-uvicorn.run(WSGIMiddleware(app, workers=16), host="127.0.0.1", port=port, http="h11",
+# The server's stack: uvicorn (httptools), the app through a2wsgi, 16 threads (serve's default).
+uvicorn.run(WSGIMiddleware(app, workers=16), host="127.0.0.1", port=port, http="httptools",
             log_level="warning", access_log=False, lifespan="off")
 '''
 

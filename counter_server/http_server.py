@@ -15,7 +15,7 @@ from typing import Any, Callable
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from .asgi import JsonErrorH11Protocol, MotcuaAsgi, close_all_streams
+from .asgi import JsonErrorHttpProtocol, MotcuaAsgi, close_all_streams
 
 ENV_INSTANCE = "MOTCUA_SERVE_INSTANCE"
 ENV_THREADS = "MOTCUA_SERVE_THREADS"
@@ -41,9 +41,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 def _config(app: Any, **kw: Any) -> uvicorn.Config:
     return uvicorn.Config(
-        app, http=JsonErrorH11Protocol, ws="none", lifespan="on", log_config=None,
+        app, http=JsonErrorHttpProtocol, ws="none", lifespan="on", log_config=None,
         access_log=False, server_header=False, timeout_keep_alive=30,
-        h11_max_incomplete_event_size=64 * 1024,
         # A worker process stops its streams only by this timeout (one
         # process ends them at once, Server.shutdown).
         timeout_graceful_shutdown=5, **kw)

@@ -9,6 +9,7 @@ import socket
 from typing import Any, Iterator
 
 import pytest
+from requests.structures import CaseInsensitiveDict
 import requests
 from sqlalchemy import func, select
 
@@ -249,7 +250,7 @@ def raw_http(srv: LiveServer, head: bytes, body: bytes = b"") -> tuple[int, dict
                     break
     head_part, _, rest = data.partition(b"\r\n\r\n")
     lines = head_part.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    headers = CaseInsensitiveDict(line.split(": ", 1) for line in lines[1:] if ": " in line)
     return int(lines[0].split()[1]), headers, rest
 
 
@@ -291,6 +292,14 @@ def test_bad_headers(server):
                                 b"Authorization: " + token + b"\x00\r\n"
                                 b"Content-Length: 2\r\n\r\n", b"{}"), 400, "bad_request",
                BAD_REQUEST)
+    # A head that never ends (one header of 100 KB, still no blank line): refused.
+    json_error(raw_http(server, b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Pad: "
+                                + b"a" * 100_000), 400, "bad_request", BAD_REQUEST)
+    # Garbage instead of a request line.
+    json_error(raw_http(server, b"\x16\x03\x01 hello\r\n\r\n"), 400, "bad_request",
+               BAD_REQUEST)
+    # The connection is still good for a normal head after all that.
+    assert requests.get(server.url + "/api/v1/health", timeout=10).status_code == 200
     assert stored(server) == before
 
 
