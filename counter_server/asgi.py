@@ -16,8 +16,9 @@ credentials that no longer pass (a revoked device, a signed-out, reset,
 deactivated or displaced user) end.
 
 The HTTP server (uvicorn on httptools, ``serve()``) refuses on its own what it
-cannot pass on (a malformed request, a header with NUL, a head over MAX_HEAD); those answers and a body
-announced over :data:`MAX_BODY` are sent in the API's JSON shape.
+cannot pass on (a malformed request, a header with NUL, a head over
+:data:`MAX_HEAD`); those answers and a body announced over :data:`MAX_BODY`
+are sent in the API's JSON shape.
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def error_body(status: int) -> bytes:
 class JsonErrorHttpProtocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol on httptools (llhttp): its own 400 (a
     request the parser refuses) in the API's JSON shape, and a request head
-    over :data:`MAX_HEAD` refused the same way before more of it is kept.
+    over :data:`MAX_HEAD` refused the same way before more of it is kept
+    (llhttp itself has no limit: it would buffer a header without end).
 
     httptools rather than h11: an event sent to many open streams costs about
     2.3 times less on the event loop (bench/README, "Server protocol")."""

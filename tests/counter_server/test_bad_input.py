@@ -9,8 +9,8 @@ import socket
 from typing import Any, Iterator
 
 import pytest
-from requests.structures import CaseInsensitiveDict
 import requests
+from requests.structures import CaseInsensitiveDict
 from sqlalchemy import func, select
 
 from counter_server import models as m
@@ -298,7 +298,7 @@ def test_bad_headers(server):
     # Garbage instead of a request line.
     json_error(raw_http(server, b"\x16\x03\x01 hello\r\n\r\n"), 400, "bad_request",
                BAD_REQUEST)
-    # The connection is still good for a normal head after all that.
+    # The server still answers everyone else.
     assert requests.get(server.url + "/api/v1/health", timeout=10).status_code == 200
     assert stored(server) == before
 
