@@ -248,6 +248,8 @@ class Rating(Base):
         ),
         Index("ix_rating_report", "office_id", "created_at", "misuse", "level", "staff_id",
               "counter_id", "service_id", "ticket_id"),
+        # A device's latest rating (presses too fast after it are flagged).
+        Index("ix_rating_device", "device_id", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)

@@ -14,12 +14,15 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from types import SimpleNamespace
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from . import models as m
+from . import statements as st
+from .db import Tx
 from .defaults import office_settings
-from .engine import DomainError, append_event, utcnow
+from .engine import DomainError, append_event, ticket_summary, utcnow
 
 MAX_COMMENT = 1000
 CHECK_DIGITS = 4
@@ -39,19 +42,28 @@ def levels_and_reasons(office: m.Office) -> tuple[list[dict[str, Any]], list[dic
     return st["rating_levels"], st["rating_reasons"]
 
 
-def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level: int,
+def create_rating(s: Tx, office_id: int, *, ticket_code: str | None, level: int,
                   reasons: list[str] | None = None, comment: str = "", channel: str = "web",
                   device_id: int | None = None, client_key: str | None = None,
-                  now: dt.datetime | None = None) -> tuple[m.Rating, bool]:
-    """Store a rating; returns (rating, created).  ``client_key`` makes a
+                  now: dt.datetime | None = None) -> tuple[Any, bool]:
+    """Store a rating; returns (its row, created).  ``client_key`` makes a
     device's offline re-send idempotent."""
     now = now or utcnow()
+    conn = s.connection()
     if client_key:
-        old = s.scalar(select(m.Rating).where(m.Rating.client_key == client_key))
+        old = conn.execute(st.RATING_BY_KEY, {"b_key": client_key}).first()
         if old is not None:
-            return _same_sender(s, old, office_id, device_id, ticket_code), False
-    office = s.get(m.Office, office_id)
-    levels, reason_list = levels_and_reasons(office)
+            return _same_sender(conn, old, office_id, device_id, ticket_code), False
+    if not ticket_code:
+        # A tablet shows faces only for a ticket its counter completed, so it
+        # always names one; a press for "nobody" is not a rating.
+        ticket_code = None
+    ctx = conn.execute(st.RATING_CONTEXT, {"b_office": office_id, "b_code": ticket_code,
+                                           "b_device": device_id}).first()
+    if ctx is None:
+        raise DomainError("ticket_not_found", "Ticket not found.", 404)
+    settings = office_settings(ctx.office_settings)
+    levels, reason_list = settings["rating_levels"], settings["rating_reasons"]
     if level not in {lv["value"] for lv in levels}:
         raise DomainError("unknown_level", "Unknown rating level.", 422)
     reasons = list(dict.fromkeys(reasons or []))
@@ -63,62 +75,49 @@ def create_rating(s: Session, office_id: int, *, ticket_code: str | None, level:
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise DomainError("comment_too_long", "The comment is too long.", 422)
+    if ticket_code is None:
+        raise DomainError("ticket_code_required", "A ticket code is required.", 422)
+    if ctx.id is None:  # no ticket of this office has that code
+        raise DomainError("ticket_not_found", "Ticket not found.", 404)
+    if ctx.status != m.DONE:
+        raise DomainError("not_finished", "This ticket has not been served yet.", 409)
+    if channel == "tablet" and (ctx.device_counter_id is None
+                                or ctx.counter_id != ctx.device_counter_id):
+        raise DomainError("served_elsewhere", "This ticket was served at another counter; "
+                          "it can be rated there or on the phone.", 409)
 
     misuse_reason = ""
-    if not ticket_code:
-        # A tablet shows faces only for a ticket its counter completed, so it
-        # always names one; a press for "nobody" is not a rating.
-        raise DomainError("ticket_code_required", "A ticket code is required.", 422)
-    ticket = s.scalar(select(m.Ticket).where(m.Ticket.code == ticket_code))
-    if ticket is None or ticket.office_id != office_id:
-        raise DomainError("ticket_not_found", "Ticket not found.", 404)
-    if ticket.status != m.DONE:
-        raise DomainError("not_finished", "This ticket has not been served yet.", 409)
-    if channel == "tablet":
-        bound = s.scalar(select(m.Device.counter_id).where(m.Device.id == device_id))
-        if bound is None or ticket.counter_id != bound:
-            raise DomainError("served_elsewhere", "This ticket was served at another counter; "
-                              "it can be rated there or on the phone.", 409)
-
-    if device_id is not None:
-        last = s.scalar(select(m.Rating.created_at).where(m.Rating.device_id == device_id)
-                        .order_by(m.Rating.created_at.desc()).limit(1))
-        min_gap = dt.timedelta(seconds=office_settings(office.settings)["rating_min_interval_seconds"])
-        if last is not None and now - last < min_gap:
-            misuse_reason = misuse_reason or "too_fast"
-
-    counted = s.scalar(select(m.Rating.id).where(m.Rating.ticket_id == ticket.id,
-                                                 m.Rating.misuse.is_(False)))
-    if counted is not None:
+    min_gap = dt.timedelta(seconds=settings["rating_min_interval_seconds"])
+    if ctx.device_last_at is not None and now - ctx.device_last_at < min_gap:
+        misuse_reason = "too_fast"
+    if ctx.counted_id is not None:
         if channel == "tablet" and device_id is not None:
             misuse_reason = misuse_reason or "repeat"
         else:
             raise DomainError("already_rated", "This ticket has already been rated.", 409)
 
-    rating = m.Rating(
-        office_id=office_id, ticket_id=ticket.id, level=level,
-        reasons=reasons, comment=comment, channel=channel, service_id=ticket.service_id,
-        counter_id=ticket.counter_id, staff_id=ticket.staff_id, device_id=device_id,
-        created_at=now, misuse=bool(misuse_reason), misuse_reason=misuse_reason,
-        client_key=client_key or None,
-    )
-    s.add(rating)
-    s.flush()
-    append_event(s, office_id, "rating.created", ticket=ticket,
-                 staff_id=rating.staff_id, now=now, payload={
-        "rating": {"id": rating.id, "level": level, "ticket_id": rating.ticket_id,
-                   "counter_id": rating.counter_id, "staff_id": rating.staff_id,
-                   "misuse": rating.misuse, "channel": channel}})
+    rating = conn.execute(st.RATING_INSERT, {
+        "office_id": office_id, "ticket_id": ctx.id, "level": level, "reasons": reasons,
+        "comment": comment, "channel": channel, "service_id": ctx.service_id,
+        "counter_id": ctx.counter_id, "staff_id": ctx.staff_id, "device_id": device_id,
+        "created_at": now, "misuse": bool(misuse_reason), "misuse_reason": misuse_reason,
+        "client_key": client_key or None}).one()
+    counter = SimpleNamespace(id=ctx.counter_id, number=ctx.counter_number)
+    append_event(s, office_id, "rating.created", ticket=ctx, staff_id=rating.staff_id, now=now,
+                 payload={"ticket": ticket_summary(s, ctx, counter), "rating": {
+                     "id": rating.id, "level": level, "ticket_id": rating.ticket_id,
+                     "counter_id": rating.counter_id, "staff_id": rating.staff_id,
+                     "misuse": rating.misuse, "channel": channel}})
     return rating, True
 
 
-def _same_sender(s: Session, old: m.Rating, office_id: int, device_id: int | None,
-                 ticket_code: str | None) -> m.Rating:
+def _same_sender(conn: Any, old: Any, office_id: int, device_id: int | None,
+                 ticket_code: str | None) -> Any:
     """An idempotent re-send must come from the sender of the first one: a
     client key is not a way to read (or overwrite) somebody else's rating."""
     ticket_id = None
     if ticket_code:
-        ticket_id = s.scalar(select(m.Ticket.id).where(m.Ticket.code == ticket_code))
+        ticket_id = conn.execute(select(m.Ticket.id).where(m.Ticket.code == ticket_code)).scalar()
     if (old.office_id != office_id or old.device_id != device_id
             or (ticket_code and old.ticket_id != ticket_id)):
         raise DomainError("client_key_conflict", "This client key was used for another rating.",

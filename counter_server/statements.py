@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import (Float, and_, bindparam, case, func, insert, literal_column, or_, select,
-                        union_all, update)
+from sqlalchemy import (Float, and_, bindparam, case, false, func, insert, literal_column, or_,
+                        select, union_all, update)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -28,6 +28,9 @@ COUNTER = m.Counter.__table__
 COUNTER_SERVICE = m.CounterService.__table__
 SEQUENCE = m.NumberSequence.__table__
 RATING = m.Rating.__table__
+# A counted rating, written as the predicate of the partial index
+# ux_rating_ticket_valid (``misuse = 0``): ``IS 0`` would make SQLite scan.
+COUNTED = RATING.c.misuse == false()
 
 # ------------------------------------------------------------------ config rows
 # A service with what issuing needs of its office (one row serves as both).
@@ -192,7 +195,32 @@ OPEN_COUNTERS = (select(func.count()).select_from(COUNTER)
                  .where(COUNTER_SERVICE.c.service_id == bindparam("b_service"),
                         COUNTER.c.state == literal_column("'open'"), COUNTER.c.active.is_(True)))
 RATED = select(func.count()).select_from(RATING).where(
-    RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))
+    RATING.c.ticket_id == bindparam("b_id"), COUNTED)
+
+# ----------------------------------------------------------------------- ratings
+# What a rating checks, in one row: the office's settings and, when the code
+# names a ticket of that office, the ticket, its counter's number, the counter
+# the rating device is bound to, the device's last rating and the ticket's
+# counted rating (None where there is none).
+_RATED_TICKET = TICKET.alias("rated")
+RATING_CONTEXT = (
+    select(OFFICE.c.settings.label("office_settings"), *_RATED_TICKET.c,
+           select(COUNTER.c.number).where(COUNTER.c.id == _RATED_TICKET.c.counter_id)
+           .scalar_subquery().label("counter_number"),
+           select(m.Device.__table__.c.counter_id)
+           .where(m.Device.__table__.c.id == bindparam("b_device"))
+           .scalar_subquery().label("device_counter_id"),
+           select(func.max(RATING.c.created_at)).where(RATING.c.device_id == bindparam("b_device"))
+           .scalar_subquery().label("device_last_at"),
+           select(RATING.c.id).where(RATING.c.ticket_id == _RATED_TICKET.c.id,
+                                     COUNTED).limit(1)
+           .scalar_subquery().label("counted_id"))
+    .select_from(OFFICE.outerjoin(_RATED_TICKET, and_(
+        _RATED_TICKET.c.code == bindparam("b_code"),
+        _RATED_TICKET.c.office_id == OFFICE.c.id)))
+    .where(OFFICE.c.id == bindparam("b_office")))
+RATING_INSERT = insert(RATING).returning(*RATING.c)
+RATING_BY_KEY = select(RATING).where(RATING.c.client_key == bindparam("b_key"))
 
 # ------------------------------------------------------------ screen snapshots
 # What the kiosk, the display and the events show of an office's queue: a
@@ -344,6 +372,6 @@ TICKET_VIEW = select(
     select(COUNTER.c.number).where(COUNTER.c.id == bindparam("b_counter"))
     .scalar_subquery().label("counter_number"),
     select(func.count()).select_from(RATING).where(
-        RATING.c.ticket_id == bindparam("b_id"), RATING.c.misuse.is_(False))
+        RATING.c.ticket_id == bindparam("b_id"), COUNTED)
     .scalar_subquery().label("ratings"),
 ).where(SERVICE.c.id == bindparam("b_service"))

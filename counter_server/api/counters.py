@@ -107,7 +107,7 @@ def last_completed(counter_id: int):
             m.Ticket.status == m.DONE, m.Ticket.finished_at.is_not(None))
             .order_by(m.Ticket.finished_at.desc(), m.Ticket.id.desc()).limit(1))
         rated = t is not None and s.scalar(select(m.Rating.id).where(
-            m.Rating.ticket_id == t.id, m.Rating.misuse.is_(False)).limit(1)) is not None
+            m.Rating.ticket_id == t.id, st.COUNTED).limit(1)) is not None
         if t is None or rated:
             raise e.DomainError("nothing_to_rate", "There is no completed ticket to rate.", 404)
         staff = s.get(m.User, t.staff_id) if t.staff_id else None

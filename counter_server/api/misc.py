@@ -135,10 +135,9 @@ def create_rating(json_data):
         if p is not None:
             office_id = p.office_id
         else:
-            t = s.scalar(select(m.Ticket).where(m.Ticket.code == code)) if code else None
-            if t is None:
+            office_id = s.scalar(select(m.Ticket.office_id).where(m.Ticket.code == code))
+            if office_id is None:
                 raise e.DomainError("ticket_not_found", "Ticket not found.", 404)
-            office_id = t.office_id
         r, created = ratings.create_rating(
             s, office_id, ticket_code=code, level=json_data["level"],
             reasons=json_data["reasons"], comment=json_data["comment"], channel=channel,

@@ -92,13 +92,14 @@ def append_event(tx: Tx, office_id: int, type_: str, *, ticket: Any = None,
     rows, as they are after the change) go into its payload.  When the
     caller has read them: ``office``, a row with the office's timezone,
     settings and opening hours (the waiting counts need them), ``staff``,
-    the counter's officer as ``staff_brief`` makes it, and the waiting
-    counts themselves as ``payload["services"]``."""
+    the counter's officer as ``staff_brief`` makes it, the waiting counts
+    themselves as ``payload["services"]`` and the ticket's block as
+    ``payload["ticket"]``."""
     tx.flush()  # pending ORM changes first: ids and states as they will be stored
     now = now or utcnow()
     body = dict(payload or {})
-    if ticket is not None:
-        body.setdefault("ticket", ticket_summary(tx, ticket, counter))
+    if ticket is not None and "ticket" not in body:
+        body["ticket"] = ticket_summary(tx, ticket, counter)
     if counter is not None:
         body.setdefault("counter", counter_summary(
             counter, _staff_of(tx, counter) if staff is ... else staff))
