@@ -74,7 +74,7 @@ def services_view(s: Session, office_id: int, now: dt.datetime | None = None,
     ``numbers``: ``_counter_numbers`` when the caller has read them."""
     now = now or e.utcnow()
     conn = s.connection()
-    office, rows, queue = e.office_queue(conn, office_id, now, office)
+    office, rows, queue, _paces = e.office_queue(conn, office_id, now, office)
     serving, _by_counter = numbers or _counter_numbers(conn, office_id)
     services = []
     for svc, q in zip(rows, queue):
@@ -99,10 +99,11 @@ def services_view(s: Session, office_id: int, now: dt.datetime | None = None,
 
 
 def ticket_view(s: Session, t: Any, *, with_code: bool = False,
-                service: Any = None) -> dict[str, Any]:
+                service: Any = None, pace: float | None = None) -> dict[str, Any]:
     """A ticket as the API shows it; ``t`` is an ORM object or a ticket row,
     ``service`` its service's row if the caller has it (a waiting ticket at no
-    counter then needs nothing more of the ticket view statement)."""
+    counter then needs nothing more of the ticket view statement), ``pace``
+    the service's minutes per case if the caller has counted it."""
     conn = s.connection()
     svc = service if service is not None and service.id == t.service_id else None
     counter = None
@@ -119,7 +120,7 @@ def ticket_view(s: Session, t: Any, *, with_code: bool = False,
         "counters": [c.number for c in serving],
         "waiting_before": ahead,
         "estimated_wait_minutes": e.estimate_wait_minutes(
-            s, svc, ahead, sum(c.state == "open" for c in serving)) if waiting else 0,
+            s, svc, ahead, sum(c.state == "open" for c in serving), pace) if waiting else 0,
         "transfer_chain": t.transfer_chain,
         "rated": t.status == m.DONE and svc.ratings > 0,
     })

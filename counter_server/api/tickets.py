@@ -39,8 +39,8 @@ def issue(json_data):
                                 idempotency_key=json_data.get("idempotency_key"),
                                 device_id=p.device_id)
         # The answer is read in the same transaction: no second one to open.
-        return ticket_view(s, issued.ticket, with_code=True, service=issued.service), \
-            issued.created
+        return ticket_view(s, issued.ticket, with_code=True, service=issued.service,
+                           pace=issued.pace), issued.created
 
     view, created = run_write(work, batch=True)
     return view, 201 if created else 200

@@ -41,21 +41,22 @@ def open_counters_for(s: Session, service_id: int) -> int:
 
 
 def estimate_wait_minutes(s: Session, service: Any, ahead: int,
-                          open_counters: int | None = None) -> int:
-    """``ahead`` tickets shared by the service's open counters (``open_counters``
-    when the caller has counted them) at its recent pace."""
-    avg = average_service_minutes(s, service)
+                          open_counters: int | None = None, pace: float | None = None) -> int:
+    """``ahead`` tickets shared by the service's open counters at its recent
+    pace (``open_counters`` and ``pace`` when the caller has them)."""
+    avg = average_service_minutes(s, service) if pace is None else pace
     if open_counters is None:
         open_counters = open_counters_for(s, service.id)
     counters = max(1, open_counters)
     return int(math.ceil(ahead * avg / counters))
 
 
-def office_queue(conn: Any, office_id: int, now: dt.datetime,
-                 office: Any = None) -> tuple[Any, list[Any], list[dict[str, Any]]]:
-    """The office row (with ``last_event_id``), its active services' rows and,
-    per service, what the kiosk and the display show of its queue: people
-    waiting, the expected wait, whether it takes tickets now.  Three
+def office_queue(conn: Any, office_id: int, now: dt.datetime, office: Any = None
+                 ) -> tuple[Any, list[Any], list[dict[str, Any]], dict[int, float]]:
+    """The office row (with ``last_event_id``), its active services' rows,
+    per service what the kiosk and the display show of its queue (people
+    waiting, the expected wait, whether it takes tickets now) and the pace
+    (minutes per case) of each service with someone waiting.  Three
     statements, whatever the number of services (two when ``office`` is given:
     a row of ``st.OFFICE_STATE``, or for the events any row with the office's
     timezone, settings and opening hours); the events carry the same list
@@ -71,9 +72,9 @@ def office_queue(conn: Any, office_id: int, now: dt.datetime,
     for r in rows:
         issued = r.issued_today or 0
         is_open, reason = service_open_state(office, r, now, issued, enforce_hours=enforce)
-        avg = paces.get(r.id, float(r.default_service_minutes))
+        avg = paces.setdefault(r.id, float(r.default_service_minutes)) if r.waiting else 0.0
         queue.append({"id": r.id, "waiting": r.waiting,
                       "estimated_wait_minutes": int(math.ceil(r.waiting * avg
                                                               / max(1, r.open_counters or 0))),
                       "open": is_open, "closed_reason": reason, "issued_today": issued})
-    return office, rows, queue
+    return office, rows, queue, paces

@@ -17,6 +17,7 @@ from .. import models as m
 from .. import statements as st
 from ..db import Tx, insert_if_absent
 from .errors import DomainError, not_found
+from .estimates import office_queue
 from .events import append_event
 from .hours import CLOSED_MESSAGES, service_day, service_open_state, utcnow
 
@@ -26,6 +27,7 @@ class Issued:
     ticket: Any  # the ticket row as stored (attribute access like the ORM object)
     created: bool
     service: Any = None  # its service's row, when it was read on the way
+    pace: float | None = None  # its service's minutes per case, when counted on the way
 
 
 def _next_number(tx: Tx, service_id: int, day: dt.date) -> int:
@@ -86,5 +88,7 @@ def issue_ticket(tx: Tx, office_id: int, service_id: int, *, priority_class: str
         "code": secrets.token_urlsafe(9), "idempotency_key": idempotency_key or None,
         "device_id": device_id,
     }).one()
-    append_event(tx, office_id, "ticket.issued", ticket=ticket, now=now, office=office)
-    return Issued(ticket, True, service)
+    _office, _rows, queue, paces = office_queue(conn, office_id, now, office)
+    append_event(tx, office_id, "ticket.issued", ticket=ticket, now=now,
+                 payload={"services": queue})
+    return Issued(ticket, True, service, paces[service.id])
