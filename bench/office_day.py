@@ -13,6 +13,9 @@ the one it served) and its rating tablet sends the served citizen's rating.
 The streams are plain sockets read by one selector loop (many streams, one
 thread); the writes are HTTP.
 
+The offices have a year behind them: ``--past-ratings`` ratings (50,000 by
+default, spread over the offices) from their tablets.
+
 Pace 1 is a busy day: each counter serves a citizen in ``SERVICE_SECONDS`` on
 average (exponential), citizens arrive as fast as the counters serve them;
 ``--pace 10`` is ten times that.  ``--streams N`` adds idle office streams
@@ -59,6 +62,7 @@ sys.path.append(str(Path(__file__).resolve().parent))  # after the repository (s
 import province_load  # noqa: E402
 from province_seed import COUNTERS, DISPLAYS, seed_offices  # noqa: E402
 from server_load import cpu_seconds, pct, rss_mb  # noqa: E402
+from snapshots import add_past_ratings  # noqa: E402
 
 import requests  # noqa: E402
 
@@ -312,6 +316,8 @@ def office_day(args: argparse.Namespace) -> None:
         folder = Path(tmp)
         t_seed = time.monotonic()
         offices = seed_offices(db_url, args.offices)
+        for creds in offices:  # the year behind each office: its tablets' ratings
+            add_past_ratings(db_url, creds, args.past_ratings // args.offices)
         seeded = time.monotonic() - t_seed
         # the keep-alive of production (the tests' LiveServer sends one a second)
         server = LiveServer(db_url, folder / "instance", {},
@@ -346,7 +352,8 @@ def office_day(args: argparse.Namespace) -> None:
                 time.sleep(0.05)
             held = streams.open_count()
             print(f"{args.offices} office(s) on {'PostgreSQL' if args.pg else 'SQLite'}, one "
-                  f"server process (seeded in {seeded:.0f} s), each: 1 kiosk, {DISPLAYS} displays, "
+                  f"server process (seeded in {seeded:.0f} s, {args.past_ratings} past "
+                  f"ratings), each: 1 kiosk, {DISPLAYS} displays, "
                   f"{COUNTERS} staff consoles, {COUNTERS} rating tablets, phones for 1 citizen in "
                   f"{args.phone_every}; {held} office streams open "
                   f"({time.monotonic() - t0:.1f} s to connect)")
@@ -615,6 +622,8 @@ def main() -> None:
     ap.add_argument("--phone-every", type=int, default=4,
                     help="one citizen in N follows the ticket on the phone")
     ap.add_argument("--offices", type=int, default=1, help="offices, each with all its screens")
+    ap.add_argument("--past-ratings", type=int, default=50_000,
+                    help="ratings from the year before, spread over the offices")
     ap.add_argument("--idle", type=float, default=10.0,
                     help="seconds with every stream open before the day starts (idle cost)")
     ap.add_argument("--pg", nargs="?", const=os.environ.get("MOTCUA_TEST_PG", ""), default=None,

@@ -79,9 +79,10 @@ def build_office(url: str, days: int, per_day: int) -> dict:
 def add_past_ratings(url: str, creds: dict, n: int) -> None:
     """``n`` ratings of the last year from the office's rating tablets."""
     db = Database(url, pool_size=1)
-    tablets = [d["id"] for key, d in creds["devices"].items() if key.startswith("rating")]
     start = e.utcnow() - dt.timedelta(days=365)
     with db.write() as s:
+        tablets = [d.id for d in s.query(m.Device).filter(
+            m.Device.office_id == creds["office_id"], m.Device.kind == "rating")]
         s.execute(m.Rating.__table__.insert(), [{
             "office_id": creds["office_id"], "ticket_id": None, "level": 4, "reasons": [],
             "comment": "", "channel": "tablet", "service_id": None, "counter_id": None,
