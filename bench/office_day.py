@@ -173,15 +173,31 @@ class Streams:
             self.bufs.clear()
 
 
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from one loopback address (127.0.0.0/8 is all local), so
+    that each office's devices come from their own address, as on a
+    province's network, and meet the per-address limits as they would."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kw: Any) -> None:
+        kw["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kw)
+
+
 class Day:
-    """Citizens arriving at the kiosk and served at the counters."""
+    """Citizens arriving at the kiosk and served at the counters of office
+    number ``k`` (its devices' requests come from 127.0.0.``k + 2``)."""
 
     def __init__(self, server, streams: Streams, tokens: dict, pace: float,
-                 phone_every: int, seed: int = 14) -> None:
+                 phone_every: int, k: int = 0) -> None:
+        self.address = f"127.0.{(k + 2) // 256}.{(k + 2) % 256}"
         self.url, self.streams, self.tokens = server.url, streams, tokens
         self.creds = server.creds
         self.pace, self.phone_every = pace, phone_every
-        self.rng = random.Random(seed)
+        self.rng = random.Random(14 + k)
         self.doors_closed = threading.Event()  # no more arrivals; the queue is still served
         self.stop = threading.Event()
         self.issued = self.served = self.rated = self.errors = 0
@@ -193,8 +209,13 @@ class Day:
         self.someone_waiting = threading.Condition(self.lock)
         self.taken = 0
 
-    def kiosk(self) -> None:
+    def session(self) -> requests.Session:
         http = requests.Session()
+        http.mount("http://", FromAddress(self.address))
+        return http
+
+    def kiosk(self) -> None:
+        http = self.session()
         head = {"Authorization": f"Bearer {self.tokens['kiosk']}"}
         sids = list(self.creds["services"].values())
         rate = COUNTERS / SERVICE_SECONDS * self.pace  # citizens per second
@@ -213,7 +234,7 @@ class Day:
                 self.streams.open(f"/api/v1/tickets/{r.json()['code']}/events", "phone")
 
     def counter(self, number: int) -> None:
-        http = requests.Session()
+        http = self.session()
         cid = self.creds["counters"][str(number)]
         staff = {"Authorization": f"Bearer {self.tokens[f'staff{number}']}"}
         tablet = {"Authorization": f"Bearer {self.tokens[f'rating{number}']}"}
@@ -330,7 +351,7 @@ def office_day(args: argparse.Namespace) -> None:
                 tokens = office_tokens(office)
                 place = SimpleNamespace(url=server.url, creds=office)
                 every_screen += screens(place, tokens)
-                days.append(Day(place, streams, tokens, args.pace, args.phone_every, seed=14 + k))
+                days.append(Day(place, streams, tokens, args.pace, args.phone_every, k))
             streams.thread.start()
             db_cpu0 = db_cpu_seconds(args.pg, db_url)
             cpu0, t0 = cpu_seconds(pid), time.monotonic()
