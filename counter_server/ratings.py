@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
-
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import select
 
@@ -54,10 +53,7 @@ def create_rating(s: Tx, office_id: int, *, ticket_code: str | None, level: int,
         old = conn.execute(st.RATING_BY_KEY, {"b_key": client_key}).first()
         if old is not None:
             return _same_sender(conn, old, office_id, device_id, ticket_code), False
-    if not ticket_code:
-        # A tablet shows faces only for a ticket its counter completed, so it
-        # always names one; a press for "nobody" is not a rating.
-        ticket_code = None
+    ticket_code = ticket_code or None
     ctx = conn.execute(st.RATING_CONTEXT, {"b_office": office_id, "b_code": ticket_code,
                                            "b_device": device_id}).first()
     if ctx is None:
@@ -76,6 +72,8 @@ def create_rating(s: Tx, office_id: int, *, ticket_code: str | None, level: int,
     if len(comment) > MAX_COMMENT:
         raise DomainError("comment_too_long", "The comment is too long.", 422)
     if ticket_code is None:
+        # A tablet shows faces only for a ticket its counter completed, so it
+        # always names one; a press for "nobody" is not a rating.
         raise DomainError("ticket_code_required", "A ticket code is required.", 422)
     if ctx.id is None:  # no ticket of this office has that code
         raise DomainError("ticket_not_found", "Ticket not found.", 404)

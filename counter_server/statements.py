@@ -194,8 +194,6 @@ OPEN_COUNTERS = (select(func.count()).select_from(COUNTER)
                  .join(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id)
                  .where(COUNTER_SERVICE.c.service_id == bindparam("b_service"),
                         COUNTER.c.state == literal_column("'open'"), COUNTER.c.active.is_(True)))
-RATED = select(func.count()).select_from(RATING).where(
-    RATING.c.ticket_id == bindparam("b_id"), COUNTED)
 
 # ----------------------------------------------------------------------- ratings
 # What a rating checks, in one row: the office's settings and, when the code

@@ -91,4 +91,5 @@ def issue_ticket(tx: Tx, office_id: int, service_id: int, *, priority_class: str
     _office, _rows, queue, paces = office_queue(conn, office_id, now, office)
     append_event(tx, office_id, "ticket.issued", ticket=ticket, now=now,
                  payload={"services": queue})
-    return Issued(ticket, True, service, paces[service.id])
+    # (.get: on PostgreSQL an admin may deactivate the service meanwhile)
+    return Issued(ticket, True, service, paces.get(service.id))
