@@ -51,17 +51,21 @@ COUNTER_ROW = select(COUNTER.c.id, COUNTER.c.office_id, COUNTER.c.number, COUNTE
 _IN_HAND = TICKET.alias("in_hand")
 _STAFF = m.User.__table__.alias("staff")
 # The counter with the state of its ticket in hand, its office's settings,
-# timezone and opening hours and its officer (what call next checks first,
-# and what its events need: the waiting counts, the officer's brief).
+# timezone and opening hours, its officer (what call next checks first, and
+# what its events need: the waiting counts, the officer's brief), one row
+# per service it serves with the service's weight (one row with ``weight``
+# NULL for a counter that serves none).
 COUNTER_ROW_IN_HAND = (
     select(*COUNTER_ROW.selected_columns, _IN_HAND.c.status.label("in_hand_status"),
            _IN_HAND.c.display_number.label("in_hand_number"),
            OFFICE.c.settings.label("office_settings"), OFFICE.c.timezone,
            OFFICE.c.opening_hours, _STAFF.c.full_name.label("staff_name"),
-           _STAFF.c.photo.label("staff_photo"))
+           _STAFF.c.photo.label("staff_photo"),
+           COUNTER_SERVICE.c.service_id.label("serves"), COUNTER_SERVICE.c.weight)
     .select_from(COUNTER.join(OFFICE, OFFICE.c.id == COUNTER.c.office_id)
                  .outerjoin(_IN_HAND, _IN_HAND.c.id == COUNTER.c.current_ticket_id)
-                 .outerjoin(_STAFF, _STAFF.c.id == COUNTER.c.staff_id))
+                 .outerjoin(_STAFF, _STAFF.c.id == COUNTER.c.staff_id)
+                 .outerjoin(COUNTER_SERVICE, COUNTER_SERVICE.c.counter_id == COUNTER.c.id))
     .where(COUNTER.c.id == bindparam("b_id")))
 # Every counter transition locks its counter row first (db.lock_rows): two
 # presses at one counter (two tabs, a double tap) run one after the other and

@@ -88,7 +88,10 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
     tx.flush()
     conn = tx.connection()
     lock_rows(conn, st.COUNTER_LOCK, {"b_id": counter_id})  # the counter first
-    c = _counter_row(conn, counter_id, st.COUNTER_ROW_IN_HAND)
+    rows = conn.execute(st.COUNTER_ROW_IN_HAND, {"b_id": counter_id}).all()
+    c = rows[0] if rows else None
+    if c is None or not c.active:
+        raise not_found("counter")
     if c.state == "paused":
         raise DomainError("counter_paused", "The counter is paused; resume it first.")
     if c.state != "open":
@@ -109,7 +112,7 @@ def call_next(tx: Tx, counter_id: int, staff_id: int | None,
         raise DomainError("ticket_changed",
                           "The ticket in hand is now {number}; check the screen and try again.",
                           409, number=c.in_hand_number)
-    weights = {sid: max(1, w) for sid, w in conn.execute(st.COUNTER_SERVICES, {"b_id": c.id})}
+    weights = {r.serves: max(1, r.weight) for r in rows if r.serves is not None}
     settings = office_settings(c.office_settings)
     # What the events need: the office for the waiting counts, the officer.
     office = SimpleNamespace(timezone=c.timezone, settings=c.office_settings,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import delete, select
 
 from counter_server import engine as e
 from counter_server import models as m
@@ -73,6 +74,22 @@ def test_counter_weights_prefer_a_service(env):
     bh = issue(db, creds, "BHYT", at=T0 + dt.timedelta(minutes=2))
     assert call(db, creds, 1, at=T0 + dt.timedelta(minutes=4)).id == bh.id
     assert ht.id != bh.id
+
+
+def test_a_counter_serving_no_service_calls_nobody(env):
+    """Call next reads the counter and its services' weights in one joined
+    statement: a counter left with no service still gets its one row and
+    answers that nobody waits for it, while other counters' queue is intact."""
+    db, creds = env
+    waiting = issue(db, creds, "HT", at=T0)
+    with db.write() as s:
+        s.execute(delete(m.CounterService).where(m.CounterService.counter_id == ctr(creds, 1)))
+    with pytest.raises(e.DomainError) as err:
+        call(db, creds, 1, at=T0 + dt.timedelta(minutes=1))
+    assert err.value.code == "queue_empty"
+    with db.read() as s:
+        assert s.get(m.Ticket, waiting.id).status == m.WAITING
+        assert s.get(m.Counter, ctr(creds, 1)).current_ticket_id is None
 
 
 def test_lane_heads_are_found_behind_a_long_queue(env):
