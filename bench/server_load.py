@@ -6,7 +6,7 @@ completing what it called), event delivery (call-next returned -> the SSE
 client got ``ticket.called``), duplicates, the server's memory, and issuing
 with ``--streams`` event streams held open (delivery to all of them).  In the
 same run it measures a ceiling: a bare Flask endpoint on the same server
-stack (uvicorn, the Flask app through a2wsgi with as many threads) doing one
+stack (uvicorn, the Flask app through ``asgi.WsgiBridge`` with as many threads) doing one
 SQLite sequence update and one insert per request with the same durability
 settings, and prints our throughput as a ratio of it.  ``--reference REV``
 first measures the server of git revision REV (``git archive``) the same way;
@@ -107,7 +107,7 @@ def wait_up(url: str, proc: subprocess.Popen) -> None:
 # --------------------------------------------------------------------------- ceiling
 CEILING_APP = r'''
 import sqlite3, sys, threading
-from a2wsgi import WSGIMiddleware
+from counter_server.asgi import WsgiBridge
 from flask import Flask, jsonify
 import uvicorn
 path, port, sync = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -133,8 +133,8 @@ def issue():
     c.execute("INSERT INTO t(n, code) VALUES (?, ?)", (n, "x"))
     c.execute("COMMIT")
     return jsonify(number=n)
-# The server's stack: uvicorn (httptools), the app through a2wsgi, 16 threads (serve's default).
-uvicorn.run(WSGIMiddleware(app, workers=16), host="127.0.0.1", port=port, http="httptools",
+# The server's stack: uvicorn (httptools), the app in WsgiBridge's 16 threads (serve's default).
+uvicorn.run(WsgiBridge(app, 16), host="127.0.0.1", port=port, http="httptools",
             log_level="warning", access_log=False, lifespan="off")
 '''
 

@@ -1,5 +1,5 @@
 """The office server as an ASGI application: the event streams on the event
-loop, everything else the Flask app through a2wsgi.
+loop, everything else the Flask app in a thread pool (:class:`WsgiBridge`).
 
 ``GET /api/v1/events`` and ``GET /api/v1/tickets/{code}/events`` are opened
 by the Flask app's own views (``api/live.py``: authentication, roles, input,
@@ -28,9 +28,9 @@ import json
 import logging
 import re
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from a2wsgi import WSGIMiddleware
 from a2wsgi.wsgi import build_environ
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -119,6 +119,51 @@ def sse(event: str, event_id: int, data: bytes) -> bytes:
     return f"id: {event_id}\nevent: {event}\n".encode() + lines + b"\n"
 
 
+class WsgiBridge:
+    """The Flask ``app`` for plain requests: the body is read on the loop (up
+    to :data:`MAX_BODY`), the app runs in one of ``threads`` threads and its
+    whole answer is sent from the loop: one hand-over to the thread and one
+    back (a2wsgi's ``WSGIMiddleware`` hands each message over on its own,
+    the body's, the status's and every chunk's, waking the loop and the
+    thread each time; docs/deployment.md has the figures).  The app's
+    answers are built in memory anyway (JSON, pages, reports of a few MB);
+    the streams are the loop's own (:class:`MotcuaAsgi`)."""
+
+    def __init__(self, app: Callable, threads: int = 16) -> None:
+        self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="WSGI")
+
+    async def run(self, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+        """``call_wsgi(app, environ)`` in one of the threads."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, call_wsgi, self.app, environ)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        """One HTTP request (served alone, as the benchmark's ceiling is, it
+        needs uvicorn's ``lifespan="off"``)."""
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:  # a chunked body that never said its length
+                await _refuse_too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        status, headers, body = await self.run(build_environ(scope, io.BytesIO(b"".join(chunks))))
+        await _respond(send, status, headers, body)
+
+
+async def _refuse_too_large(send: Callable) -> None:
+    body = error_body(413)
+    await _respond(send, 413, [("Content-Type", "application/json"),
+                               ("Content-Length", str(len(body))), ("Connection", "close")], body)
+
+
 async def _respond(send: Callable, status: int, headers: list[tuple[str, str]], body: bytes,
                    more: bool = False) -> None:
     await send({"type": "http.response.start", "status": status,
@@ -132,7 +177,7 @@ class MotcuaAsgi:
 
     def __init__(self, app: Any, threads: int = 16) -> None:
         self.flask = app
-        self.wsgi = WSGIMiddleware(app, workers=threads)
+        self.wsgi = WsgiBridge(app, threads)
         self.db = app.extensions["motcua_db"]
         self.keepalive = float(app.config["SSE_KEEPALIVE_SECONDS"])
         self.poll = float(app.config["SSE_POLL_SECONDS"])
@@ -159,10 +204,7 @@ class MotcuaAsgi:
             return
         length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
         if length.isdigit() and int(length) > MAX_BODY:
-            body = error_body(413)
-            await _respond(send, 413, [("Content-Type", "application/json"),
-                                       ("Content-Length", str(len(body))),
-                                       ("Connection", "close")], body)
+            await _refuse_too_large(send)
             return
         path = scope["path"]
         if scope["method"] == "GET" and (path == EVENTS_PATH or TICKET_EVENTS.fullmatch(path)):
@@ -212,7 +254,7 @@ class MotcuaAsgi:
         environ = self._environ(scope)
         admitted: dict[str, Any] = {}
         environ[STREAM_KEY] = admitted
-        status, headers, head = await asyncio.to_thread(call_wsgi, self.flask, environ)
+        status, headers, head = await self.wsgi.run(environ)
         if status != 200 or not admitted:
             await _respond(send, status, headers, head)
             return
@@ -309,8 +351,7 @@ class MotcuaAsgi:
             if not batch or any(_concerns(i, ticket_id, service_id, waiting) for i in batch):
                 if batch:
                     position = max(position, batch[-1].id)
-                code, _h, body = await asyncio.to_thread(
-                    call_wsgi, self.flask, self._environ(scope, status_path))
+                code, _h, body = await self.wsgi.run(self._environ(scope, status_path))
                 if code != 200:
                     return
                 if body != sent:

@@ -1,4 +1,4 @@
-"""``motcua serve``: the server (uvicorn, the app through a2wsgi, the event
+"""``motcua serve``: the server (uvicorn, the Flask app in a thread pool, the event
 streams on the event loop), its log file and, on SQLite, the daily backups."""
 from __future__ import annotations
 

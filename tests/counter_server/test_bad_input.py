@@ -280,6 +280,13 @@ def test_bodies_over_the_limits(server):
         "POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         f"Authorization: {token}\r\nContent-Length: 999999999\r\n\r\n").encode()),
         413, "too_large", TOO_LARGE)
+    # 20 MB in chunks, its length never said: refused once it is past the limit.
+    chunk = b"x" * 65536
+    chunked = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 320 + b"0\r\n\r\n"
+    json_error(raw_http(server, (
+        "POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: {token}\r\nTransfer-Encoding: chunked\r\n\r\n").encode(), chunked),
+        413, "too_large", TOO_LARGE)
     assert stored(server) == before
 
 
